@@ -1,0 +1,25 @@
+{{/*
+common.labels.selector: the labels that select an engine's pods; never change them after install.
+Usage: {{ include "common.labels.selector" (dict "context" $) | nindent 4 }}
+*/}}
+{{- define "common.labels.selector" -}}
+{{- $ctx := .context -}}
+app.kubernetes.io/name: {{ $ctx.Chart.Name }}
+app.kubernetes.io/instance: {{ $ctx.Release.Name }}
+{{- end -}}
+
+{{/*
+common.labels.standard: selector labels plus chart, version and management labels.
+Usage: {{ include "common.labels.standard" (dict "context" $ "component" "server") | nindent 4 }}
+*/}}
+{{- define "common.labels.standard" -}}
+{{- $ctx := .context -}}
+{{ include "common.labels.selector" (dict "context" $ctx) }}
+app.kubernetes.io/component: {{ .component | default "server" }}
+app.kubernetes.io/part-of: llm-serving
+app.kubernetes.io/managed-by: {{ $ctx.Release.Service }}
+{{- with $ctx.Chart.AppVersion }}
+app.kubernetes.io/version: {{ . | quote }}
+{{- end }}
+helm.sh/chart: {{ printf "%s-%s" $ctx.Chart.Name $ctx.Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end -}}

@@ -1,0 +1,59 @@
+{{/*
+common.pod.imagePullSecrets: imagePullSecrets from global.imagePullSecrets, if any.
+Usage: {{- include "common.pod.imagePullSecrets" (dict "context" $) | nindent 6 }}
+*/}}
+{{- define "common.pod.imagePullSecrets" -}}
+{{- with (dig "imagePullSecrets" list (.context.Values.global | default dict)) }}
+imagePullSecrets:
+{{- range . }}
+  - name: {{ . }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+common.pod.securityContext: pod-level security context every engine starts from.
+Usage: {{- include "common.pod.securityContext" (dict) | nindent 6 }}
+*/}}
+{{- define "common.pod.securityContext" -}}
+securityContext:
+  seccompProfile:
+    type: RuntimeDefault
+{{- end -}}
+
+{{/*
+common.pod.containerSecurityContext: no privilege escalation, every capability dropped unless listed.
+Usage: {{- include "common.pod.containerSecurityContext" (dict "add" (list "IPC_LOCK")) | nindent 10 }}
+*/}}
+{{- define "common.pod.containerSecurityContext" -}}
+securityContext:
+  allowPrivilegeEscalation: false
+  capabilities:
+    drop: ["ALL"]
+    {{- with .add }}
+    add: {{ toJson . }}
+    {{- end }}
+{{- end -}}
+
+{{/*
+common.pod.shmVolume: memory-backed /dev/shm volume for NCCL and worker processes.
+Usage: {{- include "common.pod.shmVolume" (dict "sizeLimit" .Values.shm.sizeLimit) | nindent 8 }}
+*/}}
+{{- define "common.pod.shmVolume" -}}
+- name: dshm
+  emptyDir:
+    medium: Memory
+    sizeLimit: {{ .sizeLimit }}
+{{- end -}}
+
+{{/*
+common.pod.secretEnv: one env var read from a Secret key.
+Usage: {{- include "common.pod.secretEnv" (dict "name" "HF_TOKEN" "secret" "hf" "key" "token") | nindent 12 }}
+*/}}
+{{- define "common.pod.secretEnv" -}}
+- name: {{ .name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secret }}
+      key: {{ .key }}
+{{- end -}}

@@ -1,0 +1,37 @@
+"""Engine backends. Each module exposes `BACKEND`, a `Backend` with the same contract:
+
+- `name`: subchart directory under charts/llm-serving/charts/ and its key in the umbrella values;
+- `description`, `app_version` (the pinned engine image tag) and `keywords` for Chart.yaml;
+- `interface`: the values interface (generator.interface.Group) of the subchart;
+- `profile_values(profile)`: the values a hardware profile sets for this engine;
+- `summary(values)`: model, GPUs and TP x PP of rendered values, for the validation report.
+
+The registry below is the one list of engines; nothing else enumerates them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..interface import Group
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    description: str
+    app_version: str
+    keywords: tuple[str, ...]
+    interface: Group
+    profile_values: Callable[[Any], dict[str, Any]]
+    summary: Callable[[dict[str, Any]], dict[str, str]]
+
+
+def _registry() -> dict[str, Backend]:
+    from . import vllm
+
+    return {b.name: b for b in (vllm.BACKEND,)}
+
+
+REGISTRY: dict[str, Backend] = _registry()

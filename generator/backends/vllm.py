@@ -1,0 +1,275 @@
+"""vLLM: one Deployment of the OpenAI-compatible vLLM server per replica, all GPUs of a replica on one node."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import catalog
+from ..interface import Group, Value
+from . import Backend
+from .common import (BOOLEAN, K8S_NAME, QUANTITY, STRING_MAP, integer, object_list,
+                     resources_schema, scheduling_values, string)
+
+# Pinned image tag of vllm/vllm-openai; bump it here and run `llm-serving generate`.
+VLLM_VERSION = "v0.11.0"
+
+DTYPES = ["auto", "bfloat16", "float16", "half", "float32", "float"]
+QUANTIZATIONS = ["", "awq", "awq_marlin", "gptq", "gptq_marlin", "fp8", "bitsandbytes",
+                 "compressed-tensors"]
+
+DEFAULT_MODEL = catalog.MODELS["deepseek-r1-distill-qwen-14b"]
+DEFAULT_CKPT = DEFAULT_MODEL.checkpoint("bf16")
+STARTUP_PERIOD_S = 10
+
+INTERFACE = Group(
+    key="vllm",
+    doc="vLLM OpenAI-compatible server (one pod per replica, every GPU of a replica on one node).",
+    children=(
+        Group("image", "Container image of the vLLM server.", (
+            Value("repository", "vllm/vllm-openai", "Image repository; point it at a mirror in "
+                  "air-gapped clusters.", string(minLength=1)),
+            Value("tag", VLLM_VERSION, "Image tag, pinned to a vLLM release so a reinstall runs "
+                  "the same engine (never `latest`).",
+                  {**string(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"), "not": {"enum": ["latest"]}}),
+            Value("pullPolicy", "IfNotPresent", "The image is about 10 GiB: pull once per node.",
+                  {"type": "string", "enum": ["IfNotPresent", "Always", "Never"]}),
+        )),
+        Value("replicaCount", 1, "Number of server pods when autoscaling is off. Each replica needs "
+              "its own `gpu.count` GPUs.", integer(0)),
+        Group("model", "Which model to serve and where its weights come from.", (
+            Value("name", DEFAULT_CKPT.repo,
+                  "Hugging Face repository id (or a path inside `cache.mountPath`) passed to "
+                  "`vllm serve`. The default is the R1 14B distill in BF16 (27.5 GiB of weights).",
+                  string(minLength=1)),
+            Value("servedModelName", "deepseek-r1", "Model name clients put in the `model` field "
+                  "of OpenAI requests (`--served-model-name`).", string(minLength=1)),
+            Value("revision", "", "Git revision (branch, tag or commit) of the repository; pin a "
+                  "commit for reproducible rollouts. Empty: the default branch.", string()),
+            Group("hfToken", "Hugging Face token for gated or private repositories, read from an "
+                  "existing Secret and exposed to the server as `HF_TOKEN`.", (
+                Value("existingSecret", "", "Secret name. Empty: no token (DeepSeek repositories "
+                      "are public).", K8S_NAME),
+                Value("secretKey", "token", "Key inside the Secret holding the token.",
+                      string(minLength=1)),
+            )),
+            Value("offline", False, "Set `HF_HUB_OFFLINE=1`: no download is attempted and the "
+                  "weights must already be in the cache (a prepared PVC or host directory). Needs "
+                  "`cache.type` pvc with `existingClaim`, or hostPath.", BOOLEAN),
+        )),
+        Group("cache", "Where downloaded weights live (`HF_HOME`). A persistent cache makes "
+              "restarts and scale-ups skip the download.", (
+            Value("type", "pvc", "`pvc`: a PersistentVolumeClaim (created, or `pvc.existingClaim`); "
+                  "`hostPath`: a directory on the node, e.g. local NVMe; `emptyDir`: scratch space, "
+                  "weights are downloaded at every pod start.",
+                  {"type": "string", "enum": ["pvc", "hostPath", "emptyDir"]}),
+            Value("mountPath", "/models", "Mount path of the cache in the container; `HF_HOME` "
+                  "points here.", string(r"^/")),
+            Group("pvc", "PersistentVolumeClaim used when `type` is pvc.", (
+                Value("existingClaim", "", "Use this claim instead of creating one (e.g. filled "
+                      "beforehand for offline installs). Empty: the chart creates a claim that "
+                      "`helm uninstall` keeps (`helm.sh/resource-policy: keep`), so weights survive "
+                      "a reinstall.", K8S_NAME),
+                Value("size", "100Gi", "Size of the created claim: the checkpoint plus about 20% "
+                      "for the hub's temporary files.", QUANTITY),
+                Value("storageClassName", "", "StorageClass of the created claim. Empty: the "
+                      "cluster default.", string()),
+                Value("accessModes", ["ReadWriteOnce"], "Access modes of the created claim. Use "
+                      "ReadWriteMany when more than one replica may run (autoscaling), otherwise "
+                      "the second pod cannot mount it on another node.",
+                      {"type": "array", "minItems": 1, "items": {"type": "string", "enum": [
+                          "ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"]}}),
+            )),
+            Group("hostPath", "Node directory used when `type` is hostPath (local NVMe).", (
+                Value("path", "/mnt/models", "Absolute directory on the node.", string(r"^/")),
+                Value("type", "DirectoryOrCreate", "hostPath type; use Directory to fail fast "
+                      "when the disk is not mounted.",
+                      {"type": "string", "enum": ["DirectoryOrCreate", "Directory"]}),
+            )),
+            Group("emptyDir", "Scratch volume used when `type` is emptyDir.", (
+                Value("sizeLimit", "100Gi", "Upper bound of node disk the download may use.",
+                      QUANTITY),
+            )),
+        )),
+        Group("engine", "vLLM engine arguments. Each maps to one `vllm serve` flag.", (
+            Value("tensorParallelSize", 1, "`--tensor-parallel-size`: GPUs each layer is split "
+                  "over. tensorParallelSize x pipelineParallelSize must equal `gpu.count`.",
+                  integer(1)),
+            Value("pipelineParallelSize", 1, "`--pipeline-parallel-size`: stages the layers are "
+                  "split into. 1 on a single node, where tensor parallelism is faster.", integer(1)),
+            Value("dtype", DEFAULT_CKPT.dtype, "`--dtype` of weights and activations. bfloat16 "
+                  "on Ampere and newer; float16 for T4/V100 and for AWQ checkpoints.",
+                  {"type": "string", "enum": DTYPES}),
+            Value("quantization", DEFAULT_CKPT.quantization, "`--quantization` method of the "
+                  "checkpoint. Empty: none, or detected from the checkpoint's config.",
+                  {"type": "string", "enum": QUANTIZATIONS}),
+            Value("maxModelLen", 32768, "`--max-model-len`, tokens of prompt plus output per "
+                  "sequence. R1 reasoning traces run to thousands of tokens; 32768 keeps room for "
+                  "them while leaving KV cache for several sequences.", integer(256)),
+            Value("gpuMemoryUtilization", 0.9, "`--gpu-memory-utilization`, fraction of each "
+                  "GPU's memory vLLM may use for weights, activations and KV cache. 0.9 leaves "
+                  "headroom for the CUDA context and fragmentation.",
+                  {"type": "number", "exclusiveMinimum": 0, "maximum": 0.98}),
+            Value("maxNumSeqs", 64, "`--max-num-seqs`, sequences batched at once. Higher raises "
+                  "throughput until the KV cache runs out.", integer(1)),
+            Value("enableChunkedPrefill", True, "`--enable-chunked-prefill`: split long prompts so "
+                  "decoding of other requests continues; lowers tail latency.", BOOLEAN),
+            Value("enablePrefixCaching", True, "`--enable-prefix-caching`: reuse KV cache of "
+                  "shared prompt prefixes (system prompts, multi-turn chats).", BOOLEAN),
+            Value("extraArgs", [], "More `vllm serve` arguments, one list item per argument, "
+                  "appended last (e.g. `--reasoning-parser`, `deepseek_r1`).",
+                  {"type": "array", "items": {"type": "string"}}),
+        )),
+        Group("gpu", "GPUs of each replica.", (
+            Value("count", 1, "GPUs per replica, all on one node.", integer(1)),
+            Value("vendor", "nvidia", "GPU vendor; selects the extended resource (`nvidia.com/gpu` "
+                  "or `amd.com/gpu`) advertised by the vendor's device plugin.",
+                  {"type": "string", "enum": sorted(catalog.VENDOR_RESOURCES)}),
+            Value("runtimeClassName", "", "RuntimeClass of GPU nodes (e.g. `nvidia` when the "
+                  "NVIDIA container runtime is not the default). Empty: the node default.",
+                  K8S_NAME),
+        )),
+        Value("resources", {"requests": {"cpu": "4", "memory": "40Gi"}, "limits": {"memory": "56Gi"}},
+              "CPU and memory of the server container; GPUs come from `gpu`. Memory: the "
+              "checkpoint is staged through host RAM while loading, and `/dev/shm` counts "
+              "against the limit.", resources_schema()),
+        Group("shm", "`/dev/shm`, a memory-backed emptyDir. NCCL and vLLM's worker processes "
+              "exchange tensors through it; the container default of 64 MiB crashes "
+              "multi-GPU runs.", (
+            Value("sizeLimit", "8Gi", "Size limit; counts against the memory limit.", QUANTITY),
+        )),
+        *scheduling_values("cloud.google.com/gke-accelerator: nvidia-l4"),
+        Group("probes", "Health checks on vLLM's `/health` endpoint.", (
+            Group("startup", "Gives the pod time to download and load the weights before the "
+                  "other probes start.", (
+                Value("periodSeconds", STARTUP_PERIOD_S, "Seconds between checks.", integer(1)),
+                Value("failureThreshold", math.ceil(catalog.startup_seconds(DEFAULT_CKPT) / STARTUP_PERIOD_S),
+                      "Checks before the pod is restarted; periodSeconds x failureThreshold is "
+                      "the startup budget. The default covers a 27.5 GiB download at 50 MiB/s, "
+                      "loading and CUDA-graph warm-up, with 50% margin; profiles compute it from "
+                      "their checkpoint.", integer(1)),
+            )),
+            Group("readiness", "Takes the pod out of the Service while it cannot answer.", (
+                Value("periodSeconds", 10, "Seconds between checks.", integer(1)),
+                Value("failureThreshold", 3, "Failed checks before the pod is marked unready.",
+                      integer(1)),
+            )),
+            Group("liveness", "Restarts a hung server. Generous, because a restart reloads "
+                  "the weights.", (
+                Value("periodSeconds", 30, "Seconds between checks.", integer(1)),
+                Value("failureThreshold", 5, "Failed checks before the container is restarted.",
+                      integer(1)),
+            )),
+        )),
+        Group("rollout", "How upgrades replace pods without needing a second set of GPUs.", (
+            Value("type", "Recreate", "`Recreate`: stop the old pod, then start the new one "
+                  "(downtime, no extra GPUs). `RollingUpdate`: replace pods one at a time with "
+                  "maxSurge 0 (no extra GPUs, needs 2+ replicas to stay up).",
+                  {"type": "string", "enum": ["Recreate", "RollingUpdate"]}),
+            Value("maxUnavailable", 1, "Pods replaced at once with RollingUpdate.", integer(1)),
+        )),
+        Group("service", "Service in front of the OpenAI-compatible API.", (
+            Value("type", "ClusterIP", "Service type. ClusterIP: reach it through the Ingress "
+                  "or `kubectl port-forward`.",
+                  {"type": "string", "enum": ["ClusterIP", "NodePort", "LoadBalancer"]}),
+            Value("port", 8000, "Service port; vLLM's own default.", integer(1, 65535)),
+            Value("annotations", {}, "Service annotations (e.g. internal load balancer).",
+                  STRING_MAP),
+        )),
+        Group("ingress", "Optional Ingress for clients outside the cluster.", (
+            Value("enabled", False, "Create the Ingress.", BOOLEAN),
+            Value("className", "", "IngressClass name (e.g. nginx). Empty: the cluster default.",
+                  string()),
+            Value("host", "", "Host name clients use; required when enabled.",
+                  string(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$")),
+            Value("annotations", {}, "Ingress annotations. Streamed completions of reasoning "
+                  "models last minutes: raise the proxy read timeout (nginx: "
+                  "`nginx.ingress.kubernetes.io/proxy-read-timeout: \"600\"`).", STRING_MAP),
+            Group("tls", "TLS termination at the Ingress.", (
+                Value("enabled", False, "Serve HTTPS for `host`.", BOOLEAN),
+                Value("secretName", "", "TLS Secret (e.g. issued by cert-manager); required when "
+                      "TLS is enabled.", K8S_NAME),
+            )),
+        )),
+        Group("autoscaling", "HorizontalPodAutoscaler. Every added replica needs `gpu.count` "
+              "more GPUs; CPU and memory are weak signals for GPU inference, so keep "
+              "maxReplicas within the GPUs you have.", (
+            Value("enabled", False, "Create the HPA (replicaCount is then ignored).", BOOLEAN),
+            Value("minReplicas", 1, "Lowest replica count.", integer(1)),
+            Value("maxReplicas", 2, "Highest replica count.", integer(1)),
+            Value("targetCPUUtilizationPercentage", 80, "Average CPU utilization (% of the "
+                  "request) that triggers a scale-up; 0 disables this metric.", integer(0, 100)),
+            Value("targetMemoryUtilizationPercentage", 0, "Average memory utilization (% of the "
+                  "request); 0 disables this metric. vLLM's host memory is mostly static, so "
+                  "off by default.", integer(0, 100)),
+        )),
+        Group("podDisruptionBudget", "Limits voluntary evictions (node drains, upgrades).", (
+            Value("enabled", True, "Create the PodDisruptionBudget.", BOOLEAN),
+            Value("maxUnavailable", 1, "Pods that may be evicted at once. 1 never blocks a drain "
+                  "of a single-replica release.", integer(1)),
+        )),
+        Value("extraEnv", [], "Extra environment variables (Kubernetes EnvVar objects). Reference "
+              "Secrets with `valueFrom.secretKeyRef`; never put credentials here as literals.",
+              object_list(["name"])),
+        Value("podAnnotations", {}, "Annotations added to the pods.", STRING_MAP),
+        Value("priorityClassName", "", "PriorityClass of the pods; GPU workloads often get a "
+              "high one so they are not preempted by batch jobs.", string()),
+        Value("terminationGracePeriodSeconds", 60, "Time for in-flight requests to finish on "
+              "shutdown.", integer(0)),
+    ),
+)
+
+
+def profile_values(profile: Any) -> dict[str, Any]:
+    """Values a single-node hardware profile sets: model, parallelism, GPUs, sizes, probes."""
+    model = catalog.MODELS[profile.model]
+    ckpt = model.checkpoint(profile.precision)
+    gpu = catalog.GPUS[profile.gpu]
+    tp = profile.gpus_per_node
+    catalog.fit(model, ckpt, gpu, tp, profile.gpu_memory_utilization, profile.max_model_len,
+                profile.max_num_seqs)
+    ram_gib = math.ceil(ckpt.weights_gib + 8)
+    shm_gib = 2 if tp == 1 else 8 * tp
+    return {
+        "model": {"name": ckpt.repo},
+        "engine": {
+            "tensorParallelSize": tp,
+            "pipelineParallelSize": 1,
+            "dtype": ckpt.dtype,
+            "quantization": ckpt.quantization,
+            "maxModelLen": profile.max_model_len,
+            "gpuMemoryUtilization": profile.gpu_memory_utilization,
+            "maxNumSeqs": profile.max_num_seqs,
+        },
+        "gpu": {"count": tp, "vendor": gpu.vendor},
+        "resources": {
+            "requests": {"cpu": str(profile.cpu_per_replica), "memory": f"{ram_gib}Gi"},
+            "limits": {"memory": f"{ram_gib + shm_gib}Gi"},
+        },
+        "shm": {"sizeLimit": f"{shm_gib}Gi"},
+        "cache": {"pvc": {"size": f"{math.ceil(ckpt.weights_gib * 1.2 + 5)}Gi"}},
+        "probes": {"startup": {"failureThreshold": math.ceil(
+            catalog.startup_seconds(ckpt) / STARTUP_PERIOD_S)}},
+    }
+
+
+def summary(values: dict[str, Any]) -> dict[str, str]:
+    engine = values["engine"]
+    replicas = values["autoscaling"]["maxReplicas"] if values["autoscaling"]["enabled"] \
+        else values["replicaCount"]
+    return {
+        "model": values["model"]["name"],
+        "gpus": f"{values['gpu']['count']} x {replicas} replica(s)",
+        "parallel": f"{engine['tensorParallelSize']}x{engine['pipelineParallelSize']}",
+    }
+
+
+BACKEND = Backend(
+    name="vllm",
+    description="vLLM OpenAI-compatible server for DeepSeek-R1 and its distills",
+    app_version=VLLM_VERSION,
+    keywords=("vllm", "llm", "deepseek-r1", "gpu", "inference"),
+    interface=INTERFACE,
+    profile_values=profile_values,
+    summary=summary,
+)

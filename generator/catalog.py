@@ -1,0 +1,178 @@
+"""Catalog: GPUs, models and the memory arithmetic that decides what fits.
+
+Units: GiB = 2**30 bytes everywhere (GPU memory as `nvidia-smi` reports it in MiB / 1024,
+checkpoint sizes as the sum of the safetensors files / 2**30).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+GIB = 2**30
+
+
+@dataclass(frozen=True)
+class Gpu:
+    name: str
+    vendor: str  # nvidia | amd
+    memory_gib: float  # total device memory as the driver reports it
+    fp8: bool  # hardware FP8 tensor cores (Ada, Hopper, CDNA3)
+    source: str
+
+    @property
+    def resource(self) -> str:
+        return VENDOR_RESOURCES[self.vendor]
+
+
+# Extended resource name each vendor's device plugin advertises.
+VENDOR_RESOURCES = {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu"}
+
+GPUS: dict[str, Gpu] = {
+    g.name: g
+    for g in (
+        # 81559 MiB in nvidia-smi for the SXM5 80 GB part.
+        Gpu("H100-80GB", "nvidia", 79.6, True, "NVIDIA H100 datasheet; nvidia-smi 81559MiB"),
+        # 23034 MiB in nvidia-smi (24 GB GDDR6 minus ECC/reserved).
+        Gpu("L4-24GB", "nvidia", 22.5, True, "NVIDIA L4 datasheet; nvidia-smi 23034MiB"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One downloadable set of weights of a model."""
+
+    repo: str  # Hugging Face repository id
+    precision: str  # bf16 | fp8 | awq-int4 ...
+    weights_gib: float  # sum of safetensors files
+    dtype: str  # vLLM --dtype for activations
+    quantization: str  # vLLM --quantization, "" when the checkpoint is not quantized
+    source: str
+
+
+@dataclass(frozen=True)
+class Model:
+    key: str
+    params_b: float  # parameters, billions
+    layers: int
+    kv_heads: int
+    head_dim: int
+    max_position: int  # max_position_embeddings of config.json
+    checkpoints: tuple[Checkpoint, ...]
+    source: str
+
+    def kv_bytes_per_token(self, kv_dtype_bytes: int = 2) -> int:
+        """K and V, every layer, every KV head (GQA), fp16/bf16 cache."""
+        return 2 * self.layers * self.kv_heads * self.head_dim * kv_dtype_bytes
+
+    def checkpoint(self, precision: str) -> Checkpoint:
+        for ckpt in self.checkpoints:
+            if ckpt.precision == precision:
+                return ckpt
+        raise KeyError(f"{self.key} has no {precision} checkpoint")
+
+
+MODELS: dict[str, Model] = {
+    m.key: m
+    for m in (
+        # config.json: Qwen2ForCausalLM, num_hidden_layers 48, num_attention_heads 40,
+        # num_key_value_heads 8, hidden_size 5120 (head dim 128), max_position_embeddings 131072,
+        # torch_dtype bfloat16. 14.77 B parameters -> 29.5 GB (27.5 GiB) of bf16 safetensors.
+        Model(
+            key="deepseek-r1-distill-qwen-14b",
+            params_b=14.77,
+            layers=48,
+            kv_heads=8,
+            head_dim=128,
+            max_position=131072,
+            checkpoints=(
+                Checkpoint(
+                    repo="deepseek-ai/DeepSeek-R1-Distill-Qwen-14B",
+                    precision="bf16",
+                    weights_gib=27.5,
+                    dtype="bfloat16",
+                    quantization="",
+                    source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Qwen-14B (4 safetensors shards)",
+                ),
+                Checkpoint(
+                    repo="casperhansen/deepseek-r1-distill-qwen-14b-awq",
+                    precision="awq-int4",
+                    weights_gib=9.3,
+                    dtype="float16",
+                    quantization="awq_marlin",
+                    source="huggingface.co/casperhansen/deepseek-r1-distill-qwen-14b-awq (AWQ 4-bit, group 128)",
+                ),
+            ),
+            source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Qwen-14B/blob/main/config.json",
+        ),
+    )
+}
+
+# Memory vLLM needs per GPU besides weights and KV cache: activations of one batch of
+# max-num-batched-tokens, CUDA graphs and the CUDA context. vLLM reserves these inside
+# --gpu-memory-utilization; 3 GiB covers them for the batch sizes used here.
+RUNTIME_OVERHEAD_GIB = 3.0
+
+# Startup budget model (used for the startupProbe): download from the hub at a
+# conservative 50 MiB/s, load from local disk or page cache at 500 MiB/s, then
+# torch.compile and CUDA-graph capture, which take minutes on first start.
+DOWNLOAD_GIB_PER_S = 50 / 1024
+LOAD_GIB_PER_S = 500 / 1024
+WARMUP_S = 300
+STARTUP_MARGIN = 1.5
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The arithmetic behind a profile, per GPU, in GiB."""
+
+    gpu_gib: float
+    utilization: float
+    weights_gib: float
+    overhead_gib: float
+    kv_gib: float
+    kv_tokens: int
+    max_model_len: int
+    max_num_seqs: int
+
+    @property
+    def full_length_sequences(self) -> float:
+        return self.kv_tokens / self.max_model_len
+
+    def lines(self) -> list[str]:
+        return [
+            f"budget   {self.gpu_gib:.1f} GiB x {self.utilization:.2f} = {self.gpu_gib * self.utilization:.1f} GiB per GPU",
+            f"weights  {self.weights_gib:.1f} GiB per GPU; runtime overhead {self.overhead_gib:.1f} GiB",
+            f"KV cache {self.kv_gib:.1f} GiB = {self.kv_tokens} tokens "
+            f"({self.full_length_sequences:.1f} sequences of {self.max_model_len} tokens at once; "
+            f"max-num-seqs {self.max_num_seqs})",
+        ]
+
+
+class DoesNotFit(ValueError):
+    pass
+
+
+def fit(model: Model, ckpt: Checkpoint, gpu: Gpu, tensor_parallel: int, utilization: float,
+        max_model_len: int, max_num_seqs: int) -> Fit:
+    """Weights and KV heads split evenly over the tensor-parallel GPUs."""
+    weights = ckpt.weights_gib / tensor_parallel
+    kv_gib = gpu.memory_gib * utilization - weights - RUNTIME_OVERHEAD_GIB
+    kv_per_token = model.kv_bytes_per_token() / tensor_parallel
+    kv_tokens = int(kv_gib * GIB // kv_per_token) if kv_gib > 0 else 0
+    result = Fit(gpu.memory_gib, utilization, weights, RUNTIME_OVERHEAD_GIB, kv_gib, kv_tokens,
+                 max_model_len, max_num_seqs)
+    if kv_tokens < max_model_len:
+        # vLLM refuses to start when one sequence of max-model-len does not fit the KV cache.
+        raise DoesNotFit(
+            f"{ckpt.repo} on {tensor_parallel} x {gpu.name}: KV cache holds {kv_tokens} tokens, "
+            f"fewer than max-model-len {max_model_len}\n" + "\n".join(result.lines())
+        )
+    return result
+
+
+def startup_seconds(ckpt: Checkpoint, from_hub: bool = True) -> int:
+    download = ckpt.weights_gib / DOWNLOAD_GIB_PER_S if from_hub else 0
+    load = ckpt.weights_gib / LOAD_GIB_PER_S
+    return math.ceil((download + load + WARMUP_S) * STARTUP_MARGIN)

@@ -1,0 +1,156 @@
+"""`llm-serving` command line. Bad input ends with one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import build, tools, write
+
+EXIT_FAIL = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    root = build.ROOT
+    files = build.generated_files(lambda rel: write.read_text(root, rel))
+    if args.check:
+        stale = write.stale(root, files)
+        if stale:
+            print("stale generated files (run `llm-serving generate`):", file=sys.stderr)
+            for rel in stale:
+                print(f"  {rel}", file=sys.stderr)
+            return EXIT_FAIL
+        print(f"{len(files)} generated files up to date")
+        return 0
+    for rel in write.write(root, files):
+        print(f"wrote {rel}")
+    for rel in write.stale(root, files):
+        if rel.endswith("(no profile generates it any more)"):
+            path = rel.split(" ", 1)[0]
+            (root / path).unlink()
+            print(f"removed {path}")
+    return 0
+
+
+def cmd_crds(args: argparse.Namespace) -> int:
+    from . import crds
+
+    upstream = Path(args.upstream)
+    if not upstream.is_dir():
+        raise UsageError(f"--upstream {upstream}: not a directory of upstream CRD files")
+    files = {f"schemas/crds/{rel}": text for rel, text in crds.convert_tree(upstream).items()}
+    if not files:
+        raise UsageError(f"--upstream {upstream}: no CustomResourceDefinition found")
+    if args.check:
+        stale = [rel for rel, text in sorted(files.items()) if write.read_text(build.ROOT, rel) != text]
+        for rel in stale:
+            print(f"stale: {rel}", file=sys.stderr)
+        return EXIT_FAIL if stale else 0
+    for rel in write.write(build.ROOT, files):
+        print(f"wrote {rel}")
+    return 0
+
+
+def cmd_tools(args: argparse.Namespace) -> int:
+    for version, path in tools.helm_binaries(install_missing=True).items():
+        print(f"helm {version}: {path}")
+    return 0
+
+
+def _values_files(names: list[str]) -> list[Path]:
+    if not names:
+        files = sorted((build.ROOT / "values").glob("*.yaml"))
+        if not files:
+            raise UsageError("values/ has no profile: run `llm-serving generate` first")
+        return files
+    out = []
+    for name in names:
+        path = Path(name)
+        if not path.suffix:
+            path = build.ROOT / "values" / f"{name}.yaml"
+        if not path.is_file():
+            known = ", ".join(p.stem for p in sorted((build.ROOT / "values").glob("*.yaml")))
+            raise UsageError(f"profile {name!r}: no such file {path} (profiles: {known})")
+        out.append(path)
+    return out
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    import yaml
+
+    from . import validation
+    from .backends import REGISTRY
+
+    if not args.no_generate:
+        code = cmd_generate(argparse.Namespace(check=False))
+        if code:
+            return code
+    files = _values_files(args.profiles)
+    helms = tools.require_helm_binaries()
+    rows = []
+    failed = False
+    for path in files:
+        try:
+            merged = validation.merged_values(path)
+        except yaml.YAMLError as exc:
+            raise UsageError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+        engines = [name for name in REGISTRY if merged.get(name, {}).get("enabled")]
+        info = {"model": "-", "gpus": "-", "parallel": "-"}
+        if len(engines) == 1:
+            try:
+                info = REGISTRY[engines[0]].summary(merged[engines[0]])
+            except (KeyError, TypeError):
+                pass
+        results = []
+        for version, helm in helms.items():
+            print(f"validating {path.name} with helm {version} ...", flush=True)
+            results.append(validation.validate_file(path, version, helm))
+        errors = [e for r in results for e in r.errors]
+        failed |= bool(errors)
+        rows.append([path.stem, ",".join(engines) or "-", info["model"], info["gpus"],
+                     info["parallel"], " / ".join(str(len(r.documents)) for r in results),
+                     "ok" if not errors else f"FAIL ({len(errors)})"])
+        sys.stdout.flush()
+        for err in errors:
+            print(f"  {path.name}: {err}", file=sys.stderr, flush=True)
+    header = ["profile", "engine", "model", "GPUs", "TPxPP",
+              "objects (" + " / ".join(f"helm {v}" for v in helms) + ")", "result"]
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    print(flush=True)
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip())
+    return EXIT_FAIL if failed else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="llm-serving", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("generate", help="write Chart.yaml, values, schemas, README tables and profiles")
+    g.add_argument("--check", action="store_true", help="write nothing; exit 1 listing stale files")
+    g.set_defaults(func=cmd_generate)
+    v = sub.add_parser("validate", help="generate, then render and validate every profile")
+    v.add_argument("profiles", nargs="*", help="profile names or values files (default: values/*.yaml)")
+    v.add_argument("--no-generate", action="store_true", help="validate the files as they are")
+    v.set_defaults(func=cmd_validate)
+    t = sub.add_parser("tools", help="install the pinned helm binaries into .tools/ when missing")
+    t.set_defaults(func=cmd_tools)
+    c = sub.add_parser("crds", help="convert upstream CRDs into schemas/crds/")
+    c.add_argument("--upstream", required=True, help="folder of upstream CRD YAML files, one sub-folder per group")
+    c.add_argument("--check", action="store_true", help="write nothing; exit 1 listing stale files")
+    c.set_defaults(func=cmd_crds)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (UsageError, tools.ToolError, OSError) as exc:
+        print(f"llm-serving: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE

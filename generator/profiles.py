@@ -1,0 +1,100 @@
+"""Hardware profiles: one `values/<name>.yaml` each.
+
+A profile names the hardware and the model; the engine backend derives parallelism, sizes
+and probe budgets from the catalog, and `catalog.fit` refuses a profile whose weights and
+KV cache do not fit. `overrides` holds the deployment choices that are not hardware facts
+(autoscaling, ingress, cache), deep-merged last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import catalog
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    title: str
+    engine: str
+    gpu: str
+    gpus_per_node: int
+    nodes: int
+    model: str
+    precision: str
+    max_model_len: int
+    max_num_seqs: int
+    gpu_memory_utilization: float
+    cpu_per_replica: int
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def fit(self) -> catalog.Fit:
+        model = catalog.MODELS[self.model]
+        return catalog.fit(model, model.checkpoint(self.precision), catalog.GPUS[self.gpu],
+                           self.gpus_per_node, self.gpu_memory_utilization, self.max_model_len,
+                           self.max_num_seqs)
+
+
+PROFILES: tuple[Profile, ...] = (
+    # Seed 001: one H100 80 GB, BF16, PVC cache, HPA and Ingress with TLS.
+    # 79.6 GiB x 0.90 = 71.6 GiB; - 27.5 GiB weights - 3 GiB overhead = 41.1 GiB of KV cache;
+    # 48 layers x 8 KV heads x 128 x 2 (K,V) x 2 bytes = 192 KiB per token -> 224k tokens,
+    # 6.8 sequences of 32768 tokens at once.
+    Profile(
+        name="h100-80gb",
+        title="1 x H100 80 GB, R1 distill Qwen 14B in BF16, autoscaled, Ingress with TLS",
+        engine="vllm",
+        gpu="H100-80GB",
+        gpus_per_node=1,
+        nodes=1,
+        model="deepseek-r1-distill-qwen-14b",
+        precision="bf16",
+        max_model_len=32768,
+        max_num_seqs=64,
+        gpu_memory_utilization=0.90,
+        cpu_per_replica=8,
+        overrides={
+            "vllm": {
+                "cache": {"type": "pvc", "pvc": {"accessModes": ["ReadWriteMany"]}},
+                "rollout": {"type": "RollingUpdate"},
+                "autoscaling": {"enabled": True, "minReplicas": 1, "maxReplicas": 2},
+                "ingress": {
+                    "enabled": True,
+                    "className": "nginx",
+                    "host": "deepseek-r1.example.com",
+                    "annotations": {"nginx.ingress.kubernetes.io/proxy-read-timeout": "600"},
+                    "tls": {"enabled": True, "secretName": "deepseek-r1-tls"},
+                },
+                "nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-h100-80gb"},
+            }
+        },
+    ),
+    # One L4 24 GB: the 14B distill in AWQ 4-bit (9.3 GiB) leaves room for context.
+    # 22.5 GiB x 0.92 = 20.7 GiB; - 9.3 GiB weights - 3 GiB overhead = 8.4 GiB of KV cache
+    # at 192 KiB per token -> 45k tokens, 2.8 sequences of 16384 tokens at once.
+    # The BF16 checkpoint (27.5 GiB) does not fit a 24 GB card at all.
+    Profile(
+        name="l4-24gb",
+        title="1 x L4 24 GB, R1 distill Qwen 14B in AWQ 4-bit",
+        engine="vllm",
+        gpu="L4-24GB",
+        gpus_per_node=1,
+        nodes=1,
+        model="deepseek-r1-distill-qwen-14b",
+        precision="awq-int4",
+        max_model_len=16384,
+        max_num_seqs=16,
+        gpu_memory_utilization=0.92,
+        cpu_per_replica=4,
+        overrides={
+            "vllm": {
+                "cache": {"type": "pvc"},
+                "nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-l4"},
+                "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists",
+                                 "effect": "NoSchedule"}],
+            }
+        },
+    ),
+)

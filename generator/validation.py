@@ -1,0 +1,170 @@
+"""Render a values file with helm and validate everything that comes out.
+
+Steps per values file and helm version: the merged values against the umbrella schema
+(jsonschema), `helm lint --strict`, `helm template`, then every rendered document: core
+kinds against the Kubernetes OpenAPI schemas of the oldest and newest supported version
+(kubernetes-validate's strict schemas, unknown fields rejected), custom kinds against
+schemas/crds/. A kind with no schema is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from . import interface
+from .build import KUBE_VERSIONS, ROOT, UMBRELLA
+from .crds import schema_path
+
+CHART = ROOT / UMBRELLA
+CRD_ROOT = ROOT / "schemas" / "crds"
+
+
+class RenderError(RuntimeError):
+    """helm refused the values or the templates; the message is helm's."""
+
+
+# ---------------------------------------------------------------- values
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+@functools.lru_cache(maxsize=None)
+def _umbrella_validator() -> jsonschema.protocols.Validator:
+    schema = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def merged_values(values_file: Path) -> dict[str, Any]:
+    return interface.merge(load_yaml(CHART / "values.yaml"), load_yaml(values_file))
+
+
+def values_errors(values_file: Path) -> list[str]:
+    merged = merged_values(values_file)
+    return [
+        f"{'.'.join(str(p) for p in err.absolute_path) or '<root>'}: {err.message}"
+        for err in sorted(_umbrella_validator().iter_errors(merged), key=lambda e: list(map(str, e.path)))
+    ]
+
+
+# ---------------------------------------------------------------- helm
+
+def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
+
+
+def helm_template(helm: Path, values_file: Path, release: str = "r1",
+                  extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    proc = _run([str(helm), "template", release, str(CHART), "-f", str(values_file),
+                 "--namespace", "llm", *extra])
+    if proc.returncode != 0:
+        raise RenderError(proc.stderr.strip())
+    return [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+
+
+def helm_lint(helm: Path, values_file: Path) -> None:
+    proc = _run([str(helm), "lint", "--strict", str(CHART), "-f", str(values_file)])
+    if proc.returncode != 0:
+        raise RenderError((proc.stdout + proc.stderr).strip())
+
+
+# ---------------------------------------------------------------- manifests
+
+def _k8s_schema_dir(version: str) -> Any:
+    return resources.files("kubernetes_validate") / "kubernetes-json-schema" / f"v{version}-local-strict"
+
+
+@functools.lru_cache(maxsize=None)
+def _k8s_registry(version: str) -> Any:
+    from referencing import Registry, Resource
+
+    defs = json.loads((_k8s_schema_dir(version) / "_definitions.json").read_text())
+    return Resource.from_contents(defs) @ Registry()
+
+
+@functools.lru_cache(maxsize=None)
+def _k8s_validator(version: str, api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
+    """kubernetes-validate's strict schema for a core kind, or None when it has none."""
+    group_version = api_version.split("/")
+    if len(group_version) == 2:
+        group = group_version[0].split(".")[0]
+        name = f"{kind.lower()}-{group}-{group_version[1]}.json"
+    else:
+        name = f"{kind.lower()}-{api_version}.json"
+    path = _k8s_schema_dir(version) / name
+    if not path.is_file():
+        return None
+    return jsonschema.Draft202012Validator(json.loads(path.read_text()), registry=_k8s_registry(version))
+
+
+@functools.lru_cache(maxsize=None)
+def _crd_validator(api_version: str, kind: str, crd_set: str = "") -> jsonschema.protocols.Validator | None:
+    path = schema_path(CRD_ROOT, api_version, kind, crd_set)
+    if not path.is_file():
+        return None
+    return jsonschema.Draft7Validator(json.loads(path.read_text()))
+
+
+def _describe(err: jsonschema.ValidationError) -> str:
+    where = ".".join(str(p) for p in err.absolute_path) or "<root>"
+    return f"{where}: {err.message[:300]}"
+
+
+def document_errors(doc: dict[str, Any], crd_set: str = "") -> list[str]:
+    """Every problem with one rendered document, prefixed with kind/name."""
+    api_version, kind = doc.get("apiVersion", ""), doc.get("kind", "")
+    name = f"{kind}/{doc.get('metadata', {}).get('name', '?')}"
+    errors: list[str] = []
+    core = [(v, _k8s_validator(v, api_version, kind)) for v in KUBE_VERSIONS]
+    if all(validator is None for _, validator in core):
+        crd = _crd_validator(api_version, kind, crd_set)
+        if crd is None:
+            return [f"{name}: no schema for {api_version} {kind} in Kubernetes "
+                    f"{' or '.join(KUBE_VERSIONS)} nor in schemas/crds/"]
+        return [f"{name}: {_describe(e)}" for e in crd.iter_errors(doc)]
+    for version, validator in core:
+        if validator is None:
+            errors.append(f"{name}: {api_version} {kind} is not served by Kubernetes {version}")
+            continue
+        errors.extend(f"{name} (k8s {version}): {_describe(e)}" for e in validator.iter_errors(doc))
+    return errors
+
+
+# ---------------------------------------------------------------- one values file
+
+@dataclass
+class Result:
+    values_file: Path
+    helm_version: str
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def validate_file(values_file: Path, helm_version: str, helm: Path, lint: bool = True) -> Result:
+    result = Result(values_file, helm_version)
+    result.errors.extend(f"values: {e}" for e in values_errors(values_file))
+    try:
+        if lint:
+            helm_lint(helm, values_file)
+        result.documents = helm_template(helm, values_file)
+    except RenderError as exc:
+        result.errors.append(f"helm {helm_version}: {exc}")
+        return result
+    for doc in result.documents:
+        result.errors.extend(document_errors(doc))
+    return result
