@@ -64,17 +64,17 @@ def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
 
 
-def helm_template(helm: Path, values_file: Path, release: str = "r1",
+def helm_template(helm: Path, values_file: Path, chart: Path = CHART, release: str = "r1",
                   extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    proc = _run([str(helm), "template", release, str(CHART), "-f", str(values_file),
+    proc = _run([str(helm), "template", release, str(chart), "-f", str(values_file),
                  "--namespace", "llm", *extra])
     if proc.returncode != 0:
         raise RenderError(proc.stderr.strip())
     return [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
 
 
-def helm_lint(helm: Path, values_file: Path) -> None:
-    proc = _run([str(helm), "lint", "--strict", str(CHART), "-f", str(values_file)])
+def helm_lint(helm: Path, values_file: Path, chart: Path = CHART) -> None:
+    proc = _run([str(helm), "lint", "--strict", str(chart), "-f", str(values_file)])
     if proc.returncode != 0:
         raise RenderError((proc.stdout + proc.stderr).strip())
 
@@ -155,13 +155,14 @@ class Result:
         return not self.errors
 
 
-def validate_file(values_file: Path, helm_version: str, helm: Path, lint: bool = True) -> Result:
+def validate_file(values_file: Path, helm_version: str, helm: Path, lint: bool = True,
+                  chart: Path = CHART) -> Result:
     result = Result(values_file, helm_version)
     result.errors.extend(f"values: {e}" for e in values_errors(values_file))
     try:
         if lint:
-            helm_lint(helm, values_file)
-        result.documents = helm_template(helm, values_file)
+            helm_lint(helm, values_file, chart)
+        result.documents = helm_template(helm, values_file, chart)
     except RenderError as exc:
         result.errors.append(f"helm {helm_version}: {exc}")
         return result

@@ -30,8 +30,9 @@ INTERFACE = Group(
             Value("repository", "vllm/vllm-openai", "Image repository; point it at a mirror in "
                   "air-gapped clusters.", string(minLength=1)),
             Value("tag", VLLM_VERSION, "Image tag, pinned to a vLLM release so a reinstall runs "
-                  "the same engine (never `latest`).",
-                  {**string(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"), "not": {"enum": ["latest"]}}),
+                  "the same engine. It must contain a version number: moving tags such as "
+                  "`latest` or `nightly` are refused.",
+                  string(r"^[A-Za-z0-9_.-]*[0-9][A-Za-z0-9_.-]*$", maxLength=128)),
             Value("pullPolicy", "IfNotPresent", "The image is about 10 GiB: pull once per node.",
                   {"type": "string", "enum": ["IfNotPresent", "Always", "Never"]}),
         )),

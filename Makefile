@@ -1,0 +1,33 @@
+# Everything the project needs is installed by `make bootstrap` (the other targets call it):
+# a virtualenv with the Python dependencies, and helm 4.3.1 / 3.19.0 when not on PATH.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: bootstrap validate test generate bench clean
+
+bootstrap: $(VENV)/.bootstrapped
+
+$(VENV)/.bootstrapped: pyproject.toml generator/tools.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/llm-serving tools
+	touch $@
+
+# Main job: generate, render and validate every profile, print the summary table.
+validate: bootstrap
+	$(BIN)/llm-serving validate
+
+# The test suite (what CI runs).
+test: bootstrap
+	$(BIN)/python -m pytest -q
+
+generate: bootstrap
+	$(BIN)/llm-serving generate
+
+# Bare `helm template` against the full validation, per profile.
+bench: bootstrap
+	$(BIN)/python benchmarks/render_vs_validate.py
+
+clean:
+	rm -rf $(VENV) .tools
