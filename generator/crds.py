@@ -7,7 +7,8 @@ release); files directly under the group folder are the default set.
 The conversion mirrors what the API server enforces and tightens it like kubeconform's
 strict mode: `additionalProperties: false` wherever the CRD lists properties and does not
 preserve unknown fields, `x-kubernetes-int-or-string` as integer-or-string, `nullable` as
-an extra null type. Descriptions are dropped to keep the files small.
+an extra null type, and fields with a `default` not required (the API server defaults them
+before it validates). Descriptions are dropped to keep the files small.
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ def _convert(node: Any) -> Any:
         types = out["type"] if isinstance(out["type"], list) else [out["type"]]
         out["type"] = types + ["null"]
     out.pop("nullable", None)
+    if "required" in out and "properties" in node:
+        # The API server applies defaults before validating, so a defaulted field may be omitted.
+        defaulted = {k for k, v in node["properties"].items() if isinstance(v, dict) and "default" in v}
+        out["required"] = [k for k in out["required"] if k not in defaulted]
+        if not out["required"]:
+            del out["required"]
     if ("properties" in out and "additionalProperties" not in out
             and not node.get("x-kubernetes-preserve-unknown-fields")):
         out["additionalProperties"] = False

@@ -116,6 +116,15 @@ def _crd_validator(api_version: str, kind: str, crd_set: str = "") -> jsonschema
     return jsonschema.Draft7Validator(json.loads(path.read_text()))
 
 
+def _drop_nulls(node: Any) -> Any:
+    """The API server prunes null fields of custom resources before it validates them."""
+    if isinstance(node, dict):
+        return {k: _drop_nulls(v) for k, v in node.items() if v is not None}
+    if isinstance(node, list):
+        return [_drop_nulls(v) for v in node]
+    return node
+
+
 def _describe(err: jsonschema.ValidationError) -> str:
     where = ".".join(str(p) for p in err.absolute_path) or "<root>"
     return f"{where}: {err.message[:300]}"
@@ -132,7 +141,7 @@ def document_errors(doc: dict[str, Any], crd_set: str = "") -> list[str]:
         if crd is None:
             return [f"{name}: no schema for {api_version} {kind} in Kubernetes "
                     f"{' or '.join(KUBE_VERSIONS)} nor in schemas/crds/"]
-        return [f"{name}: {_describe(e)}" for e in crd.iter_errors(doc)]
+        return [f"{name}: {_describe(e)}" for e in crd.iter_errors(_drop_nulls(doc))]
     for version, validator in core:
         if validator is None:
             errors.append(f"{name}: {api_version} {kind} is not served by Kubernetes {version}")

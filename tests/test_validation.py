@@ -1,0 +1,87 @@
+"""The validation suite itself: it must fail on broken templates and on bad manifests."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator import validation
+from generator.build import ROOT
+
+from .conftest import HELM_VERSIONS, VALUES_FILES, find, helm, rendered
+
+H100 = ROOT / "values" / "h100-80gb.yaml"
+
+
+@pytest.fixture()
+def chart_copy(tmp_path: Path) -> Path:
+    dest = tmp_path / "llm-serving"
+    shutil.copytree(validation.CHART, dest)
+    return dest
+
+
+@pytest.mark.parametrize("version", HELM_VERSIONS)
+def test_broken_template_fails(chart_copy: Path, version: str):
+    deployment = chart_copy / "charts/vllm/templates/deployment.yaml"
+    deployment.write_text(deployment.read_text().replace("{{- end }}", "", 1))
+    result = validation.validate_file(H100, version, helm(version), chart=chart_copy)
+    assert not result.ok
+
+
+@pytest.mark.parametrize("version", HELM_VERSIONS)
+def test_template_emitting_an_invalid_field_fails(chart_copy: Path, version: str):
+    service = chart_copy / "charts/vllm/templates/service.yaml"
+    service.write_text(service.read_text().replace("  type: {{", "  typo: 1\n  type: {{", 1))
+    result = validation.validate_file(H100, version, helm(version), chart=chart_copy)
+    assert any("Service/" in e and "typo" in e for e in result.errors), result.errors
+
+
+def test_core_kind_checked_for_oldest_and_newest_kubernetes():
+    (deploy,) = find(rendered(H100), "Deployment")
+    bad = copy.deepcopy(deploy)
+    bad["spec"]["template"]["spec"]["containers"][0]["gpus"] = 1
+    errors = validation.document_errors(bad)
+    assert any("k8s 1.25.0" in e for e in errors) and any("k8s 1.37.0" in e for e in errors)
+    bad = copy.deepcopy(deploy)
+    bad["spec"]["replicas"] = "two"
+    assert validation.document_errors(bad)
+
+
+def test_api_not_served_by_oldest_kubernetes_fails():
+    doc = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaim",
+           "metadata": {"name": "x"}, "spec": {}}
+    assert any("not served by Kubernetes 1.25.0" in e for e in validation.document_errors(doc))
+
+
+def test_unknown_kind_fails():
+    doc = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    (error,) = validation.document_errors(doc)
+    assert "no schema" in error and "Widget" in error
+
+
+def test_custom_kind_checked_against_crd_schema():
+    sample = {
+        "apiVersion": "ray.io/v1", "kind": "RayService", "metadata": {"name": "r"},
+        "spec": {"rayClusterConfig": {"headGroupSpec": {"rayStartParams": {}, "template": {
+            "spec": {"containers": [{"name": "head", "image": "rayproject/ray:2.46.0"}]}}}}},
+    }
+    assert validation.document_errors(sample) == []
+    typo = copy.deepcopy(sample)
+    typo["spec"]["rayClusterConfig"]["headGroupSpec"]["rayStartParam"] = {}
+    assert any("rayStartParam" in e for e in validation.document_errors(typo))
+
+
+def test_values_schema_errors_name_the_field(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"vllm": {"engine": {"maxModelLen": "long"}}}))
+    assert any(e.startswith("vllm.engine.maxModelLen") for e in validation.values_errors(bad))
+
+
+def test_every_profile_has_a_schema_for_every_kind():
+    for values_file in VALUES_FILES:
+        for doc in rendered(values_file):
+            assert not [e for e in validation.document_errors(doc) if "no schema" in e]
