@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import build, tools, write
+from . import build, catalog, tools, write
 
 EXIT_FAIL = 1
 EXIT_USAGE = 2
@@ -151,6 +151,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (UsageError, tools.ToolError, OSError) as exc:
+    except (UsageError, tools.ToolError, catalog.DoesNotFit, OSError) as exc:
         print(f"llm-serving: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -13,11 +13,11 @@ import functools
 import json
 import subprocess
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import kubernetes_validate
 import yaml
 
 from . import interface
@@ -81,33 +81,6 @@ def helm_lint(helm: Path, values_file: Path, chart: Path = CHART) -> None:
 
 # ---------------------------------------------------------------- manifests
 
-def _k8s_schema_dir(version: str) -> Any:
-    return resources.files("kubernetes_validate") / "kubernetes-json-schema" / f"v{version}-local-strict"
-
-
-@functools.lru_cache(maxsize=None)
-def _k8s_registry(version: str) -> Any:
-    from referencing import Registry, Resource
-
-    defs = json.loads((_k8s_schema_dir(version) / "_definitions.json").read_text())
-    return Resource.from_contents(defs) @ Registry()
-
-
-@functools.lru_cache(maxsize=None)
-def _k8s_validator(version: str, api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
-    """kubernetes-validate's strict schema for a core kind, or None when it has none."""
-    group_version = api_version.split("/")
-    if len(group_version) == 2:
-        group = group_version[0].split(".")[0]
-        name = f"{kind.lower()}-{group}-{group_version[1]}.json"
-    else:
-        name = f"{kind.lower()}-{api_version}.json"
-    path = _k8s_schema_dir(version) / name
-    if not path.is_file():
-        return None
-    return jsonschema.Draft202012Validator(json.loads(path.read_text()), registry=_k8s_registry(version))
-
-
 @functools.lru_cache(maxsize=None)
 def _crd_validator(api_version: str, kind: str, crd_set: str = "") -> jsonschema.protocols.Validator | None:
     path = schema_path(CRD_ROOT, api_version, kind, crd_set)
@@ -130,23 +103,34 @@ def _describe(err: jsonschema.ValidationError) -> str:
     return f"{where}: {err.message[:300]}"
 
 
+def _core_errors(doc: dict[str, Any], version: str) -> list[str] | None:
+    """kubernetes-validate in strict mode; None when it has no schema for the kind."""
+    try:
+        kubernetes_validate.validate(doc, version, strict=True)
+    except kubernetes_validate.SchemaNotFoundError:
+        return None
+    except kubernetes_validate.ValidationError as exc:
+        return [_describe(exc)]
+    return []
+
+
 def document_errors(doc: dict[str, Any], crd_set: str = "") -> list[str]:
     """Every problem with one rendered document, prefixed with kind/name."""
     api_version, kind = doc.get("apiVersion", ""), doc.get("kind", "")
     name = f"{kind}/{doc.get('metadata', {}).get('name', '?')}"
-    errors: list[str] = []
-    core = [(v, _k8s_validator(v, api_version, kind)) for v in KUBE_VERSIONS]
-    if all(validator is None for _, validator in core):
+    core = {version: _core_errors(doc, version) for version in KUBE_VERSIONS}
+    if all(found is None for found in core.values()):
         crd = _crd_validator(api_version, kind, crd_set)
         if crd is None:
             return [f"{name}: no schema for {api_version} {kind} in Kubernetes "
                     f"{' or '.join(KUBE_VERSIONS)} nor in schemas/crds/"]
         return [f"{name}: {_describe(e)}" for e in crd.iter_errors(_drop_nulls(doc))]
-    for version, validator in core:
-        if validator is None:
+    errors: list[str] = []
+    for version, found in core.items():
+        if found is None:
             errors.append(f"{name}: {api_version} {kind} is not served by Kubernetes {version}")
-            continue
-        errors.extend(f"{name} (k8s {version}): {_describe(e)}" for e in validator.iter_errors(doc))
+        else:
+            errors.extend(f"{name} (k8s {version}): {e}" for e in found)
     return errors
 
 

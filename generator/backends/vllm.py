@@ -11,8 +11,12 @@ from . import Backend
 from .common import (BOOLEAN, K8S_NAME, QUANTITY, STRING_MAP, integer, object_list,
                      resources_schema, scheduling_values, string)
 
-# Pinned image tag of vllm/vllm-openai; bump it here and run `llm-serving generate`.
-VLLM_VERSION = "v0.11.0"
+# Pinned vLLM release (the newest at the time of writing); bump it here and run
+# `llm-serving generate`. The image's ENTRYPOINT is `vllm serve`, set explicitly below as well.
+VLLM_VERSION = "v0.31.0"
+# Since v0.29 the plain tag is built for CUDA 13.0, which needs an R580+ NVIDIA driver; the
+# -cu129 build (CUDA 12.9) also runs on the older drivers most GPU node images still ship.
+VLLM_IMAGE_TAG = f"{VLLM_VERSION}-cu129"
 
 DTYPES = ["auto", "bfloat16", "float16", "half", "float32", "float"]
 QUANTIZATIONS = ["", "awq", "awq_marlin", "gptq", "gptq_marlin", "fp8", "bitsandbytes",
@@ -28,10 +32,12 @@ INTERFACE = Group(
     children=(
         Group("image", "Container image of the vLLM server.", (
             Value("repository", "vllm/vllm-openai", "Image repository; point it at a mirror in "
-                  "air-gapped clusters.", string(minLength=1)),
-            Value("tag", VLLM_VERSION, "Image tag, pinned to a vLLM release so a reinstall runs "
+                  "air-gapped clusters. vllm/vllm-openai is built for NVIDIA CUDA; AMD GPUs need a "
+                  "ROCm build such as rocm/vllm.", string(minLength=1)),
+            Value("tag", VLLM_IMAGE_TAG, "Image tag, pinned to a vLLM release so a reinstall runs "
                   "the same engine. It must contain a version number: moving tags such as "
-                  "`latest` or `nightly` are refused.",
+                  "`latest` or `nightly` are refused. The default is the CUDA 12.9 build, which "
+                  "runs on pre-R580 drivers; the plain tag needs CUDA 13 (driver R580+).",
                   string(r"^[A-Za-z0-9_.-]*[0-9][A-Za-z0-9_.-]*$", maxLength=128)),
             Value("pullPolicy", "IfNotPresent", "The image is about 10 GiB: pull once per node.",
                   {"type": "string", "enum": ["IfNotPresent", "Always", "Never"]}),

@@ -1,0 +1,51 @@
+"""The `llm-serving` command: exit codes and one-line errors, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from generator import cli
+from generator.build import ROOT
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+
+
+def test_unknown_profile_is_one_line_exit_2():
+    proc = run("validate", "--no-generate", "no-such-profile")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0
+    assert "no-such-profile" in proc.stderr and "h100-80gb" in proc.stderr
+
+
+def test_bad_yaml_is_one_line_exit_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("vllm: [unclosed\n")
+    proc = run("validate", "--no-generate", str(bad))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "not valid YAML" in proc.stderr
+
+
+def test_crds_missing_upstream_exit_2(tmp_path):
+    proc = run("crds", "--upstream", str(tmp_path / "nowhere"))
+    assert proc.returncode == 2 and "not a directory" in proc.stderr
+
+
+def test_validate_one_profile_prints_summary(capsys):
+    assert cli.main(["validate", "--no-generate", "l4-24gb"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("profile"))
+    for column in ("engine", "model", "GPUs", "TPxPP", "objects", "result"):
+        assert column in header
+    row = next(line for line in out.splitlines() if line.startswith("l4-24gb"))
+    assert "vllm" in row and "casperhansen/deepseek-r1-distill-qwen-14b-awq" in row and row.endswith("ok")
+
+
+def test_validate_fails_on_invalid_file(capsys):
+    bad = ROOT / "tests/values-invalid/tp-exceeds-gpus.yaml"
+    assert cli.main(["validate", "--no-generate", str(bad)]) == 1
+    assert "FAIL" in capsys.readouterr().out

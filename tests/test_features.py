@@ -1,0 +1,113 @@
+"""Feature variants in tests/values-valid/: each renders and validates, and does what it says."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator.build import ROOT
+
+from .conftest import HELM_VERSIONS, VALUES_FILES, find, rendered, validated
+
+VARIANTS = sorted((ROOT / "tests" / "values-valid").glob("*.yaml"))
+GOLDEN = ROOT / "tests" / "golden"
+UPDATE = os.environ.get("LLM_SERVING_UPDATE_GOLDEN") == "1"
+
+
+def variant(name: str) -> Path:
+    return ROOT / "tests" / "values-valid" / f"{name}.yaml"
+
+
+@pytest.mark.parametrize("version", HELM_VERSIONS)
+@pytest.mark.parametrize("values_file", VARIANTS, ids=[p.stem for p in VARIANTS])
+def test_variant_renders_and_validates(values_file: Path, version: str):
+    result = validated(values_file, version)
+    assert result.ok, "\n".join(result.errors)
+
+
+def pod(docs):
+    (deploy,) = find(docs, "Deployment")
+    return deploy["spec"]["template"]["spec"]
+
+
+def env_of(docs) -> dict:
+    return {e["name"]: e for e in pod(docs)["containers"][0]["env"]}
+
+
+def test_default_render_needs_no_secret_and_is_online():
+    docs = rendered(variant("emptydir-cache"))
+    env = env_of(docs)
+    assert "HF_HUB_OFFLINE" not in env and "VLLM_API_KEY" not in env and "HF_TOKEN" not in env
+    assert pod(docs)["volumes"][1]["emptyDir"]["sizeLimit"] == "40Gi"
+    assert not find(docs, "PersistentVolumeClaim")
+
+
+def test_api_key_and_token_come_from_secrets():
+    docs = rendered(variant("api-key-and-hf-token"))
+    env = env_of(docs)
+    assert env["VLLM_API_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "llm-api-key", "key": "api-key"}
+    assert env["HF_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": "hf-token", "key": "token"}
+    assert pod(docs)["imagePullSecrets"] == [{"name": "registry-mirror"}]
+    assert not any(a.startswith("--api-key") for a in pod(docs)["containers"][0]["args"])
+
+
+def test_offline_hostpath():
+    docs = rendered(variant("offline-hostpath"))
+    env = env_of(docs)
+    assert env["HF_HUB_OFFLINE"]["value"] == "1"
+    assert env["HF_HOME"]["value"] == "/models"
+    cache = next(v for v in pod(docs)["volumes"] if v["name"] == "cache")
+    assert cache["hostPath"] == {"path": "/mnt/nvme/models", "type": "Directory"}
+    assert not find(docs, "PersistentVolumeClaim")
+
+
+def test_offline_existing_claim_creates_no_claim():
+    docs = rendered(variant("offline-existing-claim"))
+    assert not find(docs, "PersistentVolumeClaim")
+    cache = next(v for v in pod(docs)["volumes"] if v["name"] == "cache")
+    assert cache["persistentVolumeClaim"]["claimName"] == "r1-weights"
+
+
+def test_multi_gpu_parallelism_and_scheduling():
+    docs = rendered(variant("multi-gpu-runtimeclass"))
+    spec = pod(docs)
+    container = spec["containers"][0]
+    assert spec["runtimeClassName"] == "nvidia"
+    assert spec["tolerations"][0]["key"] == "nvidia.com/gpu"
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == 4
+    args = container["args"]
+    assert "--tensor-parallel-size=2" in args and "--pipeline-parallel-size=2" in args
+    assert "--no-enable-prefix-caching" in args
+    assert args[-2:] == ["--reasoning-parser", "deepseek_r1"]
+    assert not find(docs, "PodDisruptionBudget")
+
+
+def test_amd_uses_amd_resource():
+    container = pod(rendered(variant("amd-rocm")))["containers"][0]
+    assert container["resources"]["limits"]["amd.com/gpu"] == 1
+    assert "nvidia.com/gpu" not in container["resources"]["limits"]
+
+
+# ---------------------------------------------------------------- golden renders
+
+def _normalized(docs) -> str:
+    return yaml.safe_dump_all(docs, sort_keys=True, width=1000)
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES, ids=[p.stem for p in VALUES_FILES])
+def test_golden_render(values_file: Path):
+    """Review every change of rendered output. Update: LLM_SERVING_UPDATE_GOLDEN=1 make test"""
+    golden = GOLDEN / f"{values_file.stem}.yaml"
+    outputs = {v: _normalized(rendered(values_file, v)) for v in HELM_VERSIONS}
+    assert len(set(outputs.values())) == 1, "helm versions render different objects"
+    text = next(iter(outputs.values()))
+    if UPDATE:
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(text)
+    assert golden.exists(), f"{golden} missing: run LLM_SERVING_UPDATE_GOLDEN=1 make test"
+    assert golden.read_text() == text, (
+        f"render of {values_file.name} changed; if intended, run "
+        "LLM_SERVING_UPDATE_GOLDEN=1 make test and review the diff of tests/golden/")
