@@ -145,7 +145,8 @@ def chart_yaml(meta: dict[str, Any]) -> str:
 
 
 def _chart_meta(name: str, description: str, app_version: str | None, keywords: tuple[str, ...],
-                chart_type: str = "application", dependencies: list[dict] | None = None) -> dict:
+                chart_type: str = "application", dependencies: list[dict] | None = None,
+                annotations: dict[str, str] | None = None) -> dict:
     meta: dict[str, Any] = {
         "apiVersion": "v2",
         "name": name,
@@ -159,6 +160,8 @@ def _chart_meta(name: str, description: str, app_version: str | None, keywords: 
                  "sources": [HOME], "maintainers": [{"name": "llm-serving", "url": HOME}]})
     if dependencies:
         meta["dependencies"] = dependencies
+    if annotations:
+        meta["annotations"] = annotations
     return meta
 
 
@@ -199,7 +202,9 @@ def generated_files(read: Callable[[str], str | None]) -> dict[str, str]:
     umbrella = umbrella_interface()
     files[f"{UMBRELLA}/Chart.yaml"] = chart_yaml(_chart_meta(
         "llm-serving", "Serve DeepSeek-R1-class models on Kubernetes with the engine that fits the hardware",
-        None, ("llm", "deepseek-r1", "vllm", "inference", "gpu"), dependencies=dependencies))
+        None, ("llm", "deepseek-r1", "vllm", "inference", "gpu"), dependencies=dependencies,
+        # Read by templates/validate.yaml: helm hides disabled subcharts from the templates.
+        annotations={"llm-serving/engines": ",".join(REGISTRY)}))
     files[f"{UMBRELLA}/values.yaml"] = values_yaml(
         umbrella, "Defaults of the llm-serving umbrella chart. Pick a hardware profile from values/ "
                   "rather than editing these.")
