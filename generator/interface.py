@@ -24,6 +24,9 @@ class Value:
     # False: only in the schema (keys helm injects, such as a subchart's copy of `global`),
     # never in values.yaml or the README table.
     documented: bool = True
+    # A list of objects whose keys are known: `item` describes one element. The schema then
+    # is an array of that object, and the README documents `key[].child` for each child.
+    item: "Group | None" = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ def schema(node: Node) -> dict[str, Any]:
     """JSON schema (draft-07) of a node, descriptions and defaults included for editors."""
     if isinstance(node, Value):
         out: dict[str, Any] = {"description": node.doc}
+        if node.item is not None:
+            out.update({"type": "array", "items": schema(node.item)})
         out.update(copy.deepcopy(dict(node.schema)))
         out["default"] = copy.deepcopy(node.default)
         return out
@@ -69,12 +74,17 @@ def leaves(node: Node, prefix: str = "") -> Iterator[tuple[str, Value]]:
         return
     if isinstance(node, Value):
         yield path, node
+        if node.item is not None:
+            for child in node.item.children:
+                yield from leaves(child, f"{path}[]")
         return
     for child in node.children:
         yield from leaves(child, path)
 
 
 def type_label(value: Value) -> str:
+    if value.item is not None:
+        return "array of object"
     s = value.schema
     if "enum" in s:
         return " \\| ".join(repr_scalar(v) for v in s["enum"])

@@ -87,3 +87,56 @@ def scheduling_values(vendor_hint: str) -> tuple[Value, ...]:
         Value("affinity", {}, "Pod affinity and anti-affinity rules, passed through as they are.",
               {"type": "object"}),
     )
+
+
+HF_TOKEN = Group(
+    "hfToken", "Hugging Face token for gated or private repositories, read from an existing "
+    "Secret and exposed to the server processes as `HF_TOKEN`.", (
+        Value("existingSecret", "", "Secret name. Empty: no token (DeepSeek repositories are "
+              "public).", K8S_NAME),
+        Value("secretKey", "token", "Key inside the Secret holding the token.", string(minLength=1)),
+    ))
+
+OFFLINE = Value(
+    "offline", False, "Set `HF_HUB_OFFLINE=1`: no download is attempted and the weights must "
+    "already be in the cache (a prepared PVC or host directory). Needs `cache.type` pvc with "
+    "`existingClaim`, or hostPath.", BOOLEAN)
+
+ACCESS_MODES = ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"]
+
+
+def cache_group(default_type: str = "pvc", size: str = "100Gi",
+                access_modes: tuple[str, ...] = ("ReadWriteOnce",)) -> Group:
+    """Where downloaded weights live (HF_HOME); the same choices for every engine."""
+    return Group("cache", "Where downloaded weights live (`HF_HOME`). A persistent cache makes "
+                 "restarts and scale-ups skip the download.", (
+        Value("type", default_type, "`pvc`: a PersistentVolumeClaim (created, or "
+              "`pvc.existingClaim`); `hostPath`: a directory on the node, e.g. local NVMe; "
+              "`emptyDir`: scratch space on the node, weights are downloaded at every pod start.",
+              {"type": "string", "enum": ["pvc", "hostPath", "emptyDir"]}),
+        Value("mountPath", "/models", "Mount path of the cache in the container; `HF_HOME` "
+              "points here.", string(r"^/")),
+        Group("pvc", "PersistentVolumeClaim used when `type` is pvc.", (
+            Value("existingClaim", "", "Use this claim instead of creating one (e.g. filled "
+                  "beforehand for offline installs). Empty: the chart creates a claim that "
+                  "`helm uninstall` keeps (`helm.sh/resource-policy: keep`), so weights survive "
+                  "a reinstall.", K8S_NAME),
+            Value("size", size, "Size of the created claim: the checkpoint plus about 20% for "
+                  "the hub's temporary files.", QUANTITY),
+            Value("storageClassName", "", "StorageClass of the created claim. Empty: the cluster "
+                  "default.", string()),
+            Value("accessModes", list(access_modes), "Access modes of the created claim. Use "
+                  "ReadWriteMany when more than one pod mounts it (several replicas or nodes), "
+                  "otherwise pods on other nodes cannot mount it.",
+                  {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ACCESS_MODES}}),
+        )),
+        Group("hostPath", "Node directory used when `type` is hostPath (local NVMe).", (
+            Value("path", "/mnt/models", "Absolute directory on the node.", string(r"^/")),
+            Value("type", "DirectoryOrCreate", "hostPath type; use Directory to fail fast when "
+                  "the disk is not mounted.",
+                  {"type": "string", "enum": ["DirectoryOrCreate", "Directory"]}),
+        )),
+        Group("emptyDir", "Scratch volume used when `type` is emptyDir.", (
+            Value("sizeLimit", size, "Upper bound of node disk the download may use.", QUANTITY),
+        )),
+    ))

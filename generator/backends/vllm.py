@@ -8,8 +8,8 @@ from typing import Any
 from .. import catalog
 from ..interface import Group, Value
 from . import Backend
-from .common import (BOOLEAN, K8S_NAME, QUANTITY, STRING_MAP, integer, object_list,
-                     resources_schema, scheduling_values, string)
+from .common import (BOOLEAN, HF_TOKEN, K8S_NAME, OFFLINE, QUANTITY, STRING_MAP, cache_group,
+                     integer, object_list, resources_schema, scheduling_values, string)
 
 # Pinned vLLM release (the newest at the time of writing); bump it here and run
 # `llm-serving generate`. The image's ENTRYPOINT is `vllm serve`, set explicitly below as well.
@@ -53,51 +53,10 @@ INTERFACE = Group(
                   "of OpenAI requests (`--served-model-name`).", string(minLength=1)),
             Value("revision", "", "Git revision (branch, tag or commit) of the repository; pin a "
                   "commit for reproducible rollouts. Empty: the default branch.", string()),
-            Group("hfToken", "Hugging Face token for gated or private repositories, read from an "
-                  "existing Secret and exposed to the server as `HF_TOKEN`.", (
-                Value("existingSecret", "", "Secret name. Empty: no token (DeepSeek repositories "
-                      "are public).", K8S_NAME),
-                Value("secretKey", "token", "Key inside the Secret holding the token.",
-                      string(minLength=1)),
-            )),
-            Value("offline", False, "Set `HF_HUB_OFFLINE=1`: no download is attempted and the "
-                  "weights must already be in the cache (a prepared PVC or host directory). Needs "
-                  "`cache.type` pvc with `existingClaim`, or hostPath.", BOOLEAN),
+            HF_TOKEN,
+            OFFLINE,
         )),
-        Group("cache", "Where downloaded weights live (`HF_HOME`). A persistent cache makes "
-              "restarts and scale-ups skip the download.", (
-            Value("type", "pvc", "`pvc`: a PersistentVolumeClaim (created, or `pvc.existingClaim`); "
-                  "`hostPath`: a directory on the node, e.g. local NVMe; `emptyDir`: scratch space, "
-                  "weights are downloaded at every pod start.",
-                  {"type": "string", "enum": ["pvc", "hostPath", "emptyDir"]}),
-            Value("mountPath", "/models", "Mount path of the cache in the container; `HF_HOME` "
-                  "points here.", string(r"^/")),
-            Group("pvc", "PersistentVolumeClaim used when `type` is pvc.", (
-                Value("existingClaim", "", "Use this claim instead of creating one (e.g. filled "
-                      "beforehand for offline installs). Empty: the chart creates a claim that "
-                      "`helm uninstall` keeps (`helm.sh/resource-policy: keep`), so weights survive "
-                      "a reinstall.", K8S_NAME),
-                Value("size", "100Gi", "Size of the created claim: the checkpoint plus about 20% "
-                      "for the hub's temporary files.", QUANTITY),
-                Value("storageClassName", "", "StorageClass of the created claim. Empty: the "
-                      "cluster default.", string()),
-                Value("accessModes", ["ReadWriteOnce"], "Access modes of the created claim. Use "
-                      "ReadWriteMany when more than one replica may run (autoscaling), otherwise "
-                      "the second pod cannot mount it on another node.",
-                      {"type": "array", "minItems": 1, "items": {"type": "string", "enum": [
-                          "ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"]}}),
-            )),
-            Group("hostPath", "Node directory used when `type` is hostPath (local NVMe).", (
-                Value("path", "/mnt/models", "Absolute directory on the node.", string(r"^/")),
-                Value("type", "DirectoryOrCreate", "hostPath type; use Directory to fail fast "
-                      "when the disk is not mounted.",
-                      {"type": "string", "enum": ["DirectoryOrCreate", "Directory"]}),
-            )),
-            Group("emptyDir", "Scratch volume used when `type` is emptyDir.", (
-                Value("sizeLimit", "100Gi", "Upper bound of node disk the download may use.",
-                      QUANTITY),
-            )),
-        )),
+        cache_group(),
         Group("engine", "vLLM engine arguments. Each maps to one `vllm serve` flag.", (
             Value("tensorParallelSize", 1, "`--tensor-parallel-size`: GPUs each layer is split "
                   "over. tensorParallelSize x pipelineParallelSize must equal `gpu.count`.",

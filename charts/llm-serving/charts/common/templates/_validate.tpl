@@ -8,3 +8,21 @@ Usage: {{- include "common.validate.parallelism" (dict "tp" 8 "pp" 2 "gpus" 16 "
 {{- fail (printf "%s (%d) x %s (%d) = %d GPUs, but %s is %d: every GPU must hold a shard. Set %s to %d, or change the parallel sizes so their product is %d." .tpField (int .tp) .ppField (int .pp) $product .gpuField (int .gpus) .gpuField $product (int .gpus)) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+common.validate.cache: offline mode needs weights that exist; a new ReadWriteOnce claim serves one node.
+Usage: {{- include "common.validate.cache" (dict "cache" .Values.cache "model" .Values.model "pods" 2 "field" "vllm") }}
+*/}}
+{{- define "common.validate.cache" -}}
+{{- $f := .field -}}
+{{- if and .model.offline (eq .cache.type "emptyDir") -}}
+{{- fail (printf "%s.model.offline is true but %s.cache.type is emptyDir: an offline pod can only load weights that already exist. Use cache.type pvc with cache.pvc.existingClaim, or cache.type hostPath, holding the model." $f $f) -}}
+{{- end -}}
+{{- if and .model.offline (eq .cache.type "pvc") (not .cache.pvc.existingClaim) -}}
+{{- fail (printf "%s.model.offline is true but %s.cache.pvc.existingClaim is empty: a new claim is empty and offline mode downloads nothing. Set cache.pvc.existingClaim to a claim that holds the model, or set model.offline false." $f $f) -}}
+{{- end -}}
+{{- $modes := .cache.pvc.accessModes -}}
+{{- if and (eq .cache.type "pvc") (not .cache.pvc.existingClaim) (gt (int .pods) 1) (not (has "ReadWriteMany" $modes)) (not (has "ReadOnlyMany" $modes)) -}}
+{{- fail (printf "%s.cache.pvc.accessModes %v cannot be mounted by %d pods on different nodes: set %s.cache.pvc.accessModes to [ReadWriteMany], or use cache.type hostPath." $f $modes (int .pods) $f) -}}
+{{- end -}}
+{{- end -}}

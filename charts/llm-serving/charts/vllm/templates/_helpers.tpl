@@ -34,14 +34,6 @@ Usage: {{ include "vllm.containerPort" . }}
 {{- define "vllm.containerPort" -}}8000{{- end -}}
 
 {{/*
-vllm.claimName: PersistentVolumeClaim holding the weights cache.
-Usage: {{ include "vllm.claimName" . }}
-*/}}
-{{- define "vllm.claimName" -}}
-{{- .Values.cache.pvc.existingClaim | default (printf "%s-cache" (include "common.names.fullname" (dict "context" .))) -}}
-{{- end -}}
-
-{{/*
 vllm.maxReplicas: most pods that can run at once (autoscaling maximum or replicaCount).
 Usage: {{ include "vllm.maxReplicas" . }}
 */}}
