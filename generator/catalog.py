@@ -18,6 +18,7 @@ class Gpu:
     vendor: str  # nvidia | amd
     memory_gib: float  # total device memory as the driver reports it
     fp8: bool  # hardware FP8 tensor cores (Ada, Hopper, CDNA3)
+    ray_accelerator: str  # Ray's accelerator_type name (ray.util.accelerators)
     source: str
 
     @property
@@ -32,9 +33,9 @@ GPUS: dict[str, Gpu] = {
     g.name: g
     for g in (
         # 81559 MiB in nvidia-smi for the SXM5 80 GB part.
-        Gpu("H100-80GB", "nvidia", 79.6, True, "NVIDIA H100 datasheet; nvidia-smi 81559MiB"),
+        Gpu("H100-80GB", "nvidia", 79.6, True, "H100", "NVIDIA H100 datasheet; nvidia-smi 81559MiB"),
         # 23034 MiB in nvidia-smi (24 GB GDDR6 minus ECC/reserved).
-        Gpu("L4-24GB", "nvidia", 22.5, True, "NVIDIA L4 datasheet; nvidia-smi 23034MiB"),
+        Gpu("L4-24GB", "nvidia", 22.5, True, "L4", "NVIDIA L4 datasheet; nvidia-smi 23034MiB"),
     )
 }
 
@@ -56,15 +57,26 @@ class Model:
     key: str
     params_b: float  # parameters, billions
     layers: int
-    kv_heads: int
-    head_dim: int
+    kv_heads: int  # GQA: key/value heads; MLA: 1 (one latent vector per token and layer)
+    head_dim: int  # GQA: head dimension; MLA: kv_lora_rank + qk_rope_head_dim
     max_position: int  # max_position_embeddings of config.json
     checkpoints: tuple[Checkpoint, ...]
     source: str
+    mla: bool = False  # multi-head latent attention (DeepSeek-V3 architecture)
 
     def kv_bytes_per_token(self, kv_dtype_bytes: int = 2) -> int:
-        """K and V, every layer, every KV head (GQA), fp16/bf16 cache."""
-        return 2 * self.layers * self.kv_heads * self.head_dim * kv_dtype_bytes
+        """KV cache of one token over all layers, fp16/bf16 cache.
+
+        GQA stores K and V for every KV head; MLA stores one compressed latent (no separate V).
+        """
+        per_layer = self.kv_heads * self.head_dim * (1 if self.mla else 2)
+        return self.layers * per_layer * kv_dtype_bytes
+
+    def kv_bytes_per_token_per_gpu(self, tensor_parallel: int, pipeline_parallel: int) -> float:
+        """Pipeline stages split the layers. Tensor parallelism splits GQA heads (a head is
+        replicated when TP exceeds the KV heads); the MLA latent is replicated on every rank."""
+        split = 1 if self.mla else min(tensor_parallel, self.kv_heads)
+        return self.kv_bytes_per_token() / split / pipeline_parallel
 
     def checkpoint(self, precision: str) -> Checkpoint:
         for ckpt in self.checkpoints:
@@ -105,6 +117,31 @@ MODELS: dict[str, Model] = {
                 ),
             ),
             source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Qwen-14B/blob/main/config.json",
+        ),
+        # config.json (DeepseekV3ForCausalLM): num_hidden_layers 61, kv_lora_rank 512,
+        # qk_rope_head_dim 64 (MLA latent of 576 per token and layer), max_position_embeddings
+        # 163840, quantization_config fp8 e4m3 with 128x128 blocks: the weights ship in FP8.
+        # 671 B parameters (37 B active per token) plus the 14 B multi-token-prediction module:
+        # 163 safetensors shards, about 689 GB = 642 GiB.
+        Model(
+            key="deepseek-r1",
+            params_b=671,
+            layers=61,
+            kv_heads=1,
+            head_dim=576,
+            max_position=163840,
+            mla=True,
+            checkpoints=(
+                Checkpoint(
+                    repo="deepseek-ai/DeepSeek-R1",
+                    precision="fp8",
+                    weights_gib=642.0,
+                    dtype="auto",
+                    quantization="",
+                    source="huggingface.co/deepseek-ai/DeepSeek-R1 (163 safetensors shards, FP8 block-quantized)",
+                ),
+            ),
+            source="huggingface.co/deepseek-ai/DeepSeek-R1/blob/main/config.json",
         ),
     )
 }
@@ -155,18 +192,19 @@ class DoesNotFit(ValueError):
 
 
 def fit(model: Model, ckpt: Checkpoint, gpu: Gpu, tensor_parallel: int, utilization: float,
-        max_model_len: int, max_num_seqs: int) -> Fit:
-    """Weights and KV heads split evenly over the tensor-parallel GPUs."""
-    weights = ckpt.weights_gib / tensor_parallel
+        max_model_len: int, max_num_seqs: int, pipeline_parallel: int = 1) -> Fit:
+    """Weights split evenly over all TP x PP GPUs; KV cache as `kv_bytes_per_token_per_gpu`."""
+    gpus = tensor_parallel * pipeline_parallel
+    weights = ckpt.weights_gib / gpus
     kv_gib = gpu.memory_gib * utilization - weights - RUNTIME_OVERHEAD_GIB
-    kv_per_token = model.kv_bytes_per_token() / tensor_parallel
+    kv_per_token = model.kv_bytes_per_token_per_gpu(tensor_parallel, pipeline_parallel)
     kv_tokens = int(kv_gib * GIB // kv_per_token) if kv_gib > 0 else 0
     result = Fit(gpu.memory_gib, utilization, weights, RUNTIME_OVERHEAD_GIB, kv_gib, kv_tokens,
                  max_model_len, max_num_seqs)
     if kv_tokens < max_model_len:
         # vLLM refuses to start when one sequence of max-model-len does not fit the KV cache.
         raise DoesNotFit(
-            f"{ckpt.repo} on {tensor_parallel} x {gpu.name}: KV cache holds {kv_tokens} tokens, "
+            f"{ckpt.repo} on {gpus} x {gpu.name}: KV cache holds {kv_tokens} tokens, "
             f"fewer than max-model-len {max_model_len}\n" + "\n".join(result.lines())
         )
     return result

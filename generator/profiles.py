@@ -8,6 +8,7 @@ KV cache do not fit. `overrides` holds the deployment choices that are not hardw
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,14 +28,34 @@ class Profile:
     max_model_len: int
     max_num_seqs: int
     gpu_memory_utilization: float
-    cpu_per_replica: int
+    cpu_per_replica: int  # CPU request of each GPU pod (one pod per node and replica)
+    # Memory request of each GPU pod; None: the checkpoint's share plus 8 GiB.
+    memory_gib_per_replica: int | None = None
+    # Tolerate the `nvidia.com/gpu` NoSchedule taint that GPU node pools carry.
+    tolerate_gpu_taint: bool = False
+    served_model_name: str = "deepseek-r1"  # the `model` clients send
+    engine_env: dict[str, str] = field(default_factory=dict)  # env of the engine processes
     overrides: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def checkpoint(self) -> catalog.Checkpoint:
+        return catalog.MODELS[self.model].checkpoint(self.precision)
+
     def fit(self) -> catalog.Fit:
-        model = catalog.MODELS[self.model]
-        return catalog.fit(model, model.checkpoint(self.precision), catalog.GPUS[self.gpu],
+        """Tensor parallel within a node, pipeline parallel across nodes."""
+        return catalog.fit(catalog.MODELS[self.model], self.checkpoint, catalog.GPUS[self.gpu],
                            self.gpus_per_node, self.gpu_memory_utilization, self.max_model_len,
-                           self.max_num_seqs)
+                           self.max_num_seqs, pipeline_parallel=self.nodes)
+
+    def memory_gib(self) -> int:
+        if self.memory_gib_per_replica is not None:
+            return self.memory_gib_per_replica
+        return math.ceil(self.checkpoint.weights_gib / self.nodes + 8)
+
+    def tolerations(self) -> list[dict[str, str]]:
+        if not self.tolerate_gpu_taint:
+            return []
+        return [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
 
 
 PROFILES: tuple[Profile, ...] = (
@@ -88,13 +109,36 @@ PROFILES: tuple[Profile, ...] = (
         max_num_seqs=16,
         gpu_memory_utilization=0.92,
         cpu_per_replica=4,
+        tolerate_gpu_taint=True,
         overrides={
             "vllm": {
                 "cache": {"type": "pvc"},
                 "nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-l4"},
-                "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists",
-                                 "effect": "NoSchedule"}],
             }
         },
+    ),
+    # Seed 004 and KubeRay's ray-service.deepseek.yaml: DeepSeek-R1 671B (FP8 weights) on two
+    # a3-highgpu-8g nodes (8 x H100 80 GB each), TP 8 within a node x PP 2 across the nodes.
+    # Per GPU: 79.6 GiB x 0.92 = 73.2 GiB; - 642 GiB / 16 = 40.1 GiB weights - 3 GiB overhead
+    # = 30.1 GiB of KV cache. MLA caches one 576-wide latent per token and layer (replicated
+    # over TP ranks): 61 layers / 2 stages x 576 x 2 bytes = 35 KiB per token -> ~900k tokens.
+    # 8 GPUs give 640 GB: one node cannot hold the 689 GB of weights.
+    Profile(
+        name="h100-80gb-2x8",
+        title="2 nodes x 8 H100 80 GB (a3-highgpu-8g), DeepSeek-R1 671B FP8, KubeRay RayService",
+        engine="kuberay",
+        gpu="H100-80GB",
+        gpus_per_node=8,
+        nodes=2,
+        model="deepseek-r1",
+        precision="fp8",
+        max_model_len=16384,
+        max_num_seqs=40,
+        gpu_memory_utilization=0.92,
+        cpu_per_replica=24,
+        memory_gib_per_replica=500,
+        tolerate_gpu_taint=True,
+        served_model_name="deepseek",
+        engine_env={"VLLM_USE_V1": "1"},
     ),
 )

@@ -14,11 +14,12 @@ from generator.profiles import PROFILES
 from .conftest import HELM_VERSIONS, VALUES_FILES, find, rendered, validated
 
 PROFILE_IDS = [p.stem for p in VALUES_FILES]
+VLLM_FILES = [p for p in VALUES_FILES if yaml.safe_load(p.read_text()).get("vllm", {}).get("enabled")]
 
 
 def test_profiles_exist():
     assert {p.name for p in PROFILES} <= set(PROFILE_IDS)
-    assert {"h100-80gb", "l4-24gb"} <= set(PROFILE_IDS)
+    assert {"h100-80gb", "l4-24gb", "h100-80gb-2x8"} <= set(PROFILE_IDS)
 
 
 @pytest.mark.parametrize("version", HELM_VERSIONS)
@@ -43,7 +44,7 @@ def _vllm_container(docs):
     return deploy, container
 
 
-@pytest.mark.parametrize("values_file", VALUES_FILES, ids=PROFILE_IDS)
+@pytest.mark.parametrize("values_file", VLLM_FILES, ids=[p.stem for p in VLLM_FILES])
 def test_vllm_deployment_is_production_safe(values_file: Path):
     values = yaml.safe_load(values_file.read_text())["vllm"]
     docs = rendered(values_file)
@@ -131,3 +132,21 @@ def test_kv_bytes_per_token_matches_config():
     # 2 (K,V) x 48 layers x 8 KV heads x 128 head dim x 2 bytes
     assert catalog.MODELS["deepseek-r1-distill-qwen-14b"].kv_bytes_per_token() == 196608
     assert math.isclose(196608 / 1024, 192)
+
+
+def test_r1_671b_needs_two_h100_nodes():
+    model = catalog.MODELS["deepseek-r1"]
+    ckpt = model.checkpoint("fp8")
+    h100 = catalog.GPUS["H100-80GB"]
+    with pytest.raises(catalog.DoesNotFit):
+        catalog.fit(model, ckpt, h100, 8, 0.92, 16384, 40)
+    fit = catalog.fit(model, ckpt, h100, 8, 0.92, 16384, 40, pipeline_parallel=2)
+    assert fit.kv_tokens >= 16384 * 40
+
+
+def test_mla_kv_cache_is_replicated_over_tensor_parallel_ranks():
+    r1 = catalog.MODELS["deepseek-r1"]
+    assert r1.kv_bytes_per_token() == 61 * 576 * 2
+    assert r1.kv_bytes_per_token_per_gpu(8, 2) == r1.kv_bytes_per_token() / 2
+    qwen = catalog.MODELS["deepseek-r1-distill-qwen-14b"]
+    assert qwen.kv_bytes_per_token_per_gpu(16, 1) == qwen.kv_bytes_per_token() / 8  # 8 KV heads

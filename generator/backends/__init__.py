@@ -29,9 +29,9 @@ class Backend:
 
 
 def _registry() -> dict[str, Backend]:
-    from . import vllm
+    from . import kuberay, vllm
 
-    return {b.name: b for b in (vllm.BACKEND,)}
+    return {b.name: b for b in (vllm.BACKEND, kuberay.BACKEND)}
 
 
 REGISTRY: dict[str, Backend] = _registry()

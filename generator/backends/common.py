@@ -67,6 +67,11 @@ GLOBAL = Group(
                       string(minLength=1)),
             ),
         ),
+        Value("requireCRDs", True,
+              "Refuse to install when the cluster does not serve the custom resources an enabled "
+              "engine renders (its operator is missing). With `helm template`, pass "
+              "`--api-versions` (e.g. `--api-versions ray.io/v1/RayService`) rather than turning "
+              "this off; set false only for `helm lint`, which has no such flag.", BOOLEAN),
         Value("imagePullSecrets", [],
               "Names of docker-registry Secrets used to pull every image of the release (mirrors, "
               "air-gapped registries). Empty: the node's own credentials are used.",

@@ -188,16 +188,16 @@ INTERFACE = Group(
 
 def profile_values(profile: Any) -> dict[str, Any]:
     """Values a single-node hardware profile sets: model, parallelism, GPUs, sizes, probes."""
-    model = catalog.MODELS[profile.model]
-    ckpt = model.checkpoint(profile.precision)
+    if profile.nodes != 1:
+        raise ValueError(f"profile {profile.name}: vLLM serves from one node; use kuberay for {profile.nodes}")
+    ckpt = profile.checkpoint
     gpu = catalog.GPUS[profile.gpu]
     tp = profile.gpus_per_node
-    catalog.fit(model, ckpt, gpu, tp, profile.gpu_memory_utilization, profile.max_model_len,
-                profile.max_num_seqs)
-    ram_gib = math.ceil(ckpt.weights_gib + 8)
+    profile.fit()
+    ram_gib = profile.memory_gib()
     shm_gib = 2 if tp == 1 else 8 * tp
-    return {
-        "model": {"name": ckpt.repo},
+    values: dict[str, Any] = {
+        "model": {"name": ckpt.repo, "servedModelName": profile.served_model_name},
         "engine": {
             "tensorParallelSize": tp,
             "pipelineParallelSize": 1,
@@ -217,6 +217,11 @@ def profile_values(profile: Any) -> dict[str, Any]:
         "probes": {"startup": {"failureThreshold": math.ceil(
             catalog.startup_seconds(ckpt) / STARTUP_PERIOD_S)}},
     }
+    if profile.tolerations():
+        values["tolerations"] = profile.tolerations()
+    if profile.engine_env:
+        values["extraEnv"] = [{"name": k, "value": v} for k, v in profile.engine_env.items()]
+    return values
 
 
 def summary(values: dict[str, Any]) -> dict[str, str]:

@@ -26,3 +26,27 @@ Usage: {{- include "common.validate.cache" (dict "cache" .Values.cache "model" .
 {{- fail (printf "%s.cache.pvc.accessModes %v cannot be mounted by %d pods on different nodes: set %s.cache.pvc.accessModes to [ReadWriteMany], or use cache.type hostPath." $f $modes (int .pods) $f) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+common.validate.apiVersion: fail when the cluster does not serve a custom resource the chart renders.
+Usage: {{- include "common.validate.apiVersion" (dict "context" $ "apiVersion" "ray.io/v1/RayService" "operator" "the KubeRay operator") }}
+*/}}
+{{- define "common.validate.apiVersion" -}}
+{{- $global := .context.Values.global | default dict -}}
+{{- if and (dig "requireCRDs" true $global) (not (.context.Capabilities.APIVersions.Has .apiVersion)) -}}
+{{- fail (printf "the cluster does not serve %s: install %s first. With helm template, pass --api-versions %s; for helm lint, set global.requireCRDs=false." .apiVersion .operator .apiVersion) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+common.validate.noGpuInResources: GPUs are set from the gpu values, never through resources.
+Usage: {{- include "common.validate.noGpuInResources" (dict "resources" .Values.resources "field" "vllm.resources" "fix" "set vllm.gpu.count") }}
+*/}}
+{{- define "common.validate.noGpuInResources" -}}
+{{- $r := .resources | default dict -}}
+{{- range $key, $_ := merge dict ($r.limits | default dict) ($r.requests | default dict) -}}
+{{- if or (hasSuffix "/gpu" $key) (hasPrefix "nvidia.com/" $key) (hasPrefix "amd.com/" $key) -}}
+{{- fail (printf "%s: %q is set by the chart from the GPU values; remove it from resources and %s instead" $.field $key $.fix) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,75 @@
+{{/*
+kuberay.serveConfig: serveConfigV2 (Ray Serve LLM application) built from .Values.serve.
+Usage: {{- include "kuberay.serveConfig" . | nindent 4 }}
+*/}}
+{{- define "kuberay.serveConfig" -}}
+{{- $configs := list -}}
+{{- range $i, $c := .Values.serve.llmConfigs -}}
+{{- $k := $c.engineKwargs -}}
+{{- $kwargs := dict "tensor_parallel_size" $k.tensorParallelSize "pipeline_parallel_size" $k.pipelineParallelSize "gpu_memory_utilization" $k.gpuMemoryUtilization "dtype" $k.dtype "max_num_seqs" $k.maxNumSeqs "max_model_len" $k.maxModelLen "enable_chunked_prefill" $k.enableChunkedPrefill "enable_prefix_caching" $k.enablePrefixCaching -}}
+{{- range $key, $val := ($k.extra | default dict) -}}
+{{- if hasKey $kwargs $key -}}
+{{- fail (printf "kuberay.serve.llmConfigs[%d].engineKwargs.extra.%s repeats a kwarg that has its own value: set it through engineKwargs instead of extra." $i $key) -}}
+{{- end -}}
+{{- $_ := set $kwargs $key $val -}}
+{{- end -}}
+{{- $cfg := dict "model_loading_config" (dict "model_id" $c.modelId "model_source" $c.modelSource) "deployment_config" (dict "autoscaling_config" (dict "min_replicas" $c.autoscaling.minReplicas "max_replicas" $c.autoscaling.maxReplicas)) "engine_kwargs" $kwargs -}}
+{{- with $c.acceleratorType }}{{ $_ := set $cfg "accelerator_type" . }}{{ end -}}
+{{- with $c.runtimeEnvVars }}{{ $_ := set $cfg "runtime_env" (dict "env_vars" .) }}{{ end -}}
+{{- $configs = append $configs $cfg -}}
+{{- end -}}
+{{- $app := dict "name" .Values.serve.applicationName "import_path" "ray.serve.llm:build_openai_app" "route_prefix" .Values.serve.routePrefix "args" (dict "llm_configs" $configs) -}}
+{{- toYaml (dict "applications" (list $app)) -}}
+{{- end -}}
+
+{{/*
+kuberay.env: environment of head and workers: Hugging Face cache and token, extra env.
+Usage: {{- include "kuberay.env" . | nindent 12 }}
+*/}}
+{{- define "kuberay.env" -}}
+{{ include "common.cache.env" (dict "cache" .Values.cache "model" .Values.model) }}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/*
+kuberay.podDefaults: pod-level fields shared by head and worker templates.
+Usage: {{- include "kuberay.podDefaults" . | nindent 10 }}
+*/}}
+{{- define "kuberay.podDefaults" -}}
+{{- if not .Values.autoscaling.enabled }}
+# The Ray autoscaler sidecar needs the API token; nothing else in the pod does.
+automountServiceAccountToken: false
+{{- end }}
+{{ include "common.pod.securityContext" (dict) }}
+{{- with include "common.pod.imagePullSecrets" (dict "context" .) }}
+{{ . }}
+{{- end }}
+{{- end -}}
+
+{{/*
+kuberay.gpusRequired: GPUs the served models need: tensor x pipeline parallel x max replicas, summed.
+Usage: {{ include "kuberay.gpusRequired" . }}
+*/}}
+{{- define "kuberay.gpusRequired" -}}
+{{- $n := 0 -}}
+{{- range .Values.serve.llmConfigs -}}
+{{- $n = add $n (mul .engineKwargs.tensorParallelSize .engineKwargs.pipelineParallelSize .autoscaling.maxReplicas) -}}
+{{- end -}}
+{{- $n -}}
+{{- end -}}
+
+{{/*
+kuberay.workerCount: worker pods at most (maxReplicas with autoscaling, replicas otherwise), summed.
+Usage: {{ include "kuberay.workerCount" (dict "context" . "gpus" false) }}
+*/}}
+{{- define "kuberay.workerCount" -}}
+{{- $n := 0 -}}
+{{- $auto := .context.Values.autoscaling.enabled -}}
+{{- range .context.Values.workerGroups -}}
+{{- $pods := ternary (.maxReplicas | default .replicas) .replicas $auto -}}
+{{- $n = add $n (ternary (mul $pods .gpus) $pods $.gpus) -}}
+{{- end -}}
+{{- $n -}}
+{{- end -}}

@@ -1,0 +1,231 @@
+"""KubeRay RayService: Ray Serve LLM (`ray.serve.llm:build_openai_app`) on a Ray cluster whose
+GPU worker groups may span several nodes (tensor parallel within a node, pipeline parallel
+across nodes). Needs the KubeRay operator in the cluster."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import catalog
+from ..interface import Group, Value
+from . import Backend
+from .common import (BOOLEAN, HF_TOKEN, OFFLINE, QUANTITY, STRING_MAP, cache_group, integer,
+                     object_list, resources_schema, string)
+
+# Ray release of the image and of `rayVersion`; the image is the one KubeRay v1.7.0's
+# ray-service.deepseek.yaml sample runs. Bump both here and run `llm-serving generate`.
+RAY_VERSION = "2.52.0"
+RAY_IMAGE_TAG = f"{RAY_VERSION}-py311-cu128"
+
+DTYPES = ["auto", "bfloat16", "float16", "half", "float32", "float"]
+RAY_PARAMS = {"type": "object", "additionalProperties": {"type": "string"}}
+
+ENGINE_KWARGS = Group("engineKwargs", "vLLM engine arguments of this model (Ray Serve LLM's "
+                      "`engine_kwargs`, snake_case in the rendered serve config).", (
+    Value("tensorParallelSize", 1, "`tensor_parallel_size`: GPUs each layer is split over; at "
+          "most the GPUs of one worker node.", integer(1)),
+    Value("pipelineParallelSize", 1, "`pipeline_parallel_size`: stages the layers are split "
+          "into, one per worker node when the model spans nodes.", integer(1)),
+    Value("gpuMemoryUtilization", 0.9, "`gpu_memory_utilization`: fraction of each GPU for "
+          "weights, activations and KV cache.",
+          {"type": "number", "exclusiveMinimum": 0, "maximum": 0.98}),
+    Value("dtype", "auto", "`dtype`; auto keeps the checkpoint's (FP8 weights of R1 compute "
+          "in bf16).", {"type": "string", "enum": DTYPES}),
+    Value("maxNumSeqs", 64, "`max_num_seqs`: sequences batched at once per replica.", integer(1)),
+    Value("maxModelLen", 32768, "`max_model_len`: tokens of prompt plus output per sequence.",
+          integer(256)),
+    Value("enableChunkedPrefill", True, "`enable_chunked_prefill`: interleave long prompts "
+          "with decoding.", BOOLEAN),
+    Value("enablePrefixCaching", True, "`enable_prefix_caching`: reuse KV cache of shared "
+          "prompt prefixes.", BOOLEAN),
+    Value("extra", {}, "More engine kwargs, passed as they are (snake_case keys, e.g. "
+          "`kv_cache_dtype: fp8`). A key set above may not be repeated here.",
+          {"type": "object"}, required=False),
+))
+
+LLM_CONFIG = Group("llmConfig", "One model served by the application.", (
+    Value("modelId", "deepseek-r1", "`model_loading_config.model_id`: the `model` clients "
+          "send.", string(minLength=1)),
+    Value("modelSource", "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B",
+          "`model_loading_config.model_source`: Hugging Face repository id or a path in the "
+          "cache.", string(minLength=1)),
+    Value("acceleratorType", "", "`accelerator_type`: Ray accelerator name the replicas are "
+          "placed on (H100, L4, A100-80G ...). Empty: any GPU.", string(), required=False),
+    Group("autoscaling", "`deployment_config.autoscaling_config`: replicas of this model, each "
+          "using tensorParallelSize x pipelineParallelSize GPUs.", (
+        Value("minReplicas", 1, "`min_replicas`.", integer(0)),
+        Value("maxReplicas", 1, "`max_replicas`; the GPUs of the worker groups must hold this "
+              "many replicas.", integer(1)),
+    )),
+    Value("runtimeEnvVars", {}, "`runtime_env.env_vars`: environment of the replica's "
+          "processes.", STRING_MAP, required=False),
+    ENGINE_KWARGS,
+))
+
+WORKER_GROUP = Group("workerGroup", "One group of identical GPU worker pods (one pod per node).", (
+    Value("groupName", "gpu-group", "Name of the group (`groupName`).",
+          string(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")),
+    Value("replicas", 1, "Worker pods. Without autoscaling minReplicas = maxReplicas = replicas.",
+          integer(0)),
+    Value("minReplicas", 1, "Lowest worker count when `autoscaling.enabled`.", integer(0),
+          required=False),
+    Value("maxReplicas", 1, "Highest worker count when `autoscaling.enabled`.", integer(0),
+          required=False),
+    Value("gpus", 1, "GPUs of each worker pod, all on its node.", integer(1)),
+    Value("resources", {"requests": {"cpu": "8", "memory": "40Gi"}, "limits": {"memory": "48Gi"}},
+          "CPU and memory of each worker; GPUs come from `gpus`.", resources_schema()),
+    Value("shmSizeLimit", "8Gi", "`/dev/shm` of each worker (memory-backed; NCCL moves tensors "
+          "through it). Counts against the memory limit.", QUANTITY),
+    Value("rayStartParams", {}, "`rayStartParams` of the group (string values).", RAY_PARAMS,
+          required=False),
+    Value("nodeSelector", {}, "Node labels of the GPU nodes.", STRING_MAP, required=False),
+    Value("tolerations", [], "Tolerations for tainted GPU nodes.", object_list(), required=False),
+))
+
+DEFAULT_LLM_CONFIG = {
+    "modelId": "deepseek-r1",
+    "modelSource": "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B",
+    "acceleratorType": "",
+    "autoscaling": {"minReplicas": 1, "maxReplicas": 1},
+    "runtimeEnvVars": {},
+    "engineKwargs": {"tensorParallelSize": 1, "pipelineParallelSize": 1,
+                     "gpuMemoryUtilization": 0.9, "dtype": "auto", "maxNumSeqs": 64,
+                     "maxModelLen": 32768, "enableChunkedPrefill": True,
+                     "enablePrefixCaching": True, "extra": {}},
+}
+DEFAULT_WORKER_GROUP = {
+    "groupName": "gpu-group", "replicas": 1, "minReplicas": 1, "maxReplicas": 1, "gpus": 1,
+    "resources": {"requests": {"cpu": "8", "memory": "40Gi"}, "limits": {"memory": "48Gi"}},
+    "shmSizeLimit": "8Gi", "rayStartParams": {}, "nodeSelector": {}, "tolerations": [],
+}
+
+INTERFACE = Group(
+    key="kuberay",
+    doc="KubeRay RayService running Ray Serve LLM; spans several GPU nodes. Needs the KubeRay "
+        "operator (ray.io/v1 RayService).",
+    children=(
+        Group("image", "Ray image of head and workers (Ray Serve LLM with vLLM).", (
+            Value("repository", "rayproject/ray-llm", "Image repository; point it at a mirror "
+                  "in air-gapped clusters.", string(minLength=1)),
+            Value("tag", RAY_IMAGE_TAG, "Image tag, pinned to a Ray release (the one KubeRay's "
+                  "DeepSeek sample runs). Moving tags such as `latest` are refused.",
+                  string(r"^[A-Za-z0-9_.-]*[0-9][A-Za-z0-9_.-]*$", maxLength=128)),
+            Value("pullPolicy", "IfNotPresent", "The image is large: pull once per node.",
+                  {"type": "string", "enum": ["IfNotPresent", "Always", "Never"]}),
+        )),
+        Value("rayVersion", RAY_VERSION, "Ray version of the image (`rayClusterConfig.rayVersion`), "
+              "used by the operator for version-specific behaviour.", string(r"^[0-9]+\.[0-9]+\.[0-9]+$")),
+        Value("upgradeStrategy", "None", "What the operator does when the cluster spec changes. "
+              "`NewCluster`: zero-downtime upgrade by starting a second, complete Ray cluster and "
+              "switching traffic when it is ready; it needs as many free GPUs again as the worker "
+              "groups hold (16 more H100s for the 2 x 8 profile). `None`: no second cluster; "
+              "serve-config changes still apply in place, cluster changes need a reinstall.",
+              {"type": "string", "enum": ["NewCluster", "None"]}),
+        Group("serve", "The Ray Serve application (`serveConfigV2`), built from these values.", (
+            Value("applicationName", "llm_app", "Serve application name.", string(minLength=1)),
+            Value("routePrefix", "/", "HTTP route prefix of the OpenAI-compatible API.",
+                  string(r"^/")),
+            Value("llmConfigs", [DEFAULT_LLM_CONFIG], "Models served by the application "
+                  "(`args.llm_configs`).", {"minItems": 1}, item=LLM_CONFIG),
+        )),
+        Group("model", "Where workers get weights from.", (HF_TOKEN, OFFLINE)),
+        cache_group(default_type="emptyDir", size="100Gi"),
+        Group("gpu", "GPU vendor and runtime of the worker nodes.", (
+            Value("vendor", "nvidia", "Selects the extended resource (`nvidia.com/gpu` or "
+                  "`amd.com/gpu`).", {"type": "string", "enum": sorted(catalog.VENDOR_RESOURCES)}),
+            Value("runtimeClassName", "", "RuntimeClass of GPU nodes. Empty: the node default.",
+                  string()),
+        )),
+        Group("head", "Ray head pod: GCS, dashboard and the Serve proxy; no GPUs.", (
+            Value("rayStartParams", {"num-gpus": "0"}, "`rayStartParams` of the head; "
+                  "`num-gpus: \"0\"` keeps model replicas off it.", RAY_PARAMS),
+            Value("resources", {"requests": {"cpu": "2", "memory": "32Gi"},
+                                "limits": {"cpu": "2", "memory": "32Gi"}},
+                  "CPU and memory of the head (the Serve controller and router run here).",
+                  resources_schema()),
+            Value("nodeSelector", {}, "Node labels for the head (a CPU pool keeps GPU nodes free).",
+                  STRING_MAP),
+            Value("tolerations", [], "Tolerations of the head.", object_list()),
+        )),
+        Value("workerGroups", [DEFAULT_WORKER_GROUP], "GPU worker groups. Their GPUs must equal "
+              "what the models need: tensor x pipeline parallel size x maxReplicas, summed over "
+              "llmConfigs.", {"minItems": 1}, item=WORKER_GROUP),
+        Group("autoscaling", "Ray autoscaler (`enableInTreeAutoscaling`): adds and removes "
+              "worker pods between each group's minReplicas and maxReplicas as Serve replicas "
+              "need them.", (
+            Value("enabled", False, "Enable the in-tree autoscaler.", BOOLEAN),
+        )),
+        Group("metrics", "Prometheus metrics of the Ray pods (port 8080).", (
+            Value("serviceMonitor", False, "Create a ServiceMonitor (needs the Prometheus "
+                  "operator's monitoring.coreos.com/v1 CRDs).", BOOLEAN),
+            Value("interval", "30s", "Scrape interval.", string(r"^[0-9]+(ms|s|m)$")),
+        )),
+        Value("extraEnv", [], "Extra environment variables of head and workers (Kubernetes "
+              "EnvVar objects); reference Secrets with `valueFrom`.", object_list(["name"])),
+    ),
+)
+
+
+def profile_values(profile: Any) -> dict[str, Any]:
+    """A multi-node profile: TP = GPUs per node, PP = nodes, one worker pod per node."""
+    gpu = catalog.GPUS[profile.gpu]
+    ckpt = profile.checkpoint
+    profile.fit()
+    tp, pp = profile.gpus_per_node, profile.nodes
+    shm_gib = 8 * tp
+    memory = profile.memory_gib()
+    group: dict[str, Any] = {
+        "groupName": "gpu-group", "replicas": pp, "minReplicas": pp, "maxReplicas": pp,
+        "gpus": tp,
+        "resources": {"requests": {"cpu": str(profile.cpu_per_replica), "memory": f"{memory}Gi"},
+                      "limits": {"cpu": str(profile.cpu_per_replica), "memory": f"{memory}Gi"}},
+        "shmSizeLimit": f"{shm_gib}Gi",
+        "rayStartParams": {},
+        "nodeSelector": {},
+        "tolerations": profile.tolerations(),
+    }
+    config = {
+        "modelId": profile.served_model_name,
+        "modelSource": ckpt.repo,
+        "acceleratorType": gpu.ray_accelerator,
+        "autoscaling": {"minReplicas": 1, "maxReplicas": 1},
+        "runtimeEnvVars": dict(profile.engine_env),
+        "engineKwargs": {
+            "tensorParallelSize": tp, "pipelineParallelSize": pp,
+            "gpuMemoryUtilization": profile.gpu_memory_utilization, "dtype": ckpt.dtype,
+            "maxNumSeqs": profile.max_num_seqs, "maxModelLen": profile.max_model_len,
+            "enableChunkedPrefill": True, "enablePrefixCaching": True, "extra": {},
+        },
+    }
+    # Each worker downloads its copy unless the cache is shared; size the scratch space for it.
+    cache_gib = math.ceil(ckpt.weights_gib * 1.2)
+    return {
+        "serve": {"llmConfigs": [config]},
+        "gpu": {"vendor": gpu.vendor},
+        "workerGroups": [group],
+        "cache": {"type": "emptyDir", "emptyDir": {"sizeLimit": f"{cache_gib}Gi"},
+                  "pvc": {"size": f"{cache_gib}Gi"}},
+    }
+
+
+def summary(values: dict[str, Any]) -> dict[str, str]:
+    configs = values["serve"]["llmConfigs"]
+    groups = values["workerGroups"]
+    kwargs = [c["engineKwargs"] for c in configs]
+    return {
+        "model": ", ".join(c["modelSource"] for c in configs),
+        "gpus": " + ".join(f"{g['replicas']} x {g['gpus']}" for g in groups),
+        "parallel": ", ".join(f"{k['tensorParallelSize']}x{k['pipelineParallelSize']}" for k in kwargs),
+    }
+
+
+BACKEND = Backend(
+    name="kuberay",
+    description="KubeRay RayService serving DeepSeek-R1 with Ray Serve LLM across GPU nodes",
+    app_version=RAY_VERSION,
+    keywords=("kuberay", "ray", "ray-serve", "llm", "deepseek-r1", "gpu"),
+    interface=INTERFACE,
+    profile_values=profile_values,
+    summary=summary,
+)
