@@ -145,3 +145,22 @@ def cache_group(default_type: str = "pvc", size: str = "100Gi",
             Value("sizeLimit", size, "Upper bound of node disk the download may use.", QUANTITY),
         )),
     ))
+
+
+HOST_NAME = string(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$")
+
+
+def ingress_group(annotation_hint: str = "") -> Group:
+    """Optional Ingress in front of a Service; the same keys for every component."""
+    return Group("ingress", "Optional Ingress for clients outside the cluster.", (
+        Value("enabled", False, "Create the Ingress.", BOOLEAN),
+        Value("className", "", "IngressClass name (e.g. nginx). Empty: the cluster default.",
+              string()),
+        Value("host", "", "Host name clients use; required when enabled.", HOST_NAME),
+        Value("annotations", {}, ("Ingress annotations. " + annotation_hint).strip(), STRING_MAP),
+        Group("tls", "TLS termination at the Ingress.", (
+            Value("enabled", False, "Serve HTTPS for `host`.", BOOLEAN),
+            Value("secretName", "", "TLS Secret (e.g. issued by cert-manager); required when TLS "
+                  "is enabled.", K8S_NAME),
+        )),
+    ))

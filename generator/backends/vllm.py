@@ -9,7 +9,7 @@ from .. import catalog
 from ..interface import Group, Value
 from . import Backend
 from .common import (BOOLEAN, HF_TOKEN, K8S_NAME, OFFLINE, QUANTITY, STRING_MAP, cache_group,
-                     integer, object_list, resources_schema, scheduling_values, string)
+                     ingress_group, integer, object_list, resources_schema, scheduling_values, string)
 
 # Pinned vLLM release (the newest at the time of writing); bump it here and run
 # `llm-serving generate`. The image's ENTRYPOINT is `vllm serve`, set explicitly below as well.
@@ -142,21 +142,8 @@ INTERFACE = Group(
             Value("annotations", {}, "Service annotations (e.g. internal load balancer).",
                   STRING_MAP),
         )),
-        Group("ingress", "Optional Ingress for clients outside the cluster.", (
-            Value("enabled", False, "Create the Ingress.", BOOLEAN),
-            Value("className", "", "IngressClass name (e.g. nginx). Empty: the cluster default.",
-                  string()),
-            Value("host", "", "Host name clients use; required when enabled.",
-                  string(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$")),
-            Value("annotations", {}, "Ingress annotations. Streamed completions of reasoning "
-                  "models last minutes: raise the proxy read timeout (nginx: "
-                  "`nginx.ingress.kubernetes.io/proxy-read-timeout: \"600\"`).", STRING_MAP),
-            Group("tls", "TLS termination at the Ingress.", (
-                Value("enabled", False, "Serve HTTPS for `host`.", BOOLEAN),
-                Value("secretName", "", "TLS Secret (e.g. issued by cert-manager); required when "
-                      "TLS is enabled.", K8S_NAME),
-            )),
-        )),
+        ingress_group("Streamed completions of reasoning models last minutes: raise the proxy "
+                      "read timeout (nginx: `nginx.ingress.kubernetes.io/proxy-read-timeout: \"600\"`)."),
         Group("autoscaling", "HorizontalPodAutoscaler. Every added replica needs `gpu.count` "
               "more GPUs; CPU and memory are weak signals for GPU inference, so keep "
               "maxReplicas within the GPUs you have.", (

@@ -50,3 +50,16 @@ Usage: {{- include "common.validate.noGpuInResources" (dict "resources" .Values.
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+common.validate.ingress: an enabled Ingress needs a host, and TLS a Secret.
+Usage: {{- include "common.validate.ingress" (dict "ingress" .Values.ingress "field" "vllm.ingress") }}
+*/}}
+{{- define "common.validate.ingress" -}}
+{{- if and .ingress.enabled (not .ingress.host) -}}
+{{- fail (printf "%s.enabled is true but %s.host is empty: set the host name clients use." .field .field) -}}
+{{- end -}}
+{{- if and .ingress.enabled .ingress.tls.enabled (not .ingress.tls.secretName) -}}
+{{- fail (printf "%s.tls.enabled is true but %s.tls.secretName is empty: name the TLS Secret (e.g. one cert-manager issues)." .field .field) -}}
+{{- end -}}
+{{- end -}}
