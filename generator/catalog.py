@@ -36,6 +36,8 @@ GPUS: dict[str, Gpu] = {
         Gpu("H100-80GB", "nvidia", 79.6, True, "H100", "NVIDIA H100 datasheet; nvidia-smi 81559MiB"),
         # 23034 MiB in nvidia-smi (24 GB GDDR6 minus ECC/reserved).
         Gpu("L4-24GB", "nvidia", 22.5, True, "L4", "NVIDIA L4 datasheet; nvidia-smi 23034MiB"),
+        # GeForce RTX 3060 12 GB (GA106): 12288 MiB, no FP8, the desktop of seed 000.
+        Gpu("RTX3060-12GB", "nvidia", 12.0, False, "", "NVIDIA RTX 3060 specifications; nvidia-smi 12288MiB"),
     )
 }
 
@@ -78,6 +80,9 @@ class Model:
         split = 1 if self.mla else min(tensor_parallel, self.kv_heads)
         return self.kv_bytes_per_token() / split / pipeline_parallel
 
+    def ollama_tag(self) -> Checkpoint | None:
+        return next((c for c in self.checkpoints if c.precision == OLLAMA_Q4), None)
+
     def checkpoint(self, precision: str) -> Checkpoint:
         for ckpt in self.checkpoints:
             if ckpt.precision == precision:
@@ -85,9 +90,46 @@ class Model:
         raise KeyError(f"{self.key} has no {precision} checkpoint")
 
 
+# ollama's deepseek-r1 tags are Q4_K_M GGUF files of the distills; sizes as the library lists
+# them (ollama.com/library/deepseek-r1/tags), in GiB.
+OLLAMA_Q4 = "ollama-q4_K_M"
+
 MODELS: dict[str, Model] = {
     m.key: m
     for m in (
+        # config.json: Qwen2ForCausalLM, num_hidden_layers 28, num_attention_heads 12,
+        # num_key_value_heads 2, hidden_size 1536 (head dim 128), max_position_embeddings 131072.
+        Model(
+            key="deepseek-r1-distill-qwen-1.5b",
+            params_b=1.78,
+            layers=28,
+            kv_heads=2,
+            head_dim=128,
+            max_position=131072,
+            checkpoints=(
+                Checkpoint("deepseek-r1:1.5b", OLLAMA_Q4, 1.04, "", "",
+                           "ollama.com/library/deepseek-r1:1.5b (1.1 GB, Q4_K_M)"),
+            ),
+            source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B/blob/main/config.json",
+        ),
+        # config.json: Qwen2ForCausalLM, num_hidden_layers 28, num_attention_heads 28,
+        # num_key_value_heads 4, hidden_size 3584 (head dim 128), max_position_embeddings 131072;
+        # bf16 safetensors 15.23 GB.
+        Model(
+            key="deepseek-r1-distill-qwen-7b",
+            params_b=7.62,
+            layers=28,
+            kv_heads=4,
+            head_dim=128,
+            max_position=131072,
+            checkpoints=(
+                Checkpoint("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "bf16", 14.18, "bfloat16", "",
+                           "huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Qwen-7B (2 shards, 15.23 GB)"),
+                Checkpoint("deepseek-r1:7b", OLLAMA_Q4, 4.38, "", "",
+                           "ollama.com/library/deepseek-r1:7b (4.7 GB, Q4_K_M)"),
+            ),
+            source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Qwen-7B/blob/main/config.json",
+        ),
         # config.json: Qwen2ForCausalLM, num_hidden_layers 48, num_attention_heads 40,
         # num_key_value_heads 8, hidden_size 5120 (head dim 128), max_position_embeddings 131072,
         # torch_dtype bfloat16. 14.77 B parameters -> 29.5 GB (27.5 GiB) of bf16 safetensors.
@@ -107,6 +149,8 @@ MODELS: dict[str, Model] = {
                     quantization="",
                     source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Qwen-14B (4 safetensors shards)",
                 ),
+                Checkpoint("deepseek-r1:14b", OLLAMA_Q4, 8.38, "", "",
+                           "ollama.com/library/deepseek-r1:14b (9.0 GB, Q4_K_M)"),
                 Checkpoint(
                     repo="casperhansen/deepseek-r1-distill-qwen-14b-awq",
                     precision="awq-int4",

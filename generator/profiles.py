@@ -20,7 +20,7 @@ class Profile:
     name: str
     title: str
     engine: str
-    gpu: str
+    gpu: str | None  # catalog GPU name; None: CPU only
     gpus_per_node: int
     nodes: int
     model: str
@@ -43,6 +43,8 @@ class Profile:
 
     def fit(self) -> catalog.Fit:
         """Tensor parallel within a node, pipeline parallel across nodes."""
+        if self.gpu is None:
+            raise ValueError(f"profile {self.name} has no GPU")
         return catalog.fit(catalog.MODELS[self.model], self.checkpoint, catalog.GPUS[self.gpu],
                            self.gpus_per_node, self.gpu_memory_utilization, self.max_model_len,
                            self.max_num_seqs, pipeline_parallel=self.nodes)
@@ -116,6 +118,39 @@ PROFILES: tuple[Profile, ...] = (
                 "nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-l4"},
             }
         },
+    ),
+    # Seed 003: the 1.5b distill on CPU, 2 CPUs / 8 GiB, with the chat UI.
+    Profile(
+        name="cpu-only",
+        title="CPU only, R1 distill Qwen 1.5B (ollama Q4_K_M), chat UI",
+        engine="ollama",
+        gpu=None,
+        gpus_per_node=0,
+        nodes=1,
+        model="deepseek-r1-distill-qwen-1.5b",
+        precision=catalog.OLLAMA_Q4,
+        max_model_len=8192,
+        max_num_seqs=2,
+        gpu_memory_utilization=1.0,
+        cpu_per_replica=2,
+        overrides={"ui": {"enabled": True}},
+    ),
+    # Seed 000: one RTX 3060 12 GB desktop node (i9-13900, 64 GB RAM) with a RuntimeClass for
+    # the NVIDIA runtime. The 7B distill in Q4_K_M (4.4 GiB) leaves room for two 16k contexts.
+    Profile(
+        name="rtx3060-12gb",
+        title="1 x RTX 3060 12 GB desktop, R1 distill Qwen 7B (ollama Q4_K_M), chat UI",
+        engine="ollama",
+        gpu="RTX3060-12GB",
+        gpus_per_node=1,
+        nodes=1,
+        model="deepseek-r1-distill-qwen-7b",
+        precision=catalog.OLLAMA_Q4,
+        max_model_len=16384,
+        max_num_seqs=2,
+        gpu_memory_utilization=1.0,
+        cpu_per_replica=4,
+        overrides={"ollama": {"gpu": {"runtimeClassName": "nvidia"}}, "ui": {"enabled": True}},
     ),
     # Seed 004 and KubeRay's ray-service.deepseek.yaml: DeepSeek-R1 671B (FP8 weights) on two
     # a3-highgpu-8g nodes (8 x H100 80 GB each), TP 8 within a node x PP 2 across the nodes.

@@ -19,7 +19,7 @@ VLLM_FILES = [p for p in VALUES_FILES if yaml.safe_load(p.read_text()).get("vllm
 
 def test_profiles_exist():
     assert {p.name for p in PROFILES} <= set(PROFILE_IDS)
-    assert {"h100-80gb", "l4-24gb", "h100-80gb-2x8"} <= set(PROFILE_IDS)
+    assert {"h100-80gb", "l4-24gb", "h100-80gb-2x8", "cpu-only", "rtx3060-12gb"} <= set(PROFILE_IDS)
 
 
 @pytest.mark.parametrize("version", HELM_VERSIONS)

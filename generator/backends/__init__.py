@@ -4,7 +4,8 @@
 - `description`, `app_version` (the pinned engine image tag) and `keywords` for Chart.yaml;
 - `interface`: the values interface (generator.interface.Group) of the subchart;
 - `profile_values(profile)`: the values a hardware profile sets for this engine;
-- `summary(values)`: model, GPUs and TP x PP of rendered values, for the validation report.
+- `summary(values)`: model, GPUs and TP x PP of rendered values, for the validation report;
+- `arithmetic(profile)`: the memory arithmetic of a profile, lines for its file header.
 
 The registry below is the one list of engines; nothing else enumerates them.
 """
@@ -26,12 +27,13 @@ class Backend:
     interface: Group
     profile_values: Callable[[Any], dict[str, Any]]
     summary: Callable[[dict[str, Any]], dict[str, str]]
+    arithmetic: Callable[[Any], list[str]] = lambda profile: profile.fit().lines()
 
 
 def _registry() -> dict[str, Backend]:
-    from . import kuberay, vllm
+    from . import kuberay, ollama, vllm
 
-    return {b.name: b for b in (vllm.BACKEND, kuberay.BACKEND)}
+    return {b.name: b for b in (vllm.BACKEND, ollama.BACKEND, kuberay.BACKEND)}
 
 
 REGISTRY: dict[str, Backend] = _registry()

@@ -111,15 +111,15 @@ ACCESS_MODES = ["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOnce
 
 
 def cache_group(default_type: str = "pvc", size: str = "100Gi",
-                access_modes: tuple[str, ...] = ("ReadWriteOnce",)) -> Group:
-    """Where downloaded weights live (HF_HOME); the same choices for every engine."""
-    return Group("cache", "Where downloaded weights live (`HF_HOME`). A persistent cache makes "
+                access_modes: tuple[str, ...] = ("ReadWriteOnce",), env: str = "HF_HOME") -> Group:
+    """Where downloaded weights live (`env` points there); the same choices for every engine."""
+    return Group("cache", f"Where downloaded weights live (`{env}`). A persistent cache makes "
                  "restarts and scale-ups skip the download.", (
         Value("type", default_type, "`pvc`: a PersistentVolumeClaim (created, or "
               "`pvc.existingClaim`); `hostPath`: a directory on the node, e.g. local NVMe; "
               "`emptyDir`: scratch space on the node, weights are downloaded at every pod start.",
               {"type": "string", "enum": ["pvc", "hostPath", "emptyDir"]}),
-        Value("mountPath", "/models", "Mount path of the cache in the container; `HF_HOME` "
+        Value("mountPath", "/models", f"Mount path of the cache in the container; `{env}` "
               "points here.", string(r"^/")),
         Group("pvc", "PersistentVolumeClaim used when `type` is pvc.", (
             Value("existingClaim", "", "Use this claim instead of creating one (e.g. filled "

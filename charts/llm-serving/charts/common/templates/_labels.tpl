@@ -23,3 +23,12 @@ app.kubernetes.io/version: {{ . | quote }}
 {{- end }}
 helm.sh/chart: {{ printf "%s-%s" $ctx.Chart.Name $ctx.Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end -}}
+
+{{/*
+common.labels.uiSelector: labels of the release's chat UI pods (rendered by the umbrella chart).
+Usage: {{- include "common.labels.uiSelector" (dict "context" $) | nindent 14 }}
+*/}}
+{{- define "common.labels.uiSelector" -}}
+app.kubernetes.io/instance: {{ .context.Release.Name }}
+app.kubernetes.io/component: chat-ui
+{{- end -}}

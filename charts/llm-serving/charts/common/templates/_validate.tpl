@@ -11,15 +11,17 @@ Usage: {{- include "common.validate.parallelism" (dict "tp" 8 "pp" 2 "gpus" 16 "
 
 {{/*
 common.validate.cache: offline mode needs weights that exist; a new ReadWriteOnce claim serves one node.
+"offlineField" names the offline switch when it is not <field>.model.offline.
 Usage: {{- include "common.validate.cache" (dict "cache" .Values.cache "model" .Values.model "pods" 2 "field" "vllm") }}
 */}}
 {{- define "common.validate.cache" -}}
 {{- $f := .field -}}
+{{- $offline := .offlineField | default (printf "%s.model.offline" $f) -}}
 {{- if and .model.offline (eq .cache.type "emptyDir") -}}
-{{- fail (printf "%s.model.offline is true but %s.cache.type is emptyDir: an offline pod can only load weights that already exist. Use cache.type pvc with cache.pvc.existingClaim, or cache.type hostPath, holding the model." $f $f) -}}
+{{- fail (printf "%s is true but %s.cache.type is emptyDir: an offline pod can only load weights that already exist. Use cache.type pvc with cache.pvc.existingClaim, or cache.type hostPath, holding the model." $offline $f) -}}
 {{- end -}}
 {{- if and .model.offline (eq .cache.type "pvc") (not .cache.pvc.existingClaim) -}}
-{{- fail (printf "%s.model.offline is true but %s.cache.pvc.existingClaim is empty: a new claim is empty and offline mode downloads nothing. Set cache.pvc.existingClaim to a claim that holds the model, or set model.offline false." $f $f) -}}
+{{- fail (printf "%s is true but %s.cache.pvc.existingClaim is empty: a new claim is empty and offline mode downloads nothing. Set cache.pvc.existingClaim to a claim that holds the model, or set %s false." $offline $f $offline) -}}
 {{- end -}}
 {{- $modes := .cache.pvc.accessModes -}}
 {{- if and (eq .cache.type "pvc") (not .cache.pvc.existingClaim) (gt (int .pods) 1) (not (has "ReadWriteMany" $modes)) (not (has "ReadOnlyMany" $modes)) -}}

@@ -1,0 +1,66 @@
+{{/*
+llm-serving.engines: names of the engine subcharts, from the generated Chart.yaml annotation
+(helm hides disabled subcharts from .Chart.Dependencies).
+Usage: {{ include "llm-serving.engines" . }}  -> "vllm,ollama,kuberay"
+*/}}
+{{- define "llm-serving.engines" -}}
+{{- index .Chart.Annotations "llm-serving/engines" -}}
+{{- end -}}
+
+{{/*
+llm-serving.enabledEngines: comma-separated names of the enabled engines.
+Usage: {{ include "llm-serving.enabledEngines" . }}
+*/}}
+{{- define "llm-serving.enabledEngines" -}}
+{{- $enabled := list -}}
+{{- range splitList "," (include "llm-serving.engines" .) -}}
+{{- if (index $.Values .).enabled -}}
+{{- $enabled = append $enabled . -}}
+{{- end -}}
+{{- end -}}
+{{- join "," $enabled -}}
+{{- end -}}
+
+{{/*
+llm-serving.endpoint: OpenAI-compatible endpoint of the enabled engine, as JSON:
+{"engine": ..., "baseUrl": "http://<service>:<port>" (without /v1), "models": [...], "apiKey": bool}.
+Usage: {{ $endpoint := include "llm-serving.endpoint" . | fromJson }}
+*/}}
+{{- define "llm-serving.endpoint" -}}
+{{- $engine := first (splitList "," (include "llm-serving.enabledEngines" .)) -}}
+{{- $svc := printf "%s-%s" .Release.Name $engine | trunc 63 | trimSuffix "-" -}}
+{{- $out := dict "engine" $engine -}}
+{{- if eq $engine "vllm" -}}
+{{- $_ := set $out "baseUrl" (printf "http://%s:%d" $svc (int .Values.vllm.service.port)) -}}
+{{- $_ := set $out "models" (list .Values.vllm.model.servedModelName) -}}
+{{- else if eq $engine "ollama" -}}
+{{- $_ := set $out "baseUrl" (printf "http://%s:%d" $svc (int .Values.ollama.service.port)) -}}
+{{- $_ := set $out "models" .Values.ollama.models.pull -}}
+{{- else if eq $engine "kuberay" -}}
+{{- /* The KubeRay operator names the Serve service after the RayService. */ -}}
+{{- $_ := set $out "baseUrl" (printf "http://%s-serve-svc:8000" $svc) -}}
+{{- $models := list -}}
+{{- range .Values.kuberay.serve.llmConfigs }}{{ $models = append $models .modelId }}{{ end -}}
+{{- $_ := set $out "models" $models -}}
+{{- else -}}
+{{- fail (printf "the chat UI does not know how to reach engine %q" $engine) -}}
+{{- end -}}
+{{- $_ := set $out "apiKey" (and (ne $engine "ollama") (not (empty .Values.global.apiKey.existingSecret))) -}}
+{{- toJson $out -}}
+{{- end -}}
+
+{{/*
+llm-serving.ui.fullname: name of the chat UI objects.
+Usage: {{ include "llm-serving.ui.fullname" . }}
+*/}}
+{{- define "llm-serving.ui.fullname" -}}
+{{- printf "%s-chat-ui" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+llm-serving.ui.labels: labels of the chat UI; the component label is what engine NetworkPolicies admit.
+Usage: {{- include "llm-serving.ui.labels" . | nindent 4 }}
+*/}}
+{{- define "llm-serving.ui.labels" -}}
+{{ include "common.labels.standard" (dict "context" . "component" "chat-ui") }}
+{{- end -}}
