@@ -36,6 +36,8 @@ GPUS: dict[str, Gpu] = {
         Gpu("H100-80GB", "nvidia", 79.6, True, "H100", "NVIDIA H100 datasheet; nvidia-smi 81559MiB"),
         # 23034 MiB in nvidia-smi (24 GB GDDR6 minus ECC/reserved).
         Gpu("L4-24GB", "nvidia", 22.5, True, "L4", "NVIDIA L4 datasheet; nvidia-smi 23034MiB"),
+        # H20 SXM5 96 GB (Hopper, FP8): 97871 MiB; the nodes of seed 002.
+        Gpu("H20-96GB", "nvidia", 95.6, True, "H20", "NVIDIA H20 specifications; nvidia-smi 97871MiB"),
         # GeForce RTX 3060 12 GB (GA106): 12288 MiB, no FP8, the desktop of seed 000.
         Gpu("RTX3060-12GB", "nvidia", 12.0, False, "", "NVIDIA RTX 3060 specifications; nvidia-smi 12288MiB"),
     )

@@ -57,6 +57,24 @@ def cmd_crds(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_vendor(args: argparse.Namespace) -> int:
+    from . import vendor
+
+    upstream = Path(args.upstream)
+    missing = [src for src in vendor.FILES.values() if not (upstream / src).is_file()]
+    if missing:
+        raise UsageError(f"--upstream {upstream}: missing {', '.join(missing)}")
+    files = vendor.vendored(upstream)
+    if args.check:
+        stale = [rel for rel, text in sorted(files.items()) if write.read_text(build.ROOT, rel) != text]
+        for rel in stale:
+            print(f"stale: {rel}", file=sys.stderr)
+        return EXIT_FAIL if stale else 0
+    for rel in write.write(build.ROOT, files):
+        print(f"wrote {rel}")
+    return 0
+
+
 def cmd_tools(args: argparse.Namespace) -> int:
     for version, path in tools.helm_binaries(install_missing=True).items():
         print(f"helm {version}: {path}")
@@ -144,6 +162,10 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--upstream", required=True, help="folder of upstream CRD YAML files, one sub-folder per group")
     c.add_argument("--check", action="store_true", help="write nothing; exit 1 listing stale files")
     c.set_defaults(func=cmd_crds)
+    d = sub.add_parser("vendor", help="copy upstream files the charts ship (Grafana dashboards)")
+    d.add_argument("--upstream", required=True, help="the shared/upstream folder")
+    d.add_argument("--check", action="store_true", help="write nothing; exit 1 listing stale files")
+    d.set_defaults(func=cmd_vendor)
     return p
 
 

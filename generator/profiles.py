@@ -176,4 +176,24 @@ PROFILES: tuple[Profile, ...] = (
         served_model_name="deepseek",
         engine_env={"VLLM_USE_V1": "1"},
     ),
+    # Seed 002: DeepSeek-R1 671B full (FP8) weights on 2 nodes x 8 H20 96 GB with 8 x 400 Gbps
+    # RDMA, AIBrix RayClusterFleet, tensor parallel 16 over both nodes (RDMA makes that viable).
+    # Per GPU: 95.6 GiB x 0.90 = 86.0 GiB; - 642 GiB / 16 = 40.1 GiB weights - 3 GiB overhead
+    # = 42.9 GiB of KV cache; MLA latent 61 x 576 x 2 bytes = 69 KiB per token on every TP rank
+    # -> ~660k tokens: four sequences of the full 163840-token context.
+    Profile(
+        name="h20-96gb-2x8-rdma",
+        title="2 nodes x 8 H20 96 GB with RDMA, DeepSeek-R1 671B FP8, AIBrix RayClusterFleet",
+        engine="aibrix",
+        gpu="H20-96GB",
+        gpus_per_node=8,
+        nodes=2,
+        model="deepseek-r1",
+        precision="fp8",
+        max_model_len=163840,
+        max_num_seqs=256,
+        gpu_memory_utilization=0.90,
+        cpu_per_replica=96,
+        served_model_name="deepseek-r1-671b",
+    ),
 )

@@ -12,15 +12,15 @@ from typing import Any
 
 import yaml
 
-EMBEDDED_YAML = {"serveConfigV2"}
+# Fields whose string value is itself YAML or JSON, compared as data.
+EMBEDDED_YAML = {"serveConfigV2", "k8s.volcengine.com/pod-networks"}
 
 
 def _scalar(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def differences(sample: Any, rendered: Any, path: str = "") -> list[str]:
-    key = path.rsplit(".", 1)[-1]
+def differences(sample: Any, rendered: Any, path: str = "", key: str = "") -> list[str]:
     if key in EMBEDDED_YAML and isinstance(sample, str):
         return differences(yaml.safe_load(sample), yaml.safe_load(rendered or "") if isinstance(rendered, str) else rendered, path + "(yaml)")
     if isinstance(sample, dict):
@@ -32,7 +32,7 @@ def differences(sample: Any, rendered: Any, path: str = "") -> list[str]:
             if k not in rendered:
                 out.append(f"{sub}: set in the sample ({v!r}), missing in the render")
             else:
-                out.extend(differences(v, rendered[k], sub))
+                out.extend(differences(v, rendered[k], sub, k))
         return out
     if isinstance(sample, list):
         if not isinstance(rendered, list):

@@ -54,3 +54,11 @@ def test_upstream_sample_validates(sample: Path):
         if doc:
             crd_set = "v0.2.1" if "v0.2.1" in sample.parts[-2] else ""
             assert validation.document_errors(doc, crd_set) == []
+
+
+@pytest.mark.skipif(not UPSTREAM.is_dir(), reason="../shared/upstream is not beside this checkout")
+def test_vendored_files_match_upstream():
+    from generator import vendor
+
+    for rel, text in vendor.vendored(UPSTREAM).items():
+        assert (ROOT / rel).read_text() == text, f"re-run `llm-serving vendor`: {rel}"

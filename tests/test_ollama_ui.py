@@ -95,7 +95,8 @@ def ui_env(values_file: Path) -> dict:
     (VALUES / "rtx3060-12gb.yaml", "http://r1-ollama:11434", "deepseek-r1:7b", False),
     (VARIANTS / "ui-with-vllm.yaml", "http://r1-vllm:8000", "deepseek-r1", True),
     (VARIANTS / "ui-with-kuberay.yaml", "http://r1-kuberay-serve-svc:8000", "deepseek-r1", False),
-], ids=["cpu-only", "rtx3060-12gb", "vllm", "kuberay"])
+    (VARIANTS / "ui-with-aibrix.yaml", "http://deepseek-r1-671b:8000", "deepseek-r1-671b", False),
+], ids=["cpu-only", "rtx3060-12gb", "vllm", "kuberay", "aibrix"])
 def test_ui_points_at_the_enabled_engine(values_file: Path, base_url: str, model: str, keyed: bool):
     env = ui_env(values_file)
     assert env["BASE_URL"]["value"] == base_url

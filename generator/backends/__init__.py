@@ -31,9 +31,9 @@ class Backend:
 
 
 def _registry() -> dict[str, Backend]:
-    from . import kuberay, ollama, vllm
+    from . import aibrix, kuberay, ollama, vllm
 
-    return {b.name: b for b in (vllm.BACKEND, ollama.BACKEND, kuberay.BACKEND)}
+    return {b.name: b for b in (vllm.BACKEND, ollama.BACKEND, kuberay.BACKEND, aibrix.BACKEND)}
 
 
 REGISTRY: dict[str, Backend] = _registry()

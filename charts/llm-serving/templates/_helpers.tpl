@@ -42,6 +42,10 @@ Usage: {{ $endpoint := include "llm-serving.endpoint" . | fromJson }}
 {{- $models := list -}}
 {{- range .Values.kuberay.serve.llmConfigs }}{{ $models = append $models .modelId }}{{ end -}}
 {{- $_ := set $out "models" $models -}}
+{{- else if eq $engine "aibrix" -}}
+{{- /* The head Service is named after the model, as the AIBrix gateway expects. */ -}}
+{{- $_ := set $out "baseUrl" (printf "http://%s:%d" .Values.aibrix.modelName (int .Values.aibrix.port)) -}}
+{{- $_ := set $out "models" (list .Values.aibrix.modelName) -}}
 {{- else -}}
 {{- fail (printf "the chat UI does not know how to reach engine %q" $engine) -}}
 {{- end -}}

@@ -36,14 +36,17 @@ securityContext:
 {{- end -}}
 
 {{/*
-common.pod.shmVolume: memory-backed /dev/shm volume for NCCL and worker processes.
+common.pod.shmVolume: memory-backed /dev/shm volume for NCCL and worker processes ("name" defaults
+to dshm; no "sizeLimit": bounded by the pod's memory only).
 Usage: {{- include "common.pod.shmVolume" (dict "sizeLimit" .Values.shm.sizeLimit) | nindent 8 }}
 */}}
 {{- define "common.pod.shmVolume" -}}
-- name: dshm
+- name: {{ .name | default "dshm" }}
   emptyDir:
     medium: Memory
-    sizeLimit: {{ .sizeLimit }}
+    {{- with .sizeLimit }}
+    sizeLimit: {{ . }}
+    {{- end }}
 {{- end -}}
 
 {{/*

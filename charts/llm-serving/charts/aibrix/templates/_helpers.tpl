@@ -1,0 +1,295 @@
+{{/*
+aibrix.modelLabels: the labels the AIBrix gateway and autoscaler find the model by.
+Usage: {{- include "aibrix.modelLabels" . | nindent 4 }}
+*/}}
+{{- define "aibrix.modelLabels" -}}
+model.aibrix.ai/name: {{ .Values.modelName }}
+model.aibrix.ai/port: {{ .Values.port | quote }}
+{{- end -}}
+
+{{/*
+aibrix.modelPath: what `vllm serve` loads: the hub repository or the local model folder.
+Usage: {{ include "aibrix.modelPath" . }}
+*/}}
+{{- define "aibrix.modelPath" -}}
+{{- $s := .Values.storage -}}
+{{- if eq $s.type "huggingface" -}}{{ $s.huggingface.repo }}
+{{- else if eq $s.type "pvc" -}}{{ $s.pvc.mountPath }}
+{{- else if eq $s.type "objectStore" -}}{{ printf "%s/%s" $s.mountPath (include "aibrix.uriName" $s.objectStore.uri) }}
+{{- else -}}{{ printf "%s/%s" $s.mountPath $s.localNvme.modelDir }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+aibrix.uriName: last path segment of an object-store URI, the folder the downloader creates.
+Usage: {{ include "aibrix.uriName" "tos://bucket/models/deepseek-r1/" }}  -> deepseek-r1
+*/}}
+{{- define "aibrix.uriName" -}}
+{{- last (compact (splitList "/" .)) -}}
+{{- end -}}
+
+{{/*
+aibrix.command: container args. Ray starts from the command KubeRay generates
+($KUBERAY_GEN_RAY_START_CMD, with ray.io/overwrite-container-cmd); the head then runs vLLM with
+the Ray executor, the workers block in `ray start`.
+Usage: {{ include "aibrix.command" (dict "context" $ "role" "head") }}
+*/}}
+{{- define "aibrix.command" -}}
+{{- $v := .context.Values -}}
+{{- $cmd := printf "ulimit -n %d; echo %s; $KUBERAY_GEN_RAY_START_CMD;" (int $v.openFileLimit) .role -}}
+{{- if eq .role "head" -}}
+{{- $serve := list "vllm serve" (include "aibrix.modelPath" .context) -}}
+{{- if $v.engine.trustRemoteCode }}{{ $serve = append $serve "--trust-remote-code" }}{{ end -}}
+{{- $serve = append $serve (printf "--served-model-name %s" $v.modelName) -}}
+{{- $serve = append $serve (printf "--tensor-parallel-size %d" (int $v.engine.tensorParallelSize)) -}}
+{{- if gt (int $v.engine.pipelineParallelSize) 1 }}{{ $serve = append $serve (printf "--pipeline-parallel-size %d" (int $v.engine.pipelineParallelSize)) }}{{ end -}}
+{{- $serve = append $serve "--distributed-executor-backend ray" -}}
+{{- if gt (int $v.engine.maxModelLen) 0 }}{{ $serve = append $serve (printf "--max-model-len %d" (int $v.engine.maxModelLen)) }}{{ end -}}
+{{- range $v.engine.extraArgs }}{{ $serve = append $serve (ternary . (squote .) (regexMatch "^[A-Za-z0-9._/=:,@+-]+$" .)) }}{{ end -}}
+{{- $cmd = printf "%s %s" $cmd (join " " $serve) -}}
+{{- end -}}
+{{- $cmd -}}
+{{- end -}}
+
+{{/*
+aibrix.env: NCCL/Gloo networking, RDMA settings and the Hugging Face token.
+Usage: {{- include "aibrix.env" . | nindent 14 }}
+*/}}
+{{- define "aibrix.env" -}}
+- name: GLOO_SOCKET_IFNAME
+  value: {{ .Values.socketIfname }}
+- name: NCCL_SOCKET_IFNAME
+  value: {{ .Values.socketIfname }}
+{{- if .Values.rdma.enabled }}
+- name: NCCL_IB_DISABLE
+  value: "0"
+{{- with .Values.rdma.hcas }}
+- name: NCCL_IB_HCA
+  value: {{ . }}
+{{- end }}
+{{- if ge (int .Values.rdma.gidIndex) 0 }}
+- name: NCCL_IB_GID_INDEX
+  value: {{ .Values.rdma.gidIndex | quote }}
+{{- end }}
+{{- end }}
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- with .Values.storage.huggingface.tokenSecret }}
+{{ include "common.pod.secretEnv" (dict "name" "HF_TOKEN" "secret" . "key" "token") }}
+{{- end }}
+{{- end -}}
+
+{{/*
+aibrix.rdmaResource: extended resource name of the RDMA devices for the preset.
+Usage: {{ include "aibrix.rdmaResource" . }}
+*/}}
+{{- define "aibrix.rdmaResource" -}}
+{{- if eq .Values.rdma.preset "volcengine" }}vke.volcengine.com/rdma{{ else }}{{ .Values.rdma.resourceName }}{{ end -}}
+{{- end -}}
+
+{{/*
+aibrix.resources: resources with the GPUs and, with RDMA, one RDMA device per GPU.
+Usage: {{- include "aibrix.resources" . | nindent 16 }}
+*/}}
+{{- define "aibrix.resources" -}}
+{{- $r := deepCopy (.Values.resources | default dict) -}}
+{{- if .Values.rdma.enabled -}}
+{{- $dev := dict (include "aibrix.rdmaResource" .) (toString .Values.rdma.devices) -}}
+{{- $_ := set $r "limits" (merge $dev ($r.limits | default dict)) -}}
+{{- $_ := set $r "requests" (merge (deepCopy $dev) ($r.requests | default dict)) -}}
+{{- end -}}
+{{- include "common.gpu.resources" (dict "resources" $r "gpu" (dict "vendor" .Values.gpu.vendor "count" .Values.gpu.perNode)) -}}
+{{- end -}}
+
+{{/*
+aibrix.podAnnotations: RDMA network attachment of the preset.
+Usage: {{- include "aibrix.podAnnotations" . | nindent 12 }}
+*/}}
+{{- define "aibrix.podAnnotations" -}}
+{{- if .Values.rdma.enabled -}}
+{{- if eq .Values.rdma.preset "volcengine" -}}
+{{- $nets := list -}}
+{{- range until (int .Values.rdma.devices) }}{{ $nets = append $nets (dict "cniConf" (dict "name" "rdma")) }}{{ end -}}
+k8s.volcengine.com/pod-networks: {{ toPrettyJson $nets | quote }}
+{{- else if .Values.rdma.annotations -}}
+{{ toYaml .Values.rdma.annotations }}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+aibrix.initContainers: the AIBrix runtime downloader, for objectStore and localNvme.fillFromHub.
+Usage: {{- include "aibrix.initContainers" . | nindent 12 }}
+*/}}
+{{- define "aibrix.initContainers" -}}
+{{- $s := .Values.storage -}}
+{{- if or (eq $s.type "objectStore") (and (eq $s.type "localNvme") $s.localNvme.fillFromHub) }}
+initContainers:
+  - name: init-model
+    image: {{ $s.downloader.image }}
+    command:
+      - aibrix_download
+      - --model-uri
+      {{- if eq $s.type "objectStore" }}
+      - {{ $s.objectStore.uri }}
+      {{- else }}
+      - {{ $s.huggingface.repo }}
+      {{- end }}
+      - --local-dir
+      - {{ printf "%s/" (trimSuffix "/" $s.mountPath) }}
+      {{- if eq $s.type "localNvme" }}
+      - --model-name
+      - {{ $s.localNvme.modelDir }}
+      {{- end }}
+    env:
+      - name: DOWNLOADER_MODEL_NAME
+        value: {{ ternary (include "aibrix.uriName" $s.objectStore.uri) $s.localNvme.modelDir (eq $s.type "objectStore") }}
+      - name: DOWNLOADER_NUM_THREADS
+        value: {{ $s.downloader.numThreads | quote }}
+      - name: DOWNLOADER_ALLOW_FILE_SUFFIX
+        value: {{ $s.downloader.allowFileSuffix }}
+      {{- if eq $s.type "objectStore" }}
+      {{- $o := $s.objectStore }}
+      {{- $prefix := ternary "TOS" "AWS" (eq $o.provider "tos") }}
+      {{- $keys := ternary (list "TOS_ACCESS_KEY" "TOS_SECRET_KEY") (list "AWS_ACCESS_KEY_ID" "AWS_SECRET_ACCESS_KEY") (eq $o.provider "tos") }}
+      {{- range $keys }}
+      {{- include "common.pod.secretEnv" (dict "name" . "secret" $o.credentialsSecret "key" .) | nindent 6 }}
+      {{- end }}
+      {{- with $o.endpoint }}
+      - name: {{ ternary "TOS_ENDPOINT" "AWS_ENDPOINT_URL" (eq $o.provider "tos") }}
+        value: {{ . }}
+      {{- end }}
+      {{- with $o.region }}
+      - name: {{ ternary "TOS_REGION" "AWS_REGION" (eq $o.provider "tos") }}
+        value: {{ . }}
+      {{- end }}
+      {{- else }}
+      {{- with $s.huggingface.tokenSecret }}
+      {{- include "common.pod.secretEnv" (dict "name" "HF_TOKEN" "secret" . "key" "token") | nindent 6 }}
+      {{- end }}
+      {{- end }}
+    {{- include "common.pod.containerSecurityContext" (dict) | nindent 4 }}
+    volumeMounts:
+      - mountPath: {{ $s.mountPath }}
+        name: models
+{{- end }}
+{{- end -}}
+
+{{/*
+aibrix.volumes: /dev/shm and the models volume of the storage type.
+Usage: {{- include "aibrix.volumes" . | nindent 12 }}
+*/}}
+{{- define "aibrix.volumes" -}}
+{{- $s := .Values.storage -}}
+{{ include "common.pod.shmVolume" (dict "name" "shared-mem" "sizeLimit" .Values.shmSizeLimit) }}
+{{- if eq $s.type "pvc" }}
+- name: models
+  persistentVolumeClaim:
+    claimName: {{ $s.pvc.claimName }}
+{{- else if eq $s.type "objectStore" }}
+- name: models
+  hostPath:
+    path: {{ $s.objectStore.hostPath }}
+    type: DirectoryOrCreate
+{{- else if eq $s.type "localNvme" }}
+- name: models
+  hostPath:
+    path: {{ $s.localNvme.hostPath }}
+    {{- /* The fill init container creates the directory; otherwise it must already exist. */}}
+    type: {{ ternary "DirectoryOrCreate" "Directory" $s.localNvme.fillFromHub }}
+{{- end }}
+{{- end -}}
+
+{{/*
+aibrix.volumeMounts: mounts matching aibrix.volumes.
+Usage: {{- include "aibrix.volumeMounts" . | nindent 16 }}
+*/}}
+{{- define "aibrix.volumeMounts" -}}
+- mountPath: /dev/shm
+  name: shared-mem
+{{- $s := .Values.storage }}
+{{- if eq $s.type "pvc" }}
+- mountPath: {{ $s.pvc.mountPath }}
+  name: models
+{{- else if ne $s.type "huggingface" }}
+- mountPath: {{ $s.mountPath }}
+  name: models
+{{- end }}
+{{- end -}}
+
+{{/*
+aibrix.pod: pod template of the head ("role" head) or the workers.
+Usage: {{- include "aibrix.pod" (dict "context" $ "role" "head") | nindent 8 }}
+*/}}
+{{- define "aibrix.pod" -}}
+{{- $ := .context -}}
+{{- $v := $.Values -}}
+metadata:
+  labels:
+    {{- include "aibrix.modelLabels" $ | nindent 4 }}
+    {{- include "common.labels.standard" (dict "context" $ "component" (printf "ray-%s" .role)) | nindent 4 }}
+  {{- with include "aibrix.podAnnotations" $ }}
+  annotations:
+    {{- . | nindent 4 }}
+  {{- end }}
+spec:
+  {{- include "common.pod.securityContext" (dict) | nindent 2 }}
+  {{- with include "common.pod.imagePullSecrets" (dict "context" $) }}
+  {{- . | nindent 2 }}
+  {{- end }}
+  {{- with $v.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $v.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with include "aibrix.initContainers" $ | trim }}
+  {{- . | nindent 2 }}
+  {{- end }}
+  containers:
+    - name: ray-{{ .role }}
+      image: "{{ $v.image.repository }}:{{ $v.image.tag }}"
+      imagePullPolicy: {{ $v.image.pullPolicy }}
+      {{- if eq .role "head" }}
+      ports:
+        - containerPort: 6379
+          name: gcs-server
+        - containerPort: 8265
+          name: dashboard
+        - containerPort: 10001
+          name: client
+        - containerPort: {{ $v.port }}
+          name: service
+      {{- end }}
+      command: ["/bin/bash", "-lc", "--"]
+      args: [{{ include "aibrix.command" (dict "context" $ "role" .role) | quote }}]
+      env:
+        {{- include "aibrix.env" $ | nindent 8 }}
+      {{- if eq .role "worker" }}
+      lifecycle:
+        preStop:
+          exec:
+            command: ["/bin/sh", "-c", "ray stop"]
+      {{- end }}
+      resources:
+        {{- include "aibrix.resources" $ | nindent 8 }}
+      {{- include "common.pod.containerSecurityContext" (dict "add" (ternary (list "IPC_LOCK") list $v.rdma.enabled)) | nindent 6 }}
+      {{- if eq .role "head" }}
+      startupProbe:
+        httpGet:
+          path: /metrics
+          port: service
+        initialDelaySeconds: {{ $v.startupProbe.initialDelaySeconds }}
+        failureThreshold: {{ $v.startupProbe.failureThreshold }}
+        periodSeconds: {{ $v.startupProbe.periodSeconds }}
+      {{- end }}
+      terminationMessagePath: /dev/termination-log
+      terminationMessagePolicy: File
+      volumeMounts:
+        {{- include "aibrix.volumeMounts" $ | nindent 8 }}
+  volumes:
+    {{- include "aibrix.volumes" $ | nindent 4 }}
+{{- end -}}

@@ -1,0 +1,238 @@
+"""AIBrix: a RayClusterFleet running `vllm serve` with the Ray executor across GPU nodes, routed
+by the AIBrix gateway and scaled by its PodAutoscaler. Needs the AIBrix control plane."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import catalog
+from ..interface import Group, Value
+from . import Backend
+from .common import (BOOLEAN, K8S_NAME, QUANTITY, STRING_MAP, integer, object_list,
+                     resources_schema, string)
+
+# The image AIBrix's DeepSeek-R1 guide (seed 002) runs: vLLM v0.7.3 with NCCL 2.25.1 and
+# ray[default,adag] 2.40.0. The runtime image carries the model downloader.
+VLLM_IMAGE_TAG = "v0.7.3.self.post1"
+RAY_VERSION = "2.40.0"
+RUNTIME_IMAGE_TAG = "v0.3.0"
+
+MODEL_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+PERCENT_OR_INT = {"anyOf": [{"type": "integer", "minimum": 0},
+                            {"type": "string", "pattern": r"^[0-9]+%$"}]}
+
+STORAGE = Group("storage", "Where the weights come from: the four options of AIBrix's DeepSeek-R1 "
+                "guide.", (
+    Value("type", "huggingface", "`huggingface`: vLLM downloads from the hub at start (simple, "
+          "slow for 671B: many random reads). `pvc`: a claim holding the weights (Lustre, "
+          "Filestore ...). `objectStore`: the AIBrix runtime downloader fills a node directory "
+          "from S3, GCS or TOS before the server starts. `localNvme`: weights already on a node "
+          "directory, optionally filled by an init container.",
+          {"type": "string", "enum": ["huggingface", "pvc", "objectStore", "localNvme"]}),
+    Group("huggingface", "type huggingface.", (
+        Value("repo", "deepseek-ai/DeepSeek-R1", "Hugging Face repository served.",
+              string(minLength=1)),
+        Value("tokenSecret", "", "Secret with key `token` exposed as `HF_TOKEN`. Empty: no token "
+              "(the repository is public).", K8S_NAME),
+    )),
+    Group("pvc", "type pvc.", (
+        Value("claimName", "deepseekr1", "Existing claim holding the weights.", K8S_NAME),
+        Value("mountPath", "/models/deepseek", "Where the claim is mounted; the model directory "
+              "served.", string(r"^/")),
+    )),
+    Group("objectStore", "type objectStore: the AIBrix runtime downloader (init container).", (
+        Value("provider", "tos", "`s3`, `gcs` (through its S3-compatible API, HMAC keys) or `tos`.",
+              {"type": "string", "enum": ["s3", "gcs", "tos"]}),
+        Value("uri", "tos://aibrix-artifact-testing/models/deepseek-r1/", "Model folder URI: "
+              "`s3://` for s3 and gcs, `tos://` for tos. The downloader names the local folder "
+              "after its last segment.", string(r"^(s3|tos)://[^/]+/.+")),
+        Value("credentialsSecret", "", "Secret with the access keys: `AWS_ACCESS_KEY_ID` and "
+              "`AWS_SECRET_ACCESS_KEY` (s3, gcs) or `TOS_ACCESS_KEY` and `TOS_SECRET_KEY` (tos). "
+              "Required: keys never go in values.", K8S_NAME),
+        Value("endpoint", "https://tos-s3-cn-beijing.ivolces.com", "Endpoint URL (gcs: "
+              "https://storage.googleapis.com).", string()),
+        Value("region", "cn-beijing", "Region of the bucket.", string()),
+        Value("hostPath", "/mnt/nvme0/aibrixx", "Node directory the weights are downloaded to.",
+              string(r"^/")),
+    )),
+    Group("localNvme", "type localNvme: weights on a node directory.", (
+        Value("hostPath", "/mnt/nvme0/models", "Node directory holding the model folder.",
+              string(r"^/")),
+        Value("modelDir", "deepseek-r1", "Model folder inside hostPath.", string(minLength=1)),
+        Value("fillFromHub", False, "Add an init container that downloads the Hugging Face "
+              "repository `huggingface.repo` into the directory first (skipped for files "
+              "already there).", BOOLEAN),
+    )),
+    Value("mountPath", "/models", "Where node directories are mounted in the containers.",
+          string(r"^/")),
+    Group("downloader", "The AIBrix runtime downloader (`aibrix_download`) init container used "
+          "by objectStore and localNvme.fillFromHub; it runs before the server, so a long "
+          "download never races the startup probe (`kubectl logs <pod> -c init-model`).", (
+        Value("image", f"aibrix/runtime:{RUNTIME_IMAGE_TAG}", "Image with `aibrix_download`.",
+              string(minLength=1)),
+        Value("allowFileSuffix", "json, safetensors, py", "`DOWNLOADER_ALLOW_FILE_SUFFIX`: "
+              "DeepSeek-R1 needs its JSON configs, safetensors and the custom `.py` code.",
+              string(minLength=1)),
+        Value("numThreads", 16, "`DOWNLOADER_NUM_THREADS`.", integer(1)),
+    )),
+))
+
+RDMA = Group("rdma", "RDMA for NCCL between the nodes. Off: NCCL falls back to TCP sockets "
+             "(the `-tcp` sample), much slower for tensor parallelism across nodes.", (
+    Value("enabled", True, "Request RDMA devices and configure NCCL for InfiniBand/RoCE.", BOOLEAN),
+    Value("preset", "volcengine", "`volcengine`: the sample's resource `vke.volcengine.com/rdma` "
+          "and `k8s.volcengine.com/pod-networks` annotation. `generic`: `resourceName` below and "
+          "`annotations` as given (e.g. Multus `k8s.v1.cni.cncf.io/networks`).",
+          {"type": "string", "enum": ["volcengine", "generic"]}),
+    Value("devices", 8, "RDMA devices per pod; one per GPU.", integer(0)),
+    Value("resourceName", "rdma/rdma_shared_device_a", "Extended resource of the RDMA device "
+          "plugin (generic preset).", string(r"^[a-z0-9.-]+/[a-zA-Z0-9_.-]+$")),
+    Value("annotations", {}, "Pod annotations attaching the RDMA networks (generic preset).",
+          STRING_MAP),
+    Value("hcas", "mlx5_1:1,mlx5_2:1,mlx5_3:1,mlx5_4:1,mlx5_5:1,mlx5_6:1,mlx5_7:1,mlx5_8:1",
+          "`NCCL_IB_HCA`: the host channel adapters NCCL uses.", string()),
+    Value("gidIndex", -1, "`NCCL_IB_GID_INDEX` for RoCE (Volcano Engine uses 7); -1 leaves "
+          "NCCL's default.", integer(-1)),
+))
+
+INTERFACE = Group(
+    key="aibrix",
+    doc="AIBrix RayClusterFleet: vLLM with the Ray executor across GPU nodes (one Ray head, "
+        "GPU workers), routed by the AIBrix gateway. Needs the AIBrix control plane.",
+    children=(
+        Value("modelName", "deepseek-r1-671b", "`model.aibrix.ai/name`: the `model` clients "
+              "send, the served model name, and the Service name the gateway routes to.",
+              string(MODEL_LABEL, maxLength=63)),
+        Value("port", 8000, "`model.aibrix.ai/port`: the server port the gateway routes to.",
+              integer(1, 65535)),
+        Value("replicas", 1, "Ray clusters of the fleet (each holds the whole model).", integer(0)),
+        Group("rollout", "Fleet update strategy (RollingUpdate).", (
+            Value("maxSurge", "25%", "Clusters above `replicas` during an update; each is a full "
+                  "set of GPU nodes.", PERCENT_OR_INT),
+            Value("maxUnavailable", "25%", "Clusters below `replicas` during an update.",
+                  PERCENT_OR_INT),
+        )),
+        Group("image", "vLLM image with Ray, run by head and workers.", (
+            Value("repository", "aibrix/vllm-openai", "Image repository.", string(minLength=1)),
+            Value("tag", VLLM_IMAGE_TAG, "Image tag (the guide's build with NCCL 2.25.1).",
+                  string(r"^[A-Za-z0-9_.-]*[0-9][A-Za-z0-9_.-]*$", maxLength=128)),
+            Value("pullPolicy", "IfNotPresent", "Pull once per node.",
+                  {"type": "string", "enum": ["IfNotPresent", "Always", "Never"]}),
+        )),
+        Value("rayVersion", RAY_VERSION, "Ray version in the image.", string(r"^[0-9]+\.[0-9]+\.[0-9]+$")),
+        Value("nodes", 2, "GPU nodes of one cluster: the head plus nodes - 1 workers, all with "
+              "`gpu.perNode` GPUs.", integer(1)),
+        Group("gpu", "GPUs of every node.", (
+            Value("perNode", 8, "GPUs per pod (one pod per node).", integer(1)),
+            Value("vendor", "nvidia", "GPU vendor; selects `nvidia.com/gpu` or `amd.com/gpu`.",
+                  {"type": "string", "enum": sorted(catalog.VENDOR_RESOURCES)}),
+        )),
+        Group("engine", "`vllm serve` arguments.", (
+            Value("tensorParallelSize", 16, "`--tensor-parallel-size`. With RDMA, tensor "
+                  "parallelism spans nodes (the guide uses 16); over TCP prefer 8 x pipeline 2.",
+                  integer(1)),
+            Value("pipelineParallelSize", 1, "`--pipeline-parallel-size`.", integer(1)),
+            Value("maxModelLen", 0, "`--max-model-len`; 0 keeps the model's own (163840 for R1).",
+                  integer(0)),
+            Value("trustRemoteCode", False, "`--trust-remote-code`, for checkpoints whose code "
+                  "ships with the weights (the guide sets it for local copies).", BOOLEAN),
+            Value("extraArgs", ["--uvicorn-log-level", "warning"], "More `vllm serve` arguments, "
+                  "appended last.", {"type": "array", "items": {"type": "string"}}),
+        )),
+        STORAGE,
+        RDMA,
+        Value("socketIfname", "eth0", "`NCCL_SOCKET_IFNAME` and `GLOO_SOCKET_IFNAME`: interface "
+              "for bootstrap and TCP traffic.", string(minLength=1)),
+        Value("openFileLimit", 65536, "`ulimit -n` before Ray starts; the 163 weight shards and "
+              "NCCL sockets exceed the default.", integer(1024)),
+        Group("startupProbe", "Head startup budget: download (huggingface) and load of the "
+              "weights on every GPU before `/metrics` answers.", (
+            Value("initialDelaySeconds", 180, "Seconds before the first check.", integer(0)),
+            Value("periodSeconds", 10, "Seconds between checks.", integer(1)),
+            Value("failureThreshold", 150, "Checks before restart; profiles compute it from the "
+                  "checkpoint size.", integer(1)),
+        )),
+        Value("resources", {}, "CPU and memory of head and worker pods; GPUs and RDMA devices "
+              "are added by the chart.", resources_schema()),
+        Value("shmSizeLimit", "", "`/dev/shm` size limit; empty: unlimited, as in the guide "
+              "(bounded by the pod's memory).", {"anyOf": [QUANTITY, {"type": "string", "maxLength": 0}]}),
+        Value("nodeSelector", {}, "Node labels of the GPU nodes.", STRING_MAP),
+        Value("tolerations", [], "Tolerations of the GPU nodes.", object_list()),
+        Value("extraEnv", [], "Extra environment variables of head and workers (e.g. "
+              "`NCCL_DEBUG: INFO` while bringing up a fabric).", object_list(["name"])),
+        Group("autoscaling", "AIBrix PodAutoscaler (KPA) on the head's vLLM metrics.", (
+            Value("enabled", True, "Create the PodAutoscaler.", BOOLEAN),
+            Value("minReplicas", 1, "Fewest clusters.", integer(0)),
+            Value("maxReplicas", 4, "Most clusters; each needs `nodes` x `gpu.perNode` GPUs.",
+                  integer(1)),
+            Value("targetMetric", "gpu_cache_usage_perc", "vLLM metric scaled on.",
+                  string(minLength=1)),
+            Value("targetValue", "50", "Target value of the metric (percent of KV cache used).",
+                  string(r"^[0-9]+(\.[0-9]+)?$")),
+            Value("scaleDownDelay", "2m", "`kpa.autoscaling.aibrix.ai/scale-down-delay`.",
+                  string(r"^[0-9]+(s|m|h)$")),
+        )),
+        Group("metrics", "Monitoring of the head.", (
+            Value("serviceMonitor", False, "Create a ServiceMonitor for the head Service (needs "
+                  "monitoring.coreos.com/v1).", BOOLEAN),
+            Value("grafanaDashboard", True, "Ship AIBrix's engine dashboard as a ConfigMap "
+                  "labelled `grafana_dashboard: \"1\"` for Grafana's dashboard sidecar.", BOOLEAN),
+        )),
+    ),
+)
+
+
+def profile_values(profile: Any) -> dict[str, Any]:
+    """Seed 002: tensor parallel over every GPU of the cluster when RDMA links the nodes."""
+    ckpt = profile.checkpoint
+    gpu = catalog.GPUS[profile.gpu]
+    tp = profile.gpus_per_node * profile.nodes
+    catalog.fit(catalog.MODELS[profile.model], ckpt, gpu, tp, profile.gpu_memory_utilization,
+                profile.max_model_len, profile.max_num_seqs)
+    startup = catalog.startup_seconds(ckpt, from_hub=False)
+    values: dict[str, Any] = {
+        "modelName": profile.served_model_name,
+        "nodes": profile.nodes,
+        "gpu": {"perNode": profile.gpus_per_node, "vendor": gpu.vendor},
+        # Weights on each node's NVMe, filled from the hub by an init container: a restart
+        # reloads from local disk, and the download never races the startup probe.
+        "storage": {"type": "localNvme", "huggingface": {"repo": ckpt.repo},
+                    "localNvme": {"fillFromHub": True}},
+        "engine": {"tensorParallelSize": tp, "pipelineParallelSize": 1, "trustRemoteCode": True},
+        "rdma": {"enabled": True, "devices": profile.gpus_per_node},
+        "startupProbe": {"failureThreshold": math.ceil((startup - 180) / 10)},
+    }
+    if profile.tolerations():
+        values["tolerations"] = profile.tolerations()
+    return values
+
+
+def summary(values: dict[str, Any]) -> dict[str, str]:
+    engine = values["engine"]
+    return {
+        "model": values["storage"]["huggingface"]["repo"] if values["storage"]["type"] == "huggingface"
+        else f"{values['modelName']} ({values['storage']['type']})",
+        "gpus": f"{values['nodes']} x {values['gpu']['perNode']}",
+        "parallel": f"{engine['tensorParallelSize']}x{engine['pipelineParallelSize']}",
+    }
+
+
+def arithmetic(profile: Any) -> list[str]:
+    model = catalog.MODELS[profile.model]
+    tp = profile.gpus_per_node * profile.nodes
+    return catalog.fit(model, profile.checkpoint, catalog.GPUS[profile.gpu], tp,
+                       profile.gpu_memory_utilization, profile.max_model_len,
+                       profile.max_num_seqs).lines()
+
+
+BACKEND = Backend(
+    name="aibrix",
+    description="AIBrix RayClusterFleet serving DeepSeek-R1 671B across GPU nodes with RDMA",
+    app_version=VLLM_IMAGE_TAG,
+    keywords=("aibrix", "vllm", "ray", "rdma", "deepseek-r1", "gpu"),
+    interface=INTERFACE,
+    profile_values=profile_values,
+    summary=summary,
+    arithmetic=arithmetic,
+)

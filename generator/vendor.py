@@ -1,0 +1,20 @@
+"""Upstream files the charts ship as they are (today: AIBrix's Grafana dashboard).
+
+`llm-serving vendor --upstream <shared/upstream>` copies them into the charts; the charts
+never read ../shared at install time. Each copy is byte-identical to its upstream file, whose
+repository, path and commit are listed in the chart folder's PROVENANCE.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# chart-relative destination -> path under the upstream folder
+FILES = {
+    "charts/llm-serving/charts/aibrix/files/dashboards/aibrix-engine-dashboard-vllm.json":
+        "samples/aibrix/deepseek-r1/static/AIBrix-Engine-Dashboard-vLLM-1741078999667.json",
+}
+
+
+def vendored(upstream: Path) -> dict[str, str]:
+    return {dest: (upstream / src).read_text(encoding="utf-8") for dest, src in FILES.items()}
