@@ -47,17 +47,17 @@ def main() -> int:
     worst = 0.0
     for path in files:
         for version, helm in helms.items():
-            def bare():
+            def bare(helm=helm, path=path):
                 subprocess.run([str(helm), "template", "r1", str(validation.CHART), "-f", str(path)],
                                capture_output=True, check=True)
 
-            def full():
+            def full(helm=helm, path=path):
                 docs = validation.helm_template(helm, path)
                 errors = [e for d in docs for e in validation.document_errors(d)]
                 assert not errors, errors
 
             t_bare, t_full = timed(bare, args.repeat), timed(full, args.repeat)
-            t_lint = timed(lambda: validation.helm_lint(helm, path), 1)
+            t_lint = timed(lambda helm=helm, path=path: validation.helm_lint(helm, path), 1)
             ratio = t_full / t_bare
             worst = max(worst, ratio)
             rows.append((path.stem, version, f"{t_bare * 1000:.0f}", f"{t_full * 1000:.0f}",
@@ -65,7 +65,7 @@ def main() -> int:
     header = ("profile", "helm", "bare ms", "validated ms", "ratio", "lint ms")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
     print(f"\nworst ratio {worst:.2f}x (target <= 2x): {'met' if worst <= 2 else 'NOT met'}")
     return 0
 

@@ -225,7 +225,8 @@ class Fit:
 
     def lines(self) -> list[str]:
         return [
-            f"budget   {self.gpu_gib:.1f} GiB x {self.utilization:.2f} = {self.gpu_gib * self.utilization:.1f} GiB per GPU",
+            f"budget   {self.gpu_gib:.1f} GiB x {self.utilization:.2f} = "
+            f"{self.gpu_gib * self.utilization:.1f} GiB per GPU",
             f"weights  {self.weights_gib:.1f} GiB per GPU; runtime overhead {self.overhead_gib:.1f} GiB",
             f"KV cache {self.kv_gib:.1f} GiB = {self.kv_tokens} tokens "
             f"({self.full_length_sequences:.1f} sequences of {self.max_model_len} tokens at once; "

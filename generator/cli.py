@@ -75,6 +75,23 @@ def cmd_vendor(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_package(args: argparse.Namespace) -> int:
+    import subprocess
+
+    stale = write.stale(build.ROOT, build.generated_files(lambda rel: write.read_text(build.ROOT, rel)))
+    if stale:
+        raise UsageError(f"generated files are stale ({', '.join(stale[:3])}): run `llm-serving generate` first")
+    helm = next(iter(tools.require_helm_binaries().values()))
+    dest = Path(args.destination)
+    dest.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run([str(helm), "package", str(build.ROOT / build.UMBRELLA), "--destination", str(dest)],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise UsageError(f"helm package failed: {proc.stderr.strip()}")
+    print(proc.stdout.strip())
+    return 0
+
+
 def cmd_tools(args: argparse.Namespace) -> int:
     for version, path in tools.helm_binaries(install_missing=True).items():
         print(f"helm {version}: {path}")
@@ -142,7 +159,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     print(flush=True)
     for row in [header, ["-" * w for w in widths], *rows]:
-        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip())
+        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     return EXIT_FAIL if failed else 0
 
 
@@ -162,6 +179,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--upstream", required=True, help="folder of upstream CRD YAML files, one sub-folder per group")
     c.add_argument("--check", action="store_true", help="write nothing; exit 1 listing stale files")
     c.set_defaults(func=cmd_crds)
+    k = sub.add_parser("package", help="helm package the umbrella chart into dist/")
+    k.add_argument("--destination", default=str(build.ROOT / "dist"), help="output folder (default: dist/)")
+    k.set_defaults(func=cmd_package)
     d = sub.add_parser("vendor", help="copy upstream files the charts ship (Grafana dashboards)")
     d.add_argument("--upstream", required=True, help="the shared/upstream folder")
     d.add_argument("--check", action="store_true", help="write nothing; exit 1 listing stale files")

@@ -14,8 +14,9 @@ before it validates). Descriptions are dropped to keep the files small.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 

@@ -8,8 +8,9 @@ and the values table of its README, so the three never disagree.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Union
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Value:
     documented: bool = True
     # A list of objects whose keys are known: `item` describes one element. The schema then
     # is an array of that object, and the README documents `key[].child` for each child.
-    item: "Group | None" = None
+    item: Group | None = None
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,12 @@ class Group:
 
     key: str
     doc: str
-    children: tuple["Node", ...]
+    children: tuple[Node, ...]
     required: bool = True
     documented: bool = True
 
 
-Node = Union[Value, Group]
+Node = Value | Group
 
 
 def defaults(node: Node) -> Any:

@@ -38,7 +38,7 @@ def load_yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _umbrella_validator() -> jsonschema.protocols.Validator:
     schema = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
@@ -60,7 +60,7 @@ def values_errors(values_file: Path) -> list[str]:
 
 # ---------------------------------------------------------------- helm
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def crd_api_versions() -> tuple[str, ...]:
     """`group/version/Kind` of every custom resource schemas/crds/ can validate: the suite renders
     as if the cluster served them (`--api-versions`), then validates what comes out."""
@@ -99,7 +99,7 @@ def helm_lint(helm: Path, values_file: Path, chart: Path = CHART) -> None:
 
 # ---------------------------------------------------------------- manifests
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _crd_validator(api_version: str, kind: str, crd_set: str = "") -> jsonschema.protocols.Validator | None:
     path = schema_path(CRD_ROOT, api_version, kind, crd_set)
     if not path.is_file():

@@ -15,7 +15,7 @@ INVALID_FILES = sorted((ROOT / "tests" / "values-invalid").glob("*.yaml"))
 HELM_VERSIONS = [pin.version for pin in tools.HELM_PINS]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def helm(version: str) -> Path:
     found = tools.helm_binaries()
     if version not in found:
@@ -23,7 +23,7 @@ def helm(version: str) -> Path:
     return found[version]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def validated(values_file: Path, version: str) -> validation.Result:
     return validation.validate_file(values_file, version, helm(version))
 

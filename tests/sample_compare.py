@@ -22,7 +22,8 @@ def _scalar(value: Any) -> str:
 
 def differences(sample: Any, rendered: Any, path: str = "", key: str = "") -> list[str]:
     if key in EMBEDDED_YAML and isinstance(sample, str):
-        return differences(yaml.safe_load(sample), yaml.safe_load(rendered or "") if isinstance(rendered, str) else rendered, path + "(yaml)")
+        parsed = yaml.safe_load(rendered or "") if isinstance(rendered, str) else rendered
+        return differences(yaml.safe_load(sample), parsed, path + "(yaml)")
     if isinstance(sample, dict):
         if not isinstance(rendered, dict):
             return [f"{path or '.'}: sample has a mapping, render has {rendered!r}"]
@@ -56,7 +57,8 @@ def differences(sample: Any, rendered: Any, path: str = "", key: str = "") -> li
             return out
         if len(sample) != len(rendered):
             return [f"{path}: sample {sample!r}, render {rendered!r}"]
-        return [d for n, (s, r) in enumerate(zip(sample, rendered)) for d in differences(s, r, f"{path}[{n}]")]
+        pairs = enumerate(zip(sample, rendered, strict=True))
+        return [d for n, (s, r) in pairs for d in differences(s, r, f"{path}[{n}]")]
     if _scalar(sample) != _scalar(rendered):
         return [f"{path}: sample {sample!r}, render {rendered!r}"]
     return []

@@ -49,3 +49,20 @@ def test_validate_fails_on_invalid_file(capsys):
     bad = ROOT / "tests/values-invalid/tp-exceeds-gpus.yaml"
     assert cli.main(["validate", "--no-generate", str(bad)]) == 1
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_package_builds_an_installable_archive(tmp_path):
+    import tarfile
+
+    from generator import tools
+
+    assert cli.main(["package", "--destination", str(tmp_path)]) == 0
+    (archive,) = tmp_path.glob("llm-serving-*.tgz")
+    names = tarfile.open(archive).getnames()
+    assert "llm-serving/values.schema.json" in names
+    assert "llm-serving/charts/vllm/templates/deployment.yaml" in names
+    assert not [n for n in names if "/ci/" in n], "ci values stay out of the package"
+    helm = next(iter(tools.require_helm_binaries().values()))
+    proc = subprocess.run([str(helm), "template", "r1", str(archive), "-f",
+                           str(ROOT / "values" / "cpu-only.yaml")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

@@ -3,8 +3,6 @@ operator check."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 

@@ -12,8 +12,9 @@ The registry below is the one list of engines; nothing else enumerates them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..interface import Group
 

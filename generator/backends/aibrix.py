@@ -9,8 +9,7 @@ from typing import Any
 from .. import catalog
 from ..interface import Group, Value
 from . import Backend
-from .common import (BOOLEAN, K8S_NAME, QUANTITY, STRING_MAP, integer, object_list,
-                     resources_schema, string)
+from .common import BOOLEAN, K8S_NAME, QUANTITY, STRING_MAP, integer, object_list, resources_schema, string
 
 # The image AIBrix's DeepSeek-R1 guide (seed 002) runs: vLLM v0.7.3 with NCCL 2.25.1 and
 # ray[default,adag] 2.40.0. The runtime image carries the model downloader.

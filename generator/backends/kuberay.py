@@ -10,8 +10,18 @@ from typing import Any
 from .. import catalog
 from ..interface import Group, Value
 from . import Backend
-from .common import (BOOLEAN, HF_TOKEN, OFFLINE, QUANTITY, STRING_MAP, cache_group, integer,
-                     object_list, resources_schema, string)
+from .common import (
+    BOOLEAN,
+    HF_TOKEN,
+    OFFLINE,
+    QUANTITY,
+    STRING_MAP,
+    cache_group,
+    integer,
+    object_list,
+    resources_schema,
+    string,
+)
 
 # Ray release of the image and of `rayVersion`; the image is the one KubeRay v1.7.0's
 # ray-service.deepseek.yaml sample runs. Bump both here and run `llm-serving generate`.

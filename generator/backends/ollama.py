@@ -9,8 +9,17 @@ from typing import Any
 from .. import catalog
 from ..interface import Group, Value
 from . import Backend
-from .common import (BOOLEAN, QUANTITY, STRING_MAP, cache_group, ingress_group, integer,
-                     object_list, resources_schema, scheduling_values, string)
+from .common import (
+    BOOLEAN,
+    STRING_MAP,
+    cache_group,
+    ingress_group,
+    integer,
+    object_list,
+    resources_schema,
+    scheduling_values,
+    string,
+)
 
 # Pinned ollama release; bump it here and run `llm-serving generate`. AMD GPUs use the
 # `<version>-rocm` image, which the chart selects from gpu.vendor.
@@ -120,7 +129,8 @@ def arithmetic(profile: Any) -> list[str]:
     where = f"{catalog.GPUS[profile.gpu].memory_gib:.1f} GiB of {profile.gpu}" if profile.gpu \
         else "the pod's memory request"
     lines = [
-        f"weights  {weights:.1f} GiB ({profile.checkpoint.repo}, {profile.checkpoint.source.split('(')[-1].rstrip(')')})",
+        f"weights  {weights:.1f} GiB ({profile.checkpoint.repo}, "
+        f"{profile.checkpoint.source.split('(')[-1].rstrip(')')})",
         f"KV cache {kv:.1f} GiB = {profile.max_model_len} tokens x {profile.max_num_seqs} parallel x "
         f"{catalog.MODELS[profile.model].kv_bytes_per_token() // 1024} KiB per token (f16)",
         f"total    {weights + kv + RUNTIME_GIB:.1f} GiB with {RUNTIME_GIB:.0f} GiB runtime, within {where}",

@@ -8,8 +8,21 @@ from typing import Any
 from .. import catalog
 from ..interface import Group, Value
 from . import Backend
-from .common import (BOOLEAN, HF_TOKEN, K8S_NAME, OFFLINE, QUANTITY, STRING_MAP, cache_group,
-                     ingress_group, integer, object_list, resources_schema, scheduling_values, string)
+from .common import (
+    BOOLEAN,
+    HF_TOKEN,
+    K8S_NAME,
+    OFFLINE,
+    QUANTITY,
+    STRING_MAP,
+    cache_group,
+    ingress_group,
+    integer,
+    object_list,
+    resources_schema,
+    scheduling_values,
+    string,
+)
 
 # Pinned vLLM release (the newest at the time of writing); bump it here and run
 # `llm-serving generate`. The image's ENTRYPOINT is `vllm serve`, set explicitly below as well.
