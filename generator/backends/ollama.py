@@ -21,9 +21,9 @@ from .common import (
     string,
 )
 
-# Pinned ollama release; bump it here and run `llm-serving generate`. AMD GPUs use the
+# Pinned ollama release (0.24.0, the newest seen in use); bump it here and run `llm-serving generate`. AMD GPUs use the
 # `<version>-rocm` image, which the chart selects from gpu.vendor.
-OLLAMA_VERSION = "0.12.6"
+OLLAMA_VERSION = "0.24.0"
 
 # A model reference with an explicit tag: `deepseek-r1:8b`, `library/deepseek-r1:1.5b`,
 # `registry.example.com/team/model:q4`. Tag-less references would pull `latest`, a moving target.
