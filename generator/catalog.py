@@ -17,8 +17,13 @@ class Gpu:
     name: str
     vendor: str  # nvidia | amd
     memory_gib: float  # total device memory as the driver reports it
+    bandwidth_gbs: float  # memory bandwidth, GB/s (10**9 bytes), from the datasheet
+    bf16: bool  # bfloat16 arithmetic (Ampere and newer, CDNA3); T4 has fp16 only
     fp8: bool  # hardware FP8 tensor cores (Ada, Hopper, CDNA3)
-    ray_accelerator: str  # Ray's accelerator_type name (ray.util.accelerators)
+    compute_capability: float  # CUDA compute capability; 0 for AMD
+    consumer: bool  # a desktop card: single user, GGUF through ollama fits best
+    ray_accelerator: str  # Ray's accelerator_type name (ray.util.accelerators), "" if none
+    node_shapes: tuple[str, ...]  # typical machines carrying it
     source: str
 
     @property
@@ -32,14 +37,34 @@ VENDOR_RESOURCES = {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu"}
 GPUS: dict[str, Gpu] = {
     g.name: g
     for g in (
-        # 81559 MiB in nvidia-smi for the SXM5 80 GB part.
-        Gpu("H100-80GB", "nvidia", 79.6, True, "H100", "NVIDIA H100 datasheet; nvidia-smi 81559MiB"),
-        # 23034 MiB in nvidia-smi (24 GB GDDR6 minus ECC/reserved).
-        Gpu("L4-24GB", "nvidia", 22.5, True, "L4", "NVIDIA L4 datasheet; nvidia-smi 23034MiB"),
-        # H20 SXM5 96 GB (Hopper, FP8): 97871 MiB; the nodes of seed 002.
-        Gpu("H20-96GB", "nvidia", 95.6, True, "H20", "NVIDIA H20 specifications; nvidia-smi 97871MiB"),
-        # GeForce RTX 3060 12 GB (GA106): 12288 MiB, no FP8, the desktop of seed 000.
-        Gpu("RTX3060-12GB", "nvidia", 12.0, False, "", "NVIDIA RTX 3060 specifications; nvidia-smi 12288MiB"),
+        # Memory: total MiB the driver reports (nvidia-smi / rocm-smi) / 1024.
+        Gpu("T4-16GB", "nvidia", 15.0, 320, False, False, 7.5, False, "T4",
+            ("n1-standard-8 + 1 x T4 (GCP)", "g4dn.xlarge (AWS)"),
+            "NVIDIA T4 datasheet (320 GB/s); nvidia-smi 15360MiB"),
+        Gpu("L4-24GB", "nvidia", 22.5, 300, True, True, 8.9, False, "L4",
+            ("g2-standard-8 (GCP)", "g6.xlarge (AWS)"),
+            "NVIDIA L4 datasheet (300 GB/s); nvidia-smi 23034MiB"),
+        Gpu("A10-24GB", "nvidia", 22.5, 600, True, False, 8.6, False, "A10G",
+            ("g5.xlarge (AWS, A10G)", "VM.GPU.A10.1 (OCI)"),
+            "NVIDIA A10 datasheet (600 GB/s); nvidia-smi 23028MiB"),
+        Gpu("A100-40GB", "nvidia", 40.0, 1555, True, False, 8.0, False, "A100-40G",
+            ("a2-highgpu-1g (GCP)", "p4d.24xlarge (AWS, 8 GPUs)"),
+            "NVIDIA A100 datasheet (1555 GB/s); nvidia-smi 40960MiB"),
+        Gpu("H100-80GB", "nvidia", 79.6, 3350, True, True, 9.0, False, "H100",
+            ("a3-highgpu-8g (GCP, 8 GPUs, 208 vCPU, 1872 GB)", "p5.48xlarge (AWS, 8 GPUs)"),
+            "NVIDIA H100 SXM5 datasheet (3.35 TB/s); nvidia-smi 81559MiB"),
+        Gpu("H200-141GB", "nvidia", 140.4, 4800, True, True, 9.0, False, "H200",
+            ("a3-ultragpu-8g (GCP, 8 GPUs)", "p5e.48xlarge (AWS, 8 GPUs)"),
+            "NVIDIA H200 datasheet (4.8 TB/s); nvidia-smi 143771MiB"),
+        Gpu("H20-96GB", "nvidia", 95.6, 4000, True, True, 9.0, False, "H20",
+            ("ecs.ebmhpcpni3l.48xlarge (Volcano Engine, 8 GPUs, 192 vCPU, 2048 GiB)",),
+            "NVIDIA H20 specifications (4.0 TB/s); nvidia-smi 97871MiB; seed 002"),
+        Gpu("MI300X-192GB", "amd", 191.5, 5300, True, True, 0, False, "AMD-Instinct-MI300X-OAM",
+            ("ND MI300X v5 (Azure, 8 GPUs)",),
+            "AMD Instinct MI300X datasheet (5.3 TB/s, 192 GB HBM3); rocm-smi 191.5 GiB"),
+        Gpu("RTX3060-12GB", "nvidia", 12.0, 360, True, False, 8.6, True, "",
+            ("desktop: i9-13900, 64 GB RAM (seed 000)",),
+            "NVIDIA GeForce RTX 3060 specifications (360 GB/s); nvidia-smi 12288MiB"),
     )
 }
 
@@ -67,6 +92,12 @@ class Model:
     checkpoints: tuple[Checkpoint, ...]
     source: str
     mla: bool = False  # multi-head latent attention (DeepSeek-V3 architecture)
+    active_params_b: float = 0.0  # MoE: parameters read per token; 0 = all (dense)
+    attention_heads: int = 0  # tensor parallel size must divide it (0: not checked)
+
+    @property
+    def active_fraction(self) -> float:
+        return self.active_params_b / self.params_b if self.active_params_b else 1.0
 
     def kv_bytes_per_token(self, kv_dtype_bytes: int = 2) -> int:
         """KV cache of one token over all layers, fp16/bf16 cache.
@@ -103,6 +134,7 @@ MODELS: dict[str, Model] = {
         # num_key_value_heads 2, hidden_size 1536 (head dim 128), max_position_embeddings 131072.
         Model(
             key="deepseek-r1-distill-qwen-1.5b",
+            attention_heads=12,
             params_b=1.78,
             layers=28,
             kv_heads=2,
@@ -119,6 +151,7 @@ MODELS: dict[str, Model] = {
         # bf16 safetensors 15.23 GB.
         Model(
             key="deepseek-r1-distill-qwen-7b",
+            attention_heads=28,
             params_b=7.62,
             layers=28,
             kv_heads=4,
@@ -137,6 +170,7 @@ MODELS: dict[str, Model] = {
         # torch_dtype bfloat16. 14.77 B parameters -> 29.5 GB (27.5 GiB) of bf16 safetensors.
         Model(
             key="deepseek-r1-distill-qwen-14b",
+            attention_heads=40,
             params_b=14.77,
             layers=48,
             kv_heads=8,
@@ -164,6 +198,61 @@ MODELS: dict[str, Model] = {
             ),
             source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Qwen-14B/blob/main/config.json",
         ),
+        # config.json: LlamaForCausalLM, num_hidden_layers 32, num_attention_heads 32,
+        # num_key_value_heads 8, head_dim 128, max_position_embeddings 131072 (rope llama3, x8);
+        # bf16 safetensors 8.67 + 7.39 = 16.06 GB.
+        Model(
+            key="deepseek-r1-distill-llama-8b",
+            attention_heads=32,
+            params_b=8.03,
+            layers=32,
+            kv_heads=8,
+            head_dim=128,
+            max_position=131072,
+            checkpoints=(
+                Checkpoint("deepseek-ai/DeepSeek-R1-Distill-Llama-8B", "bf16", 14.96, "bfloat16", "",
+                           "huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Llama-8B (2 shards, 16.06 GB)"),
+            ),
+            source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Llama-8B/blob/main/config.json",
+        ),
+        # config.json: Qwen2ForCausalLM (Qwen2.5-32B), num_hidden_layers 64, num_attention_heads
+        # 40, num_key_value_heads 8, hidden_size 5120 (head dim 128), max_position_embeddings
+        # 131072; 32.76 B parameters -> 65.5 GB (61.0 GiB) of bf16 safetensors.
+        Model(
+            key="deepseek-r1-distill-qwen-32b",
+            attention_heads=40,
+            params_b=32.76,
+            layers=64,
+            kv_heads=8,
+            head_dim=128,
+            max_position=131072,
+            checkpoints=(
+                Checkpoint("deepseek-ai/DeepSeek-R1-Distill-Qwen-32B", "bf16", 61.0, "bfloat16", "",
+                           "huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Qwen-32B (8 shards, 65.5 GB)"),
+                Checkpoint("deepseek-r1:32b", OLLAMA_Q4, 18.6, "", "",
+                           "ollama.com/library/deepseek-r1:32b (20 GB, Q4_K_M)"),
+            ),
+            source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Qwen-32B/blob/main/config.json",
+        ),
+        # config.json: LlamaForCausalLM (Llama-3.3-70B-Instruct), num_hidden_layers 80,
+        # num_attention_heads 64, num_key_value_heads 8, hidden_size 8192 (head dim 128),
+        # max_position_embeddings 131072; 70.55 B parameters -> 141.1 GB (131.4 GiB) in bf16.
+        Model(
+            key="deepseek-r1-distill-llama-70b",
+            attention_heads=64,
+            params_b=70.55,
+            layers=80,
+            kv_heads=8,
+            head_dim=128,
+            max_position=131072,
+            checkpoints=(
+                Checkpoint("deepseek-ai/DeepSeek-R1-Distill-Llama-70B", "bf16", 131.4, "bfloat16", "",
+                           "huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Llama-70B (17 shards, 141.1 GB)"),
+                Checkpoint("deepseek-r1:70b", OLLAMA_Q4, 40.0, "", "",
+                           "ollama.com/library/deepseek-r1:70b (43 GB, Q4_K_M)"),
+            ),
+            source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Llama-70B/blob/main/config.json",
+        ),
         # config.json (DeepseekV3ForCausalLM): num_hidden_layers 61, kv_lora_rank 512,
         # qk_rope_head_dim 64 (MLA latent of 576 per token and layer), max_position_embeddings
         # 163840, quantization_config fp8 e4m3 with 128x128 blocks: the weights ship in FP8.
@@ -177,6 +266,8 @@ MODELS: dict[str, Model] = {
             head_dim=576,
             max_position=163840,
             mla=True,
+            active_params_b=37,
+            attention_heads=128,
             checkpoints=(
                 Checkpoint(
                     repo="deepseek-ai/DeepSeek-R1",
@@ -186,6 +277,8 @@ MODELS: dict[str, Model] = {
                     quantization="",
                     source="huggingface.co/deepseek-ai/DeepSeek-R1 (163 safetensors shards, FP8 block-quantized)",
                 ),
+                Checkpoint("deepseek-r1:671b", OLLAMA_Q4, 376.0, "", "",
+                           "ollama.com/library/deepseek-r1:671b (404 GB, Q4_K_M)"),
             ),
             source="huggingface.co/deepseek-ai/DeepSeek-R1/blob/main/config.json",
         ),

@@ -9,7 +9,7 @@ KV cache do not fit. `overrides` holds the deployment choices that are not hardw
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import catalog
@@ -35,11 +35,16 @@ class Profile:
     tolerate_gpu_taint: bool = False
     served_model_name: str = "deepseek-r1"  # the `model` clients send
     engine_env: dict[str, str] = field(default_factory=dict)  # env of the engine processes
+    # The planner's checkpoint adapted to the GPU (fp16 for bf16 weights on T4, plain AWQ below
+    # sm80); None: the catalog's checkpoint of `precision`.
+    checkpoint_override: catalog.Checkpoint | None = None
+    replicas: int = 1  # model replicas (vLLM: pods of gpus_per_node GPUs each)
+    hardware: str = ""  # the machines the profile is planned for, as the planner describes them
     overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
     def checkpoint(self) -> catalog.Checkpoint:
-        return catalog.MODELS[self.model].checkpoint(self.precision)
+        return self.checkpoint_override or catalog.MODELS[self.model].checkpoint(self.precision)
 
     def fit(self) -> catalog.Fit:
         """Tensor parallel within a node, pipeline parallel across nodes."""
@@ -48,6 +53,9 @@ class Profile:
         return catalog.fit(catalog.MODELS[self.model], self.checkpoint, catalog.GPUS[self.gpu],
                            self.gpus_per_node, self.gpu_memory_utilization, self.max_model_len,
                            self.max_num_seqs, pipeline_parallel=self.nodes)
+
+    def ollama_fits(self) -> bool:
+        return self.engine == "ollama"
 
     def memory_gib(self) -> int:
         if self.memory_gib_per_replica is not None:
@@ -60,140 +68,134 @@ class Profile:
         return [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
 
 
-PROFILES: tuple[Profile, ...] = (
-    # Seed 001: one H100 80 GB, BF16, PVC cache, HPA and Ingress with TLS.
-    # 79.6 GiB x 0.90 = 71.6 GiB; - 27.5 GiB weights - 3 GiB overhead = 41.1 GiB of KV cache;
-    # 48 layers x 8 KV heads x 128 x 2 (K,V) x 2 bytes = 192 KiB per token -> 224k tokens,
-    # 6.8 sequences of 32768 tokens at once.
-    Profile(
-        name="h100-80gb",
-        title="1 x H100 80 GB, R1 distill Qwen 14B in BF16, autoscaled, Ingress with TLS",
-        engine="vllm",
-        gpu="H100-80GB",
-        gpus_per_node=1,
-        nodes=1,
-        model="deepseek-r1-distill-qwen-14b",
-        precision="bf16",
-        max_model_len=32768,
-        max_num_seqs=64,
-        gpu_memory_utilization=0.90,
-        cpu_per_replica=8,
-        overrides={
-            "vllm": {
+@dataclass(frozen=True)
+class ProfileSpec:
+    """What a profile file is made from: hardware, what is asked of it, deployment choices."""
+
+    name: str
+    title: str
+    hardware: Any  # planner.Hardware
+    request: Any  # planner.Request
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+def build_profiles(specs: tuple[ProfileSpec, ...]) -> tuple[Profile, ...]:
+    """Every profile goes through the planner, which refuses any that would not load."""
+    from .planner import plan
+
+    out = []
+    for spec in specs:
+        planned = plan(spec.hardware, spec.request).profile
+        out.append(replace(planned, name=spec.name, title=spec.title, overrides=spec.overrides,
+                           hardware=spec.hardware.describe()))
+    return tuple(out)
+
+
+def _specs() -> tuple[ProfileSpec, ...]:
+    from .planner import Hardware, Request
+
+    r1_14b = "deepseek-r1-distill-qwen-14b"
+    return (
+        # Seed 001: one H100 80 GB, BF16, PVC cache, HPA and Ingress with TLS.
+        # 79.6 GiB x 0.90 = 71.6 GiB; - 27.5 GiB weights - 3 GiB overhead = 41.1 GiB of KV cache;
+        # 48 layers x 8 KV heads x 128 x 2 (K,V) x 2 bytes = 192 KiB per token -> 224k tokens,
+        # 6.8 sequences of 32768 tokens at once.
+        ProfileSpec(
+            "h100-80gb", "1 x H100 80 GB, R1 distill Qwen 14B in BF16, autoscaled, Ingress with TLS",
+            Hardware("H100-80GB", 1, cloud="a3-highgpu-1g"),
+            Request(r1_14b, context=32768, max_num_seqs=64, utilization=0.90, cpu_per_replica=8),
+            {"vllm": {
                 "cache": {"type": "pvc", "pvc": {"accessModes": ["ReadWriteMany"]}},
                 "rollout": {"type": "RollingUpdate"},
                 "autoscaling": {"enabled": True, "minReplicas": 1, "maxReplicas": 2},
                 "ingress": {
-                    "enabled": True,
-                    "className": "nginx",
-                    "host": "deepseek-r1.example.com",
+                    "enabled": True, "className": "nginx", "host": "deepseek-r1.example.com",
                     "annotations": {"nginx.ingress.kubernetes.io/proxy-read-timeout": "600"},
                     "tls": {"enabled": True, "secretName": "deepseek-r1-tls"},
                 },
                 "nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-h100-80gb"},
-            }
-        },
-    ),
-    # One L4 24 GB: the 14B distill in AWQ 4-bit (9.3 GiB) leaves room for context.
-    # 22.5 GiB x 0.92 = 20.7 GiB; - 9.3 GiB weights - 3 GiB overhead = 8.4 GiB of KV cache
-    # at 192 KiB per token -> 45k tokens, 2.8 sequences of 16384 tokens at once.
-    # The BF16 checkpoint (27.5 GiB) does not fit a 24 GB card at all.
-    Profile(
-        name="l4-24gb",
-        title="1 x L4 24 GB, R1 distill Qwen 14B in AWQ 4-bit",
-        engine="vllm",
-        gpu="L4-24GB",
-        gpus_per_node=1,
-        nodes=1,
-        model="deepseek-r1-distill-qwen-14b",
-        precision="awq-int4",
-        max_model_len=16384,
-        max_num_seqs=16,
-        gpu_memory_utilization=0.92,
-        cpu_per_replica=4,
-        tolerate_gpu_taint=True,
-        overrides={
-            "vllm": {
-                "cache": {"type": "pvc"},
-                "nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-l4"},
-            }
-        },
-    ),
-    # Seed 003: the 1.5b distill on CPU, 2 CPUs / 8 GiB, with the chat UI.
-    Profile(
-        name="cpu-only",
-        title="CPU only, R1 distill Qwen 1.5B (ollama Q4_K_M), chat UI",
-        engine="ollama",
-        gpu=None,
-        gpus_per_node=0,
-        nodes=1,
-        model="deepseek-r1-distill-qwen-1.5b",
-        precision=catalog.OLLAMA_Q4,
-        max_model_len=8192,
-        max_num_seqs=2,
-        gpu_memory_utilization=1.0,
-        cpu_per_replica=2,
-        overrides={"ui": {"enabled": True}},
-    ),
-    # Seed 000: one RTX 3060 12 GB desktop node (i9-13900, 64 GB RAM) with a RuntimeClass for
-    # the NVIDIA runtime. The 7B distill in Q4_K_M (4.4 GiB) leaves room for two 16k contexts.
-    Profile(
-        name="rtx3060-12gb",
-        title="1 x RTX 3060 12 GB desktop, R1 distill Qwen 7B (ollama Q4_K_M), chat UI",
-        engine="ollama",
-        gpu="RTX3060-12GB",
-        gpus_per_node=1,
-        nodes=1,
-        model="deepseek-r1-distill-qwen-7b",
-        precision=catalog.OLLAMA_Q4,
-        max_model_len=16384,
-        max_num_seqs=2,
-        gpu_memory_utilization=1.0,
-        cpu_per_replica=4,
-        overrides={"ollama": {"gpu": {"runtimeClassName": "nvidia"}}, "ui": {"enabled": True}},
-    ),
-    # Seed 004 and KubeRay's ray-service.deepseek.yaml: DeepSeek-R1 671B (FP8 weights) on two
-    # a3-highgpu-8g nodes (8 x H100 80 GB each), TP 8 within a node x PP 2 across the nodes.
-    # Per GPU: 79.6 GiB x 0.92 = 73.2 GiB; - 642 GiB / 16 = 40.1 GiB weights - 3 GiB overhead
-    # = 30.1 GiB of KV cache. MLA caches one 576-wide latent per token and layer (replicated
-    # over TP ranks): 61 layers / 2 stages x 576 x 2 bytes = 35 KiB per token -> ~900k tokens.
-    # 8 GPUs give 640 GB: one node cannot hold the 689 GB of weights.
-    Profile(
-        name="h100-80gb-2x8",
-        title="2 nodes x 8 H100 80 GB (a3-highgpu-8g), DeepSeek-R1 671B FP8, KubeRay RayService",
-        engine="kuberay",
-        gpu="H100-80GB",
-        gpus_per_node=8,
-        nodes=2,
-        model="deepseek-r1",
-        precision="fp8",
-        max_model_len=16384,
-        max_num_seqs=40,
-        gpu_memory_utilization=0.92,
-        cpu_per_replica=24,
-        memory_gib_per_replica=500,
-        tolerate_gpu_taint=True,
-        served_model_name="deepseek",
-        engine_env={"VLLM_USE_V1": "1"},
-    ),
-    # Seed 002: DeepSeek-R1 671B full (FP8) weights on 2 nodes x 8 H20 96 GB with 8 x 400 Gbps
-    # RDMA, AIBrix RayClusterFleet, tensor parallel 16 over both nodes (RDMA makes that viable).
-    # Per GPU: 95.6 GiB x 0.90 = 86.0 GiB; - 642 GiB / 16 = 40.1 GiB weights - 3 GiB overhead
-    # = 42.9 GiB of KV cache; MLA latent 61 x 576 x 2 bytes = 69 KiB per token on every TP rank
-    # -> ~660k tokens: four sequences of the full 163840-token context.
-    Profile(
-        name="h20-96gb-2x8-rdma",
-        title="2 nodes x 8 H20 96 GB with RDMA, DeepSeek-R1 671B FP8, AIBrix RayClusterFleet",
-        engine="aibrix",
-        gpu="H20-96GB",
-        gpus_per_node=8,
-        nodes=2,
-        model="deepseek-r1",
-        precision="fp8",
-        max_model_len=163840,
-        max_num_seqs=256,
-        gpu_memory_utilization=0.90,
-        cpu_per_replica=96,
-        served_model_name="deepseek-r1-671b",
-    ),
-)
+            }}),
+        # One L4 24 GB: the BF16 checkpoint (27.5 GiB) does not fit; AWQ 4-bit (9.3 GiB) does.
+        # 22.5 GiB x 0.92 = 20.7 GiB; - 9.3 GiB weights - 3 GiB overhead = 8.4 GiB of KV cache
+        # at 192 KiB per token -> 45k tokens, 2.8 sequences of 16384 tokens at once.
+        ProfileSpec(
+            "l4-24gb", "1 x L4 24 GB, R1 distill Qwen 14B in AWQ 4-bit",
+            Hardware("L4-24GB", 1, cloud="g2-standard-8"),
+            Request(r1_14b, context=16384, max_num_seqs=16, utilization=0.92, cpu_per_replica=4,
+                    tolerate_gpu_taint=True),
+            {"vllm": {"cache": {"type": "pvc"},
+                      "nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-l4"}}}),
+        # Seed 001's precision rows for the 14B distill, one profile per GPU; the planner picks
+        # the precision: T4 has neither the memory for BF16 nor bf16 arithmetic (AWQ in fp16,
+        # utilization 0.95 for an 8k context), A10 takes AWQ (seed 001 lists FP16, but 27.5 GiB
+        # of weights exceed its 22.5 GiB), A100 40 GB holds BF16.
+        ProfileSpec(
+            "t4-16gb", "1 x T4 16 GB, R1 distill Qwen 14B in AWQ 4-bit (fp16 compute)",
+            Hardware("T4-16GB", 1, cloud="n1-standard-8"),
+            Request(r1_14b, context=8192, max_num_seqs=4, utilization=0.95, cpu_per_replica=4,
+                    tolerate_gpu_taint=True),
+            {"vllm": {"nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-tesla-t4"}}}),
+        ProfileSpec(
+            "a10-24gb", "1 x A10 24 GB, R1 distill Qwen 14B in AWQ 4-bit",
+            Hardware("A10-24GB", 1, cloud="g5.xlarge"),
+            Request(r1_14b, cpu_per_replica=4, tolerate_gpu_taint=True)),
+        ProfileSpec(
+            "a100-40gb", "1 x A100 40 GB, R1 distill Qwen 14B in BF16",
+            Hardware("A100-40GB", 1, cloud="a2-highgpu-1g"),
+            Request(r1_14b, context=16384, cpu_per_replica=8, tolerate_gpu_taint=True),
+            {"vllm": {"nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-tesla-a100"}}}),
+        # Seed 003: the 1.5b distill on CPU, 2 CPUs / 8 GiB, with the chat UI.
+        ProfileSpec(
+            "cpu-only", "CPU only, R1 distill Qwen 1.5B (ollama Q4_K_M), chat UI",
+            Hardware(None),
+            Request("deepseek-r1:1.5b", context=8192, max_num_seqs=2, cpu_per_replica=2),
+            {"ui": {"enabled": True}}),
+        # Seed 000: one RTX 3060 12 GB desktop node (i9-13900, 64 GB RAM) with a RuntimeClass for
+        # the NVIDIA runtime. The 7B distill in Q4_K_M (4.4 GiB) leaves room for two 16k contexts.
+        ProfileSpec(
+            "rtx3060-12gb", "1 x RTX 3060 12 GB desktop, R1 distill Qwen 7B (ollama Q4_K_M), chat UI",
+            Hardware("RTX3060-12GB", 1, cpu_per_node=32, memory_gib_per_node=64),
+            Request("deepseek-r1:7b", context=16384, max_num_seqs=2, cpu_per_replica=4),
+            {"ollama": {"gpu": {"runtimeClassName": "nvidia"}}, "ui": {"enabled": True}}),
+        # vLLM's DeepSeek-R1 recipe: 8 x H200 141 GB on one node, FP8 weights, tensor parallel 8.
+        # 642 GiB / 8 = 80.3 GiB per GPU of 140.4 GiB x 0.90.
+        ProfileSpec(
+            "h200-141gb-x8", "8 x H200 141 GB on one node, DeepSeek-R1 671B FP8, vLLM tensor parallel 8",
+            Hardware("H200-141GB", 8, cloud="a3-ultragpu-8g"),
+            Request("deepseek-r1", cpu_per_replica=96, tolerate_gpu_taint=True),
+            {"vllm": {"cache": {"type": "hostPath", "hostPath": {"path": "/mnt/stateful_partition/models"}}}}),
+        # AMD: 8 x MI300X 192 GB. 642 GiB of FP8 weights fit 4 GPUs (160.5 GiB each of 172), so
+        # the node serves two replicas of tensor parallel 4 with the ROCm build of vLLM.
+        ProfileSpec(
+            "mi300x-192gb-x8", "8 x MI300X 192 GB on one node, DeepSeek-R1 671B FP8, vLLM (ROCm)",
+            Hardware("MI300X-192GB", 8, cloud="ND MI300X v5"),
+            Request("deepseek-r1", cpu_per_replica=48),
+            {"vllm": {"cache": {"type": "hostPath", "hostPath": {"path": "/mnt/resource/models"}}}}),
+        # Seed 004 and KubeRay's ray-service.deepseek.yaml: DeepSeek-R1 671B (FP8 weights) on two
+        # a3-highgpu-8g nodes (8 x H100 80 GB each), TP 8 within a node x PP 2 across the nodes.
+        # Per GPU: 79.6 GiB x 0.92 = 73.2 GiB; - 642 GiB / 16 = 40.1 GiB weights - 3 GiB overhead
+        # = 30.1 GiB of KV cache. MLA caches one 576-wide latent per token and layer (replicated
+        # over TP ranks): 61 layers / 2 stages x 576 x 2 bytes = 35 KiB per token -> ~900k tokens.
+        # 8 GPUs give 640 GB: one node cannot hold the 689 GB of weights.
+        ProfileSpec(
+            "h100-80gb-2x8", "2 nodes x 8 H100 80 GB (a3-highgpu-8g), DeepSeek-R1 671B FP8, KubeRay RayService",
+            Hardware("H100-80GB", 8, 2, cpu_per_node=208, memory_gib_per_node=1744, cloud="a3-highgpu-8g"),
+            Request("deepseek-r1", context=16384, max_num_seqs=40, utilization=0.92, cpu_per_replica=24,
+                    memory_gib_per_replica=500, tolerate_gpu_taint=True, served_model_name="deepseek",
+                    engine_env={"VLLM_USE_V1": "1"})),
+        # Seed 002: DeepSeek-R1 671B full (FP8) weights on 2 nodes x 8 H20 96 GB with 8 x 400 Gbps
+        # RDMA, AIBrix RayClusterFleet, tensor parallel 16 over both nodes (RDMA makes that viable).
+        # Per GPU: 95.6 GiB x 0.90 = 86.0 GiB; - 642 GiB / 16 = 40.1 GiB weights - 3 GiB overhead
+        # = 42.9 GiB of KV cache; MLA latent 61 x 576 x 2 bytes = 69 KiB per token on every TP rank
+        # -> ~660k tokens: four sequences of the full 163840-token context.
+        ProfileSpec(
+            "h20-96gb-2x8-rdma", "2 nodes x 8 H20 96 GB with RDMA, DeepSeek-R1 671B FP8, AIBrix RayClusterFleet",
+            Hardware("H20-96GB", 8, 2, cpu_per_node=192, memory_gib_per_node=2048, rdma=True,
+                     cloud="ecs.ebmhpcpni3l.48xlarge"),
+            Request("deepseek-r1", context=163840, max_num_seqs=256, utilization=0.90, cpu_per_replica=96,
+                    served_model_name="deepseek-r1-671b")),
+    )
+
+
+SPECS = _specs()
+PROFILES: tuple[Profile, ...] = build_profiles(SPECS)

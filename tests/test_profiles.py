@@ -52,7 +52,8 @@ def test_vllm_deployment_is_production_safe(values_file: Path):
     pod = deploy["spec"]["template"]["spec"]
 
     image, tag = container["image"].rsplit(":", 1)
-    assert image == "vllm/vllm-openai" and tag not in ("latest", "") and any(c.isdigit() for c in tag)
+    expected = "vllm/vllm-openai-rocm" if values["gpu"]["vendor"] == "amd" else "vllm/vllm-openai"
+    assert image == expected and tag not in ("latest", "") and any(c.isdigit() for c in tag)
 
     # Rollout never needs a second set of GPUs.
     strategy = deploy["spec"]["strategy"]
@@ -61,8 +62,9 @@ def test_vllm_deployment_is_production_safe(values_file: Path):
     # GPUs: the vendor resource in requests and limits, equal to TP x PP.
     gpus = values["gpu"]["count"]
     engine = values["engine"]
-    assert container["resources"]["limits"]["nvidia.com/gpu"] == gpus
-    assert container["resources"]["requests"]["nvidia.com/gpu"] == gpus
+    resource = catalog.VENDOR_RESOURCES[values["gpu"]["vendor"]]
+    assert container["resources"]["limits"][resource] == gpus
+    assert container["resources"]["requests"][resource] == gpus
     assert engine["tensorParallelSize"] * engine["pipelineParallelSize"] == gpus
 
     args = container["args"]

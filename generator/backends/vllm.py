@@ -30,6 +30,8 @@ VLLM_VERSION = "v0.31.0"
 # Since v0.29 the plain tag is built for CUDA 13.0, which needs an R580+ NVIDIA driver; the
 # -cu129 build (CUDA 12.9) also runs on the older drivers most GPU node images still ship.
 VLLM_IMAGE_TAG = f"{VLLM_VERSION}-cu129"
+# vLLM's ROCm build for AMD GPUs (newest release seen published as vllm/vllm-openai-rocm).
+VLLM_ROCM_IMAGE = ("vllm/vllm-openai-rocm", "v0.30.0")
 
 DTYPES = ["auto", "bfloat16", "float16", "half", "float32", "float"]
 QUANTIZATIONS = ["", "awq", "awq_marlin", "gptq", "gptq_marlin", "fp8", "bitsandbytes",
@@ -45,8 +47,8 @@ INTERFACE = Group(
     children=(
         Group("image", "Container image of the vLLM server.", (
             Value("repository", "vllm/vllm-openai", "Image repository; point it at a mirror in "
-                  "air-gapped clusters. vllm/vllm-openai is built for NVIDIA CUDA; AMD GPUs need a "
-                  "ROCm build such as rocm/vllm.", string(minLength=1)),
+                  "air-gapped clusters. vllm/vllm-openai is built for NVIDIA CUDA; AMD GPUs need "
+                  "the ROCm build vllm/vllm-openai-rocm.", string(minLength=1)),
             Value("tag", VLLM_IMAGE_TAG, "Image tag, pinned to a vLLM release so a reinstall runs "
                   "the same engine. It must contain a version number: moving tags such as "
                   "`latest` or `nightly` are refused. The default is the CUDA 12.9 build, which "
@@ -217,6 +219,12 @@ def profile_values(profile: Any) -> dict[str, Any]:
         "probes": {"startup": {"failureThreshold": math.ceil(
             catalog.startup_seconds(ckpt) / STARTUP_PERIOD_S)}},
     }
+    if profile.replicas > 1:
+        values["replicaCount"] = profile.replicas
+        # Replicas may land on different nodes: the created claim must be shareable.
+        values["cache"]["pvc"]["accessModes"] = ["ReadWriteMany"]
+    if gpu.vendor == "amd":
+        values["image"] = {"repository": VLLM_ROCM_IMAGE[0], "tag": VLLM_ROCM_IMAGE[1]}
     if profile.tolerations():
         values["tolerations"] = profile.tolerations()
     if profile.engine_env:

@@ -1,0 +1,359 @@
+"""Hardware-aware planner: from a hardware profile and a model to a plan that fits, or a refusal.
+
+Choices, in order:
+- engine: ollama for CPU and consumer GPUs (GGUF), vLLM for one node, KubeRay for several nodes,
+  AIBrix for several nodes linked by RDMA; a forced engine is checked against the hardware;
+- parallelism: vLLM uses the smallest tensor-parallel size that fits (the node's other GPUs
+  become replicas); KubeRay splits tensor parallel within a node and pipeline parallel across
+  nodes (seed 004); AIBrix runs tensor parallel over every GPU when RDMA links them (seed 002);
+- precision: the best checkpoint that fits (bf16, then fp8 where the GPU has FP8, then AWQ 4-bit),
+  at the requested context, else at the longest context from 32768 down to 4096 tokens whose KV
+  cache holds two full-length sequences (the margin);
+- sizes: max-num-seqs from the KV budget, /dev/shm, CPU and memory, startup probe budget.
+A plan that does not fit is refused with the numbers and the nearest hardware that would work.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from . import catalog
+from .interface import Group, Value
+from .profiles import Profile
+
+MIN_CONTEXT = 4096
+DEFAULT_CONTEXT = 32768
+MAX_SEQS = 256
+MARGIN_SEQUENCES = 2  # an automatic plan's KV cache holds at least this many full contexts
+PRECISION_ORDER = ("bf16", "fp8", "awq-int4")
+ENGINES = ("ollama", "vllm", "kuberay", "aibrix")
+
+
+class Refused(catalog.DoesNotFit):
+    """The hardware cannot serve the model; the message has the numbers and the alternatives."""
+
+
+@dataclass(frozen=True)
+class Hardware:
+    gpu: str | None  # catalog GPU name; None: CPU only
+    gpus_per_node: int = 0
+    nodes: int = 1
+    cpu_per_node: int | None = None
+    memory_gib_per_node: int | None = None
+    rdma: bool = False
+    cloud: str = ""
+
+    def describe(self) -> str:
+        if self.gpu is None:
+            return f"{self.nodes} CPU node(s)"
+        return f"{self.nodes} node(s) x {self.gpus_per_node} {self.gpu}" + (" with RDMA" if self.rdma else "")
+
+
+@dataclass(frozen=True)
+class Request:
+    model: str = "deepseek-r1"  # catalog model key, `deepseek-r1` (671B) or an ollama tag
+    engine: str | None = None
+    context: int | None = None
+    precision: str | None = None
+    max_num_seqs: int | None = None
+    utilization: float | None = None
+    cpu_per_replica: int | None = None
+    memory_gib_per_replica: int | None = None
+    served_model_name: str = "deepseek-r1"
+    engine_env: dict[str, str] = field(default_factory=dict)
+    tolerate_gpu_taint: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    hardware: Hardware
+    profile: Profile
+    tensor_parallel: int
+    pipeline_parallel: int
+    replicas: int
+    lines: tuple[str, ...]  # the memory arithmetic
+    decode_tokens_per_s: float | None  # upper bound from memory bandwidth
+    startup_seconds: int
+
+    def table(self) -> list[tuple[str, str]]:
+        p = self.profile
+        rows = [
+            ("hardware", self.hardware.describe()),
+            ("engine", p.engine),
+            ("model", f"{p.checkpoint.repo} ({p.precision})"),
+            ("parallelism", f"tensor {self.tensor_parallel} x pipeline {self.pipeline_parallel}"
+                            + (f", {self.replicas} replicas" if self.replicas > 1 else "")),
+            ("context", f"{p.max_model_len} tokens"),
+            ("max-num-seqs", str(p.max_num_seqs)),
+        ]
+        rows += [("memory" if i == 0 else "", line) for i, line in enumerate(self.lines)]
+        if self.decode_tokens_per_s is not None:
+            rows.append(("decode bound", f"<= {self.decode_tokens_per_s:.0f} tokens/s per sequence "
+                                         "(memory bandwidth / bytes read per token)"))
+        rows.append(("startup budget", f"{self.startup_seconds} s (download, load, warm-up, 50% margin)"))
+        return rows
+
+    def as_dict(self) -> dict[str, Any]:
+        p = self.profile
+        return {
+            "hardware": self.hardware.__dict__, "engine": p.engine, "model": p.model,
+            "checkpoint": p.checkpoint.repo, "precision": p.precision,
+            "tensorParallel": self.tensor_parallel, "pipelineParallel": self.pipeline_parallel,
+            "replicas": self.replicas, "context": p.max_model_len, "maxNumSeqs": p.max_num_seqs,
+            "gpuMemoryUtilization": p.gpu_memory_utilization, "memory": list(self.lines),
+            "decodeTokensPerSecondBound": self.decode_tokens_per_s,
+            "startupSeconds": self.startup_seconds,
+        }
+
+
+# ---------------------------------------------------------------- lookups
+
+def resolve_model(name: str) -> tuple[catalog.Model, str | None]:
+    """(model, forced precision): a catalog key, or an ollama tag such as `deepseek-r1:7b`."""
+    if name in catalog.MODELS:
+        return catalog.MODELS[name], None
+    for model in catalog.MODELS.values():
+        tag = model.ollama_tag()
+        if tag and tag.repo == name:
+            return model, catalog.OLLAMA_Q4
+    known = ", ".join(list(catalog.MODELS) + [t.repo for m in catalog.MODELS.values() if (t := m.ollama_tag())])
+    raise ValueError(f"unknown model {name!r}; known: {known}")
+
+
+def choose_engine(hw: Hardware, forced: str | None) -> str:
+    if forced and forced not in ENGINES:
+        raise ValueError(f"unknown engine {forced!r}; engines: {', '.join(ENGINES)}")
+    gpu = catalog.GPUS[hw.gpu] if hw.gpu else None
+    if gpu is None or hw.gpus_per_node == 0:
+        if forced and forced != "ollama":
+            raise Refused(f"{forced} needs GPUs; {hw.describe()} has none: use --engine ollama")
+        return "ollama"
+    if forced:
+        if forced in ("vllm", "ollama") and hw.nodes > 1:
+            raise Refused(f"{forced} serves from one node; for {hw.nodes} nodes use kuberay or aibrix")
+        if forced == "aibrix" and hw.nodes > 1 and not hw.rdma:
+            pass  # allowed: TCP fallback (tensor within a node x pipeline across nodes)
+        return forced
+    if gpu.consumer:
+        return "ollama"
+    if hw.nodes == 1:
+        return "vllm"
+    return "aibrix" if hw.rdma else "kuberay"
+
+
+def _checkpoints(model: catalog.Model, gpu: catalog.Gpu | None, engine: str,
+                 forced: str | None) -> list[catalog.Checkpoint]:
+    if engine == "ollama":
+        tag = model.ollama_tag()
+        return [tag] if tag else []
+    found = [c for c in model.checkpoints if c.precision != catalog.OLLAMA_Q4]
+    if forced:
+        return [c for c in found if c.precision == forced]
+    usable = [c for c in found if c.precision != "fp8" or (gpu and gpu.fp8)]
+    return sorted(usable, key=lambda c: PRECISION_ORDER.index(c.precision)
+                  if c.precision in PRECISION_ORDER else len(PRECISION_ORDER))
+
+
+def _for_gpu(ckpt: catalog.Checkpoint, gpu: catalog.Gpu) -> catalog.Checkpoint:
+    """Adapt a checkpoint to the GPU: fp16 where bf16 is missing, plain AWQ below sm80 (Marlin)."""
+    dtype, quant = ckpt.dtype, ckpt.quantization
+    if dtype == "bfloat16" and not gpu.bf16:
+        dtype = "float16"
+    if quant == "awq_marlin" and gpu.vendor == "nvidia" and gpu.compute_capability < 8.0:
+        quant = "awq"
+    return replace(ckpt, dtype=dtype, quantization=quant)
+
+
+def _contexts(model: catalog.Model, req: Request) -> list[int]:
+    if req.context:
+        return [req.context]
+    out, ctx = [], min(DEFAULT_CONTEXT, model.max_position)
+    while ctx >= MIN_CONTEXT:
+        out.append(ctx)
+        ctx //= 2
+    return out
+
+
+def _tp_candidates(model: catalog.Model, gpus: int) -> list[int]:
+    sizes = [t for t in (1, 2, 4, 8, 16) if t <= gpus and gpus % t == 0]
+    return [t for t in sizes if not model.attention_heads or model.attention_heads % t == 0]
+
+
+# ---------------------------------------------------------------- planning
+
+def _gpu_plan(hw: Hardware, req: Request, engine: str, model: catalog.Model,
+              forced_precision: str | None,
+              suggest: bool) -> tuple[catalog.Checkpoint, int, int, int, int, catalog.Fit]:
+    """(checkpoint, tp, pp, replicas, context, fit) for vllm, kuberay or aibrix."""
+    gpu = catalog.GPUS[hw.gpu or ""]
+    if engine == "vllm":
+        shapes = [(tp, 1, hw.gpus_per_node // tp) for tp in _tp_candidates(model, hw.gpus_per_node)]
+    elif engine == "kuberay" or not hw.rdma:
+        shapes = [(hw.gpus_per_node, hw.nodes, 1)]
+    else:  # aibrix over RDMA: tensor parallel across every GPU (seed 002)
+        shapes = [(hw.gpus_per_node * hw.nodes, 1, 1)]
+    last: catalog.DoesNotFit | None = None
+    # Utilization 0.90 (vLLM's default) before 0.95; precision first (quality), then the longest
+    # context that fits, then the fewest GPUs.
+    utilizations = [req.utilization] if req.utilization else [0.90, 0.95]
+    candidates = [(util, ckpt, context, shape) for util in utilizations
+                  for ckpt in _checkpoints(model, gpu, engine, req.precision or forced_precision)
+                  for context in _contexts(model, req) for shape in shapes]
+    for util, ckpt, context, (tp, pp, replicas) in candidates:
+        seqs = req.max_num_seqs or 1
+        try:
+            fit = catalog.fit(model, ckpt, gpu, tp, util, context, seqs, pipeline_parallel=pp)
+        except catalog.DoesNotFit as exc:
+            last = exc
+            continue
+        if not req.context and fit.kv_tokens < MARGIN_SEQUENCES * context:
+            last = catalog.DoesNotFit(
+                f"{ckpt.repo} on {tp * pp} x {gpu.name}: KV cache holds {fit.kv_tokens} tokens, "
+                f"fewer than {MARGIN_SEQUENCES} sequences of {context}")
+            continue  # automatic choices keep room for more than one full-length sequence
+        if not req.max_num_seqs:
+            seqs = max(1, min(MAX_SEQS, fit.kv_tokens // max(1, context // 2)))
+            fit = replace(fit, max_num_seqs=seqs)
+        return _for_gpu(ckpt, gpu), tp, pp, replicas, context, fit
+    raise _refusal(hw, req, engine, model, last, suggest)
+
+
+def _ollama_need(model: catalog.Model, ckpt: catalog.Checkpoint, context: int, parallel: int) -> tuple[float, float]:
+    kv = model.kv_bytes_per_token() * context * parallel / catalog.GIB
+    return ckpt.weights_gib, kv
+
+
+def plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
+    model, forced_precision = resolve_model(req.model)
+    engine = choose_engine(hw, req.engine)
+    gpu = catalog.GPUS[hw.gpu] if hw.gpu else None
+    if engine == "ollama":
+        from .backends.ollama import RUNTIME_GIB
+
+        ckpt = model.ollama_tag()
+        if ckpt is None:
+            raise Refused(f"{model.key} has no ollama tag in the catalog")
+        parallel = req.max_num_seqs or 2
+        capacity = gpu.memory_gib if gpu else (hw.memory_gib_per_node or math.inf)
+        for context in _contexts(model, req):
+            weights, kv = _ollama_need(model, ckpt, context, parallel)
+            if weights + kv + RUNTIME_GIB <= capacity:
+                break
+        else:
+            where = f"{gpu.memory_gib:.1f} GiB of {gpu.name}" if gpu else f"{capacity} GiB of RAM"
+            raise _refusal(hw, req, engine, model, catalog.DoesNotFit(
+                f"{ckpt.repo} needs {weights + kv + RUNTIME_GIB:.1f} GiB (weights {weights:.1f}, KV cache "
+                f"{kv:.1f} for {context} tokens x {parallel}), more than the {where}"), suggest)
+        profile = Profile(
+            name="planned", title="", engine=engine, gpu=hw.gpu, gpus_per_node=1 if gpu else 0,
+            nodes=1, model=model.key, precision=ckpt.precision, max_model_len=context,
+            max_num_seqs=parallel, gpu_memory_utilization=1.0,
+            cpu_per_replica=req.cpu_per_replica or (4 if gpu else 2),
+            memory_gib_per_replica=req.memory_gib_per_replica,
+            tolerate_gpu_taint=req.tolerate_gpu_taint, served_model_name=req.served_model_name,
+            engine_env=dict(req.engine_env))
+        from .backends.ollama import arithmetic
+        bound = gpu.bandwidth_gbs * 1e9 / (ckpt.weights_gib * catalog.GIB) if gpu else None
+        return Plan(hw, profile, 1, 1, 1, tuple(arithmetic(profile)), bound,
+                    catalog.startup_seconds(ckpt))
+
+    try:
+        ckpt, tp, pp, replicas, context, fit = _gpu_plan(hw, req, engine, model, forced_precision, suggest)
+    except Refused:
+        raise
+    except catalog.DoesNotFit as exc:  # pragma: no cover - _gpu_plan raises Refused
+        raise _refusal(hw, req, engine, model, exc, suggest) from exc
+    assert gpu is not None
+    active = ckpt.weights_gib * catalog.GIB * model.active_fraction
+    bound = tp * gpu.bandwidth_gbs * 1e9 / active
+    # One pod per replica (vLLM) or per node (Ray); each stages its share of the weights in RAM.
+    pods_per_model = 1 if engine == "vllm" else hw.nodes
+    gpus_per_pod = tp if engine == "vllm" else hw.gpus_per_node
+    memory = req.memory_gib_per_replica or math.ceil(ckpt.weights_gib / pods_per_model + 8)
+    cpu = req.cpu_per_replica or max(2, min(4 * gpus_per_pod, (hw.cpu_per_node or 10**6) - 2))
+    profile = Profile(
+        name="planned", title="", engine=engine, gpu=hw.gpu, gpus_per_node=gpus_per_pod,
+        nodes=pods_per_model, model=model.key, precision=ckpt.precision, max_model_len=context,
+        max_num_seqs=fit.max_num_seqs, gpu_memory_utilization=fit.utilization, cpu_per_replica=cpu,
+        memory_gib_per_replica=memory, tolerate_gpu_taint=req.tolerate_gpu_taint,
+        served_model_name=req.served_model_name, engine_env=dict(req.engine_env),
+        checkpoint_override=ckpt, replicas=replicas * (hw.nodes if engine == "vllm" else 1))
+    return Plan(hw, profile, tp, pp, replicas, tuple(fit.lines()), bound, catalog.startup_seconds(ckpt))
+
+
+# ---------------------------------------------------------------- refusals
+
+def _fits(hw: Hardware, req: Request) -> bool:
+    try:
+        plan(hw, req, suggest=False)
+    except (catalog.DoesNotFit, ValueError):
+        return False
+    return True
+
+
+def _refusal(hw: Hardware, req: Request, engine: str, model: catalog.Model,
+             cause: catalog.DoesNotFit | None, suggest: bool = True) -> Refused:
+    ckpts = [c for c in model.checkpoints if c.precision != catalog.OLLAMA_Q4] or list(model.checkpoints)
+    smallest = min(ckpts, key=lambda c: c.weights_gib)
+    head = (f"{model.key} needs at least {smallest.weights_gib * catalog.GIB / 1e9:.0f} GB "
+            f"({smallest.weights_gib:.0f} GiB) of weights ({smallest.precision}); {hw.describe()} "
+            f"cannot hold them with room for KV cache")
+    if hw.gpu:
+        gpu = catalog.GPUS[hw.gpu]
+        total = gpu.memory_gib * hw.gpus_per_node * hw.nodes
+        head += f" ({total:.0f} GiB of GPU memory in all, {(req.utilization or 0.9):.2f} usable)"
+    lines = [head + "."]
+    if cause:
+        lines.append(f"closest attempt: {str(cause).splitlines()[0]}")
+    if suggest:
+        options = []
+        if hw.gpu:
+            for nodes in range(hw.nodes + 1, 5):
+                if _fits(replace(hw, nodes=nodes), replace(req, engine=None)):
+                    options.append(f"{nodes} nodes of {hw.gpus_per_node} x {hw.gpu}")
+                    break
+        for smaller in sorted(catalog.MODELS.values(), key=lambda m: -m.params_b):
+            if smaller.params_b < model.params_b and _fits(hw, replace(req, model=smaller.key, engine=None,
+                                                                      precision=None)):
+                options.append(f"the smaller {smaller.key} on this hardware")
+                break
+        per_node = max(hw.gpus_per_node, 1)
+        for name, other in sorted(catalog.GPUS.items(), key=lambda item: item[1].memory_gib):
+            if name == hw.gpu or other.consumer:
+                continue
+            for count in sorted({per_node, 8}):
+                if _fits(Hardware(name, count, 1), replace(req, engine=None)):
+                    options.append(f"{count} x {name} on one node")
+                    break
+        lines.append("would fit: " + ("; ".join(options[:4]) if options else "nothing in the catalog"))
+    return Refused("\n".join(lines))
+
+
+# ---------------------------------------------------------------- hardware profile files
+
+HARDWARE = Group("hardware", "A hardware profile: what `llm-serving plan --hardware <file>` reads.", (
+    Value("gpu", None, "GPU model from the catalog; null for CPU-only nodes.",
+          {"type": ["string", "null"], "enum": [*sorted(catalog.GPUS), None]}),
+    Value("gpusPerNode", 0, "GPUs in each node.", {"type": "integer", "minimum": 0, "maximum": 16}),
+    Value("nodes", 1, "Nodes of that shape.", {"type": "integer", "minimum": 1, "maximum": 64}),
+    Value("cpu", None, "vCPUs per node.", {"type": ["integer", "null"], "minimum": 1}, required=False),
+    Value("memoryGiB", None, "RAM per node, GiB.", {"type": ["integer", "null"], "minimum": 1},
+          required=False),
+    Group("interconnect", "Links between nodes.", (
+        Value("rdma", False, "InfiniBand/RoCE between the nodes (GPUDirect RDMA).", {"type": "boolean"}),
+    ), required=False),
+    Group("cloud", "Where the nodes run (hints for node selectors and descriptions).", (
+        Value("provider", "", "e.g. gcp, aws, azure, volcengine, on-prem.", {"type": "string"}),
+        Value("nodeShape", "", "Machine type, e.g. a3-highgpu-8g.", {"type": "string"}),
+    ), required=False),
+))
+
+
+def hardware_from_dict(data: dict[str, Any]) -> Hardware:
+    return Hardware(
+        gpu=data.get("gpu"), gpus_per_node=int(data.get("gpusPerNode", 0)), nodes=int(data.get("nodes", 1)),
+        cpu_per_node=data.get("cpu"), memory_gib_per_node=data.get("memoryGiB"),
+        rdma=bool((data.get("interconnect") or {}).get("rdma", False)),
+        cloud=(data.get("cloud") or {}).get("nodeShape", ""))
