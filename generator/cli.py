@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -89,6 +90,75 @@ def cmd_package(args: argparse.Namespace) -> int:
     if proc.returncode != 0:
         raise UsageError(f"helm package failed: {proc.stderr.strip()}")
     print(proc.stdout.strip())
+    return 0
+
+
+def _hardware(args: argparse.Namespace):
+    import jsonschema
+    import yaml
+
+    from . import interface, planner
+
+    if args.hardware:
+        path = Path(args.hardware)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise UsageError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+        schema = {"$schema": build.SCHEMA_DRAFT, **interface.schema(planner.HARDWARE)}
+        errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(data), key=lambda e: list(e.path))
+        if errors:
+            found = "; ".join(f"{'.'.join(str(p) for p in e.absolute_path) or '<root>'}: {e.message}"
+                              for e in errors[:3])
+            raise UsageError(f"{path}: {found} (schema: schemas/hardware-profile.schema.json)")
+        return planner.hardware_from_dict(data)
+    gpu = None if args.gpu in (None, "", "none", "cpu") else args.gpu
+    if gpu is not None and gpu not in planner.catalog.GPUS:
+        raise UsageError(f"--gpu {args.gpu}: unknown; GPUs: {', '.join(planner.catalog.GPUS)} (or none)")
+    per_node = args.gpus_per_node if args.gpus_per_node is not None else (1 if gpu else 0)
+    return planner.Hardware(gpu, per_node, args.nodes, args.cpu, args.memory, args.rdma)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    import json
+    import tempfile
+    from dataclasses import replace
+
+    from . import planner, validation
+
+    hw = _hardware(args)
+    req = planner.Request(model=args.model, engine=args.engine, context=args.context,
+                          precision=args.precision)
+    try:
+        result = planner.plan(hw, req)
+    except planner.Refused as exc:
+        print(f"llm-serving: no plan: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if args.format == "json":
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        width = max(len(k) for k, _ in result.table())
+        for key, value in result.table():
+            print(f"{key.ljust(width)}  {value}")
+    if args.output:
+        out = Path(args.output)
+        name = out.stem
+        profile = replace(result.profile, name=name, hardware=hw.describe(),
+                          title=f"{hw.describe()}, {result.profile.checkpoint.repo} (planned)")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        schema = os.path.relpath(build.ROOT / build.UMBRELLA / "values.schema.json", out.parent.resolve())
+        text = build.profile_file(profile, schema_path=schema, values_path=str(out),
+                                  origin="Written by `llm-serving plan`; yours to edit.")
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False, dir=out.parent) as tmp:
+            tmp.write(text)
+        errors = validation.values_errors(Path(tmp.name))
+        if errors:
+            Path(tmp.name).unlink()
+            raise UsageError(f"planned values fail the chart schema: {errors[0]}")
+        Path(tmp.name).replace(out)
+        print(f"wrote {out}", file=sys.stderr)
     return 0
 
 
@@ -179,6 +249,21 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--upstream", required=True, help="folder of upstream CRD YAML files, one sub-folder per group")
     c.add_argument("--check", action="store_true", help="write nothing; exit 1 listing stale files")
     c.set_defaults(func=cmd_crds)
+    pl = sub.add_parser("plan", help="plan engine, parallelism, precision and sizes for hardware")
+    pl.add_argument("--gpu", help="catalog GPU (e.g. H100-80GB), or none for CPU")
+    pl.add_argument("--gpus-per-node", type=int)
+    pl.add_argument("--nodes", type=int, default=1)
+    pl.add_argument("--cpu", type=int, help="vCPUs per node")
+    pl.add_argument("--memory", type=int, help="RAM per node, GiB")
+    pl.add_argument("--rdma", action="store_true", help="nodes are linked by RDMA")
+    pl.add_argument("--hardware", help="hardware profile YAML (schemas/hardware-profile.schema.json)")
+    pl.add_argument("--model", default="deepseek-r1", help="catalog model or ollama tag (default: the 671B)")
+    pl.add_argument("--engine", choices=["ollama", "vllm", "kuberay", "aibrix"])
+    pl.add_argument("--context", type=int, help="max tokens per sequence")
+    pl.add_argument("--precision", help="bf16, fp8 or awq-int4")
+    pl.add_argument("--format", choices=["table", "json"], default="table")
+    pl.add_argument("-o", "--output", help="write a values file that validates against the chart schema")
+    pl.set_defaults(func=cmd_plan)
     k = sub.add_parser("package", help="helm package the umbrella chart into dist/")
     k.add_argument("--destination", default=str(build.ROOT / "dist"), help="output folder (default: dist/)")
     k.set_defaults(func=cmd_package)

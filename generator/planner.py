@@ -92,6 +92,9 @@ class Plan:
         if self.decode_tokens_per_s is not None:
             rows.append(("decode bound", f"<= {self.decode_tokens_per_s:.0f} tokens/s per sequence "
                                          "(memory bandwidth / bytes read per token)"))
+            observed = catalog.GPUS[self.hardware.gpu].observed if self.hardware.gpu else ""
+            if observed:
+                rows.append(("observed", observed))
         rows.append(("startup budget", f"{self.startup_seconds} s (download, load, warm-up, 50% margin)"))
         return rows
 
@@ -336,8 +339,10 @@ def _refusal(hw: Hardware, req: Request, engine: str, model: catalog.Model,
 HARDWARE = Group("hardware", "A hardware profile: what `llm-serving plan --hardware <file>` reads.", (
     Value("gpu", None, "GPU model from the catalog; null for CPU-only nodes.",
           {"type": ["string", "null"], "enum": [*sorted(catalog.GPUS), None]}),
-    Value("gpusPerNode", 0, "GPUs in each node.", {"type": "integer", "minimum": 0, "maximum": 16}),
-    Value("nodes", 1, "Nodes of that shape.", {"type": "integer", "minimum": 1, "maximum": 64}),
+    Value("gpusPerNode", 0, "GPUs in each node.", {"type": "integer", "minimum": 0, "maximum": 16},
+          required=False),
+    Value("nodes", 1, "Nodes of that shape.", {"type": "integer", "minimum": 1, "maximum": 64},
+          required=False),
     Value("cpu", None, "vCPUs per node.", {"type": ["integer", "null"], "minimum": 1}, required=False),
     Value("memoryGiB", None, "RAM per node, GiB.", {"type": ["integer", "null"], "minimum": 1},
           required=False),

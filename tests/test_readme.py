@@ -7,6 +7,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 
 import pytest
 
@@ -56,6 +57,17 @@ def test_helm_commands_render(command: str):
 
 def test_helm_commands_found():
     assert len(HELM_RENDER) >= 4
+
+
+PLAN = [c for c in commands(".venv/bin/llm-serving plan") if " -o " not in c]
+
+
+@pytest.mark.parametrize("command", PLAN)
+def test_plan_commands_run(command: str):
+    refused = "refused" in README.split(command, 1)[1].split("\n", 1)[0]
+    proc = subprocess.run([sys.executable, "-m", "generator", *shlex.split(command)[1:]], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == (1 if refused else 0), proc.stderr
 
 
 @pytest.mark.parametrize("command", commands(".venv/bin/llm-serving"))

@@ -1,0 +1,149 @@
+"""The planner against the reference setups of the seeds and vLLM's recipe, its refusals, and a
+property: for any hardware, a plan fits with margin or is refused, never over-committed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator import catalog, validation
+from generator.build import ROOT
+from generator.planner import Hardware, Refused, Request, plan
+
+R1, R1_14B = "deepseek-r1", "deepseek-r1-distill-qwen-14b"
+
+# (hardware, request, engine, precision, tensor, pipeline): where each expectation comes from.
+REFERENCE = [
+    # seed 004: 671B on 2 x a3-highgpu-8g -> KubeRay, TP 8 x PP 2
+    (Hardware("H100-80GB", 8, 2), Request(R1), "kuberay", "fp8", 8, 2),
+    # seed 002: 671B on 2 x 8 H20 with RDMA -> AIBrix, tensor parallel 16
+    (Hardware("H20-96GB", 8, 2, rdma=True), Request(R1), "aibrix", "fp8", 16, 1),
+    # vLLM's DeepSeek-R1 recipe: 8 x H200 -> TP 8 on one node
+    (Hardware("H200-141GB", 8, 1), Request(R1), "vllm", "fp8", 8, 1),
+    # seed 000: an R1 distill on an RTX 3060 12 GB -> ollama
+    (Hardware("RTX3060-12GB", 1, 1), Request("deepseek-r1:7b"), "ollama", catalog.OLLAMA_Q4, 1, 1),
+    # seed 001's precision rows for the 14B distill (the arithmetic overrules its A10 FP16 row)
+    (Hardware("T4-16GB", 1), Request(R1_14B), "vllm", "awq-int4", 1, 1),
+    (Hardware("L4-24GB", 1), Request(R1_14B), "vllm", "awq-int4", 1, 1),
+    (Hardware("A10-24GB", 1), Request(R1_14B), "vllm", "awq-int4", 1, 1),
+    (Hardware("A100-40GB", 1), Request(R1_14B), "vllm", "bf16", 1, 1),
+    (Hardware("H100-80GB", 1), Request(R1_14B), "vllm", "bf16", 1, 1),
+    # seed 003: CPU only -> ollama
+    (Hardware(None), Request("deepseek-r1:1.5b"), "ollama", catalog.OLLAMA_Q4, 1, 1),
+]
+
+
+@pytest.mark.parametrize("hw, req, engine, precision, tp, pp", REFERENCE,
+                         ids=[f"{r[0].describe()}-{r[1].model}" for r in REFERENCE])
+def test_reference_table(hw, req, engine, precision, tp, pp):
+    result = plan(hw, req)
+    assert (result.profile.engine, result.profile.precision) == (engine, precision)
+    assert (result.tensor_parallel, result.pipeline_parallel) == (tp, pp)
+
+
+def test_t4_computes_in_fp16_with_plain_awq():
+    ckpt = plan(Hardware("T4-16GB", 1), Request(R1_14B)).profile.checkpoint
+    assert (ckpt.dtype, ckpt.quantization) == ("float16", "awq")
+
+
+def test_decode_bound_and_seed_000_observation():
+    result = plan(Hardware("RTX3060-12GB", 1), Request("deepseek-r1:7b"))
+    # 360 GB/s over a 4.7 GB model: at most ~77 tokens/s; seed 000 saw about 40.
+    assert 40 < result.decode_tokens_per_s < 90
+    assert ("observed", catalog.GPUS["RTX3060-12GB"].observed) in result.table()
+    moe = plan(Hardware("H200-141GB", 8), Request(R1))
+    # MoE: only the 37B active parameters are read per token.
+    assert moe.decode_tokens_per_s == pytest.approx(8 * 4800e9 / (642 * catalog.GIB * 37 / 671))
+
+
+@pytest.mark.parametrize("hw, req, expect", [
+    (Hardware("H100-80GB", 8, 1), Request(R1), ["689 GB", "2 nodes of 8 x H100-80GB", "H200-141GB"]),
+    (Hardware("L4-24GB", 1), Request("deepseek-r1-distill-llama-70b", precision="bf16"), ["131 GiB", "L4-24GB"]),
+    (Hardware(None, memory_gib_per_node=16), Request("deepseek-r1:70b"), ["16 GiB of RAM"]),
+])
+def test_refusals_name_numbers_and_alternatives(hw, req, expect):
+    with pytest.raises(Refused) as exc:
+        plan(hw, req)
+    for text in expect:
+        assert text in str(exc.value)
+
+
+def test_forced_engine_is_checked():
+    with pytest.raises(Refused, match="serves from one node"):
+        plan(Hardware("H100-80GB", 8, 2), Request(R1, engine="vllm"))
+    with pytest.raises(Refused, match="needs GPUs"):
+        plan(Hardware(None), Request("deepseek-r1:1.5b", engine="vllm"))
+
+
+GPUS = sorted(n for n, g in catalog.GPUS.items())
+
+
+@settings(max_examples=60, deadline=None)
+@given(gpu=st.sampled_from(GPUS), per_node=st.sampled_from([1, 2, 4, 8]), nodes=st.integers(1, 3),
+       rdma=st.booleans(), model=st.sampled_from(sorted(catalog.MODELS)),
+       context=st.one_of(st.none(), st.sampled_from([4096, 16384, 65536])))
+def test_plan_fits_with_margin_or_is_refused(gpu, per_node, nodes, rdma, model, context):
+    hw = Hardware(gpu, per_node, nodes, rdma=rdma)
+    try:
+        result = plan(hw, Request(model, context=context), suggest=False)
+    except Refused:
+        return
+    p = result.profile
+    g = catalog.GPUS[gpu]
+    if p.engine == "ollama":
+        from generator.backends.ollama import RUNTIME_GIB
+
+        m = catalog.MODELS[p.model]
+        need = p.checkpoint.weights_gib + m.kv_bytes_per_token() * p.max_model_len * p.max_num_seqs / catalog.GIB
+        assert need + RUNTIME_GIB <= g.memory_gib
+        return
+    fit = catalog.fit(catalog.MODELS[p.model], p.checkpoint, g, result.tensor_parallel, p.gpu_memory_utilization,
+                      p.max_model_len, p.max_num_seqs, pipeline_parallel=result.pipeline_parallel)
+    assert fit.weights_gib + fit.overhead_gib + fit.kv_gib <= g.memory_gib * p.gpu_memory_utilization + 1e-6
+    assert fit.kv_tokens >= p.max_model_len * (1 if context else 2)
+    assert result.tensor_parallel * result.pipeline_parallel * result.replicas <= per_node * nodes
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "generator", "plan", *args], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+
+
+def test_cli_plan_table_json_and_values_file(tmp_path):
+    proc = run_cli("--gpu", "H100-80GB", "--gpus-per-node", "8", "--nodes", "2", "--model", R1)
+    assert proc.returncode == 0 and "kuberay" in proc.stdout and "tensor 8 x pipeline 2" in proc.stdout
+    data = json.loads(run_cli("--gpu", "H200-141GB", "--gpus-per-node", "8", "--format", "json").stdout)
+    assert (data["engine"], data["tensorParallel"]) == ("vllm", 8)
+    out = tmp_path / "x.yaml"
+    proc = run_cli("--gpu", "L4-24GB", "--model", R1_14B, "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert validation.values_errors(out) == []
+    assert yaml.safe_load(out.read_text())["vllm"]["engine"]["quantization"] == "awq_marlin"
+
+
+def test_cli_refusal_and_bad_input(tmp_path):
+    proc = run_cli("--gpu", "H100-80GB", "--gpus-per-node", "8", "--model", R1, "-o", str(tmp_path / "no.yaml"))
+    assert proc.returncode == 1 and "no plan" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "no.yaml").exists(), "nothing is written for a refused plan"
+    proc = run_cli("--gpu", "H999")
+    assert proc.returncode == 2 and "--gpu H999" in proc.stderr
+    bad = tmp_path / "hw.yaml"
+    bad.write_text("gpu: H100\ngpusPerNode: -1\n")
+    proc = run_cli("--hardware", str(bad))
+    assert proc.returncode == 2 and "gpusPerNode" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_every_profile_is_produced_by_the_planner():
+    from generator.profiles import PROFILES, SPECS
+
+    assert [p.name for p in PROFILES] == [s.name for s in SPECS]
+    for spec, profile in zip(SPECS, PROFILES, strict=True):
+        planned = plan(spec.hardware, spec.request).profile
+        assert (planned.engine, planned.precision, planned.max_model_len) == \
+            (profile.engine, profile.precision, profile.max_model_len)
