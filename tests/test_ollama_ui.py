@@ -115,3 +115,8 @@ def test_ui_service_and_engine_services_line_up():
     assert services[host]["spec"]["ports"][0]["port"] == int(port)
     (ingress,) = find(docs, "Ingress")
     assert ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] == "r1-chat-ui"
+
+
+def test_ui_listens_on_all_interfaces():
+    # Next.js standalone binds to $HOSTNAME (the pod name in Kubernetes) unless told otherwise.
+    assert ui_env(VALUES / "cpu-only.yaml")["HOSTNAME"]["value"] == "0.0.0.0"

@@ -21,9 +21,9 @@ from .common import (
     string,
 )
 
-# Pinned ollama release (0.24.0, the newest seen in use); bump it here and run `llm-serving generate`. AMD GPUs use the
+# Pinned ollama release (the one the reference ollama-helm chart 1.77.0 ships); bump it here and run `llm-serving generate`. AMD GPUs use the
 # `<version>-rocm` image, which the chart selects from gpu.vendor.
-OLLAMA_VERSION = "0.24.0"
+OLLAMA_VERSION = "0.32.15"
 
 # A model reference with an explicit tag: `deepseek-r1:8b`, `library/deepseek-r1:1.5b`,
 # `registry.example.com/team/model:q4`. Tag-less references would pull `latest`, a moving target.
