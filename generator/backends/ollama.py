@@ -21,8 +21,9 @@ from .common import (
     string,
 )
 
-# Pinned ollama release (the one the reference ollama-helm chart 1.77.0 ships); bump it here and run `llm-serving generate`. AMD GPUs use the
-# `<version>-rocm` image, which the chart selects from gpu.vendor.
+# Pinned ollama release (the one the reference ollama-helm chart 1.77.0 ships); bump it here
+# and run `llm-serving generate`. AMD GPUs use the `<version>-rocm` image, which the chart
+# selects from gpu.vendor.
 OLLAMA_VERSION = "0.32.15"
 
 # A model reference with an explicit tag: `deepseek-r1:8b`, `library/deepseek-r1:1.5b`,
