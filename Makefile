@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: bootstrap validate test generate bench clean
+.PHONY: bootstrap validate test smoke generate bench clean
 
 bootstrap: $(VENV)/.bootstrapped
 
@@ -21,6 +21,10 @@ validate: bootstrap
 # The test suite (what CI runs).
 test: bootstrap
 	$(BIN)/python -m pytest -q
+
+# Smoke checks inside a live release's pods: LLM_SERVING_RELEASE=r1 LLM_SERVING_NAMESPACE=llm make smoke
+smoke: bootstrap
+	$(BIN)/python -m pytest -q tests/smoke -rs
 
 generate: bootstrap
 	$(BIN)/llm-serving generate
