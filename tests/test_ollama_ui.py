@@ -39,14 +39,15 @@ def test_models_are_pulled_before_the_server_starts(values_file: Path):
 @pytest.mark.parametrize("values_file", OLLAMA_PROFILES, ids=lambda p: p.stem)
 def test_network_policy_admits_only_the_chat_ui(values_file: Path):
     docs = rendered(values_file)
-    (policy,) = find(docs, "NetworkPolicy")
+    (policy,) = [p for p in find(docs, "NetworkPolicy") if p["metadata"]["name"] == "r1-ollama"]
     ollama = deployment(docs, "-ollama")
     assert policy["spec"]["podSelector"]["matchLabels"].items() <= \
         ollama["spec"]["template"]["metadata"]["labels"].items()
     (rule,) = policy["spec"]["ingress"]
-    (peer,) = rule["from"]
+    ui_peer, test_peer = rule["from"]  # the chat UI and the release's `helm test` pods, nothing else
     ui = deployment(docs, "-chat-ui")
-    assert peer["podSelector"]["matchLabels"].items() <= ui["spec"]["template"]["metadata"]["labels"].items()
+    assert ui_peer["podSelector"]["matchLabels"].items() <= ui["spec"]["template"]["metadata"]["labels"].items()
+    assert test_peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "helm-test"
     assert ollama["spec"]["template"]["spec"]["containers"][0]["ports"][0]["name"] == rule["ports"][0]["port"]
 
 
@@ -80,8 +81,8 @@ def test_offline_checks_the_store_and_pulls_nothing():
     script = pod["initContainers"][0]["args"][0]
     assert "ollama pull" not in script and "ollama show" in script
     assert not find(docs, "PersistentVolumeClaim")
-    (policy,) = find(docs, "NetworkPolicy")
-    assert len(policy["spec"]["ingress"][0]["from"]) == 2
+    (policy,) = [p for p in find(docs, "NetworkPolicy") if p["metadata"]["name"] == "r1-ollama"]
+    assert len(policy["spec"]["ingress"][0]["from"]) == 3
     assert find(docs, "Ingress")
 
 

@@ -72,6 +72,19 @@ GLOBAL = Group(
               "engine renders (its operator is missing). With `helm template`, pass "
               "`--api-versions` (e.g. `--api-versions ray.io/v1/RayService`) rather than turning "
               "this off; set false only for `helm lint`, which has no such flag.", BOOLEAN),
+        Group("networkPolicy", "NetworkPolicies of the engines: only the release's chat UI, the "
+              "namespaces below and `allowFrom` reach the API ports; Ray ports stay between the "
+              "release's own Ray pods and their operator.", (
+            Value("enabled", True, "Render a NetworkPolicy per engine (and for the chat UI). Needs "
+                  "a CNI that enforces them (Calico, Cilium, ...).", BOOLEAN),
+            Value("ingressNamespaces", [], "Namespaces of the ingress controller or Gateway "
+                  "allowed to reach the API (e.g. ingress-nginx). Required when an Ingress is "
+                  "enabled.", {"type": "array", "items": K8S_NAME}),
+            Value("monitoringNamespaces", [], "Namespaces of Prometheus allowed to scrape the "
+                  "metrics ports (e.g. monitoring).", {"type": "array", "items": K8S_NAME}),
+            Value("allowFrom", [], "More NetworkPolicyPeer objects allowed to call the APIs (your "
+                  "applications).", object_list()),
+        )),
         Value("imagePullSecrets", [],
               "Names of docker-registry Secrets used to pull every image of the release (mirrors, "
               "air-gapped registries). Empty: the node's own credentials are used.",

@@ -32,3 +32,12 @@ Usage: {{- include "common.labels.uiSelector" (dict "context" $) | nindent 14 }}
 app.kubernetes.io/instance: {{ .context.Release.Name }}
 app.kubernetes.io/component: chat-ui
 {{- end -}}
+
+{{/*
+common.labels.testSelector: labels of the release's `helm test` pods, which NetworkPolicies admit.
+Usage: {{- include "common.labels.testSelector" (dict "context" $) | nindent 14 }}
+*/}}
+{{- define "common.labels.testSelector" -}}
+app.kubernetes.io/instance: {{ .context.Release.Name }}
+app.kubernetes.io/component: helm-test
+{{- end -}}

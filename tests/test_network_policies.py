@@ -1,0 +1,72 @@
+"""Every engine's pods have a NetworkPolicy: APIs open only to the chat UI, helm tests, the
+ingress namespaces and allowFrom; Ray ports only between the release's Ray pods and operator."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.build import ROOT
+
+from .conftest import VALUES_FILES, find, rendered
+
+
+def selects(policy: dict, labels: dict) -> bool:
+    return policy["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+
+
+def pod_templates(docs):
+    for doc in docs:
+        if doc["kind"] == "Deployment":
+            yield doc["spec"]["template"]["metadata"]["labels"]
+        elif doc["kind"] == "RayService":
+            cluster = doc["spec"]["rayClusterConfig"]
+            yield cluster["headGroupSpec"]["template"]["metadata"]["labels"]
+            for group in cluster["workerGroupSpecs"]:
+                yield group["template"]["metadata"]["labels"]
+        elif doc["kind"] == "RayClusterFleet":
+            cluster = doc["spec"]["template"]["spec"]
+            yield cluster["headGroupSpec"]["template"]["metadata"]["labels"]
+            for group in cluster.get("workerGroupSpecs", []):
+                yield group["template"]["metadata"]["labels"]
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES, ids=[p.stem for p in VALUES_FILES])
+def test_every_pod_has_a_network_policy(values_file):
+    docs = rendered(values_file)
+    policies = find(docs, "NetworkPolicy")
+    for labels in pod_templates(docs):
+        assert any(selects(p, labels) for p in policies), f"no NetworkPolicy selects {labels}"
+
+
+def test_vllm_api_open_to_ui_ingress_and_monitoring_only():
+    docs = rendered(ROOT / "tests/values-valid/ui-with-vllm.yaml")
+    (policy,) = [p for p in find(docs, "NetworkPolicy") if p["metadata"]["name"] == "r1-vllm"]
+    (rule,) = policy["spec"]["ingress"]
+    assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
+    components = [p["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+                  for p in rule["from"] if "podSelector" in p]
+    namespaces = [v for p in rule["from"] if "namespaceSelector" in p
+                  for e in p["namespaceSelector"]["matchExpressions"] for v in e["values"]]
+    assert components == ["chat-ui", "helm-test"]
+    assert namespaces == ["ingress-nginx", "monitoring"]
+
+
+def test_ray_ports_stay_inside_the_release():
+    docs = rendered(ROOT / "values/h100-80gb-2x8.yaml")
+    (policy,) = find(docs, "NetworkPolicy")
+    internal, api = policy["spec"]["ingress"][:2]
+    assert "ports" not in internal  # every Ray port, but only from these peers:
+    assert internal["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "r1"
+    assert internal["from"][1]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "kuberay-operator"}
+    assert api["ports"] == [{"port": 8000, "protocol": "TCP"}]
+
+
+def test_disabling_network_policies(tmp_path):
+    off = tmp_path / "off.yaml"
+    off.write_text("global:\n  networkPolicy:\n    enabled: false\n")
+    from generator import validation
+
+    from .conftest import HELM_VERSIONS, helm
+
+    docs = validation.helm_template(helm(HELM_VERSIONS[0]), ROOT / "values/h100-80gb.yaml", extra=("-f", str(off)))
+    assert not find(docs, "NetworkPolicy")
