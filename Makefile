@@ -8,10 +8,17 @@ BIN    := $(VENV)/bin
 
 bootstrap: $(VENV)/.bootstrapped
 
-$(VENV)/.bootstrapped: pyproject.toml generator/tools.py
+$(VENV)/.bootstrapped: pyproject.toml generator/tools.py .tools/checkov/.installed
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	$(BIN)/llm-serving tools
+	touch $@
+
+# checkov needs packaging<24 while pytest needs >=24: it gets a virtualenv of its own.
+CHECKOV_VERSION ?= 3.3.30
+.tools/checkov/.installed: Makefile
+	$(PYTHON) -m venv .tools/checkov
+	.tools/checkov/bin/python -m pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)' 'packaging<24'
 	touch $@
 
 # Main job: generate, render and validate every profile, print the summary table.
