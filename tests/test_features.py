@@ -111,3 +111,15 @@ def test_golden_render(values_file: Path):
     assert golden.read_text() == text, (
         f"render of {values_file.name} changed; if intended, run "
         "LLM_SERVING_UPDATE_GOLDEN=1 make test and review the diff of tests/golden/")
+
+
+def test_generated_api_key_is_shared_by_engine_and_ui():
+    docs = rendered(variant("generated-api-key"))
+    (secret,) = find(docs, "Secret")
+    assert secret["metadata"]["name"] == "r1-api-key"
+    assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    assert len(secret["data"]["api-key"]) >= 48
+    refs = [e["valueFrom"]["secretKeyRef"] for d in find(docs, "Deployment")
+            for e in d["spec"]["template"]["spec"]["containers"][0]["env"]
+            if e["name"] in ("VLLM_API_KEY", "OPENAI_API_KEY")]
+    assert refs == [{"name": "r1-api-key", "key": "api-key"}] * 2

@@ -65,6 +65,10 @@ GLOBAL = Group(
                       "llm-api-key --from-literal=api-key=$(openssl rand -hex 32)`.", K8S_NAME),
                 Value("secretKey", "api-key", "Key inside the Secret whose value is the API key.",
                       string(minLength=1)),
+                Value("create", False, "Generate a random key into a Secret named "
+                      "`<release>-api-key` (kept across upgrades and on uninstall) when "
+                      "`existingSecret` is empty. vLLM, AIBrix's vLLM and the chat UI use it; Ray "
+                      "Serve LLM has no key check, so KubeRay relies on its NetworkPolicy.", BOOLEAN),
             ),
         ),
         Value("requireCRDs", True,

@@ -49,7 +49,7 @@ Usage: {{ $endpoint := include "llm-serving.endpoint" . | fromJson }}
 {{- else -}}
 {{- fail (printf "the chat UI does not know how to reach engine %q" $engine) -}}
 {{- end -}}
-{{- $_ := set $out "apiKey" (and (ne $engine "ollama") (not (empty .Values.global.apiKey.existingSecret))) -}}
+{{- $_ := set $out "apiKey" (and (ne $engine "ollama") (ne $engine "kuberay") (ne (include "common.apiKey.secretName" (dict "context" $)) "")) -}}
 {{- toJson $out -}}
 {{- end -}}
 

@@ -78,6 +78,9 @@ Usage: {{- include "aibrix.env" . | nindent 14 }}
 {{- with .Values.storage.huggingface.tokenSecret }}
 {{ include "common.pod.secretEnv" (dict "name" "HF_TOKEN" "secret" . "key" "token") }}
 {{- end }}
+{{- with include "common.apiKey.env" (dict "context" . "name" "VLLM_API_KEY") }}
+{{ . }}
+{{- end }}
 {{- end -}}
 
 {{/*

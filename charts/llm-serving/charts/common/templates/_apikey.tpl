@@ -1,0 +1,21 @@
+{{/*
+common.apiKey.secretName: the Secret holding the release's API key: global.apiKey.existingSecret,
+or "<release>-api-key" when global.apiKey.create; empty when the API is served without a key.
+Usage: {{ include "common.apiKey.secretName" (dict "context" $) }}
+*/}}
+{{- define "common.apiKey.secretName" -}}
+{{- $k := dig "apiKey" dict (.context.Values.global | default dict) -}}
+{{- if $k.existingSecret -}}{{ $k.existingSecret }}
+{{- else if $k.create -}}{{ printf "%s-api-key" .context.Release.Name | trunc 63 | trimSuffix "-" }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+common.apiKey.env: env var `name` read from the API key Secret, when there is one.
+Usage: {{- include "common.apiKey.env" (dict "context" $ "name" "VLLM_API_KEY") | nindent 12 }}
+*/}}
+{{- define "common.apiKey.env" -}}
+{{- with include "common.apiKey.secretName" (dict "context" .context) -}}
+{{ include "common.pod.secretEnv" (dict "name" $.name "secret" . "key" (dig "apiKey" "secretKey" "api-key" ($.context.Values.global | default dict))) }}
+{{- end -}}
+{{- end -}}
