@@ -9,7 +9,7 @@ downloads of its own at startup, which air-gapped clusters cannot serve.
 
 from __future__ import annotations
 
-from .backends.common import K8S_NAME, ingress_group, integer, resources_schema, string
+from .backends.common import K8S_NAME, http_route_group, ingress_group, integer, resources_schema, string
 from .interface import Group, Value
 
 NEXTCHAT_VERSION = "v2.16.1"
@@ -36,6 +36,7 @@ INTERFACE = Group(
             Value("port", 3000, "Service port; NextChat listens on 3000.", integer(1, 65535)),
         )),
         ingress_group("The UI streams long answers: raise the proxy read timeout as for the API."),
+        http_route_group(),
         Value("resources", {"requests": {"cpu": "100m", "memory": "256Mi"},
                             "limits": {"memory": "512Mi"}},
               "CPU and memory of the UI; a Node.js proxy needs little.", resources_schema()),

@@ -17,6 +17,9 @@ FILES = {
     "lintconf.yaml": "chart-testing/lintconf.yaml",
     "charts/llm-serving/charts/aibrix/files/dashboards/aibrix-engine-dashboard-vllm.json":
         "samples/aibrix/deepseek-r1/static/AIBrix-Engine-Dashboard-vLLM-1741078999667.json",
+    # The same vLLM engine dashboard serves the vllm subchart.
+    "charts/llm-serving/charts/vllm/files/dashboards/vllm-engine-dashboard.json":
+        "samples/aibrix/deepseek-r1/static/AIBrix-Engine-Dashboard-vLLM-1741078999667.json",
 }
 
 

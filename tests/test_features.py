@@ -123,3 +123,31 @@ def test_generated_api_key_is_shared_by_engine_and_ui():
             for e in d["spec"]["template"]["spec"]["containers"][0]["env"]
             if e["name"] in ("VLLM_API_KEY", "OPENAI_API_KEY")]
     assert refs == [{"name": "r1-api-key", "key": "api-key"}] * 2
+
+
+def test_keda_httproute_and_monitoring():
+    docs = rendered(variant("vllm-keda-httproute-monitoring"))
+    assert not find(docs, "HorizontalPodAutoscaler"), "KEDA owns the HPA"
+    (scaled,) = find(docs, "ScaledObject")
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["type"] == "prometheus"
+    assert 'vllm:num_requests_waiting{namespace="llm", model_name="deepseek-r1"}' in trigger["metadata"]["query"]
+    assert (scaled["spec"]["minReplicaCount"], scaled["spec"]["maxReplicaCount"]) == (1, 3)
+    (route,) = find(docs, "HTTPRoute")
+    assert route["spec"]["parentRefs"] == [{"name": "external", "namespace": "gateway-system"}]
+    assert route["spec"]["rules"][0]["backendRefs"] == [{"name": "r1-vllm", "port": 8000}]
+    (monitor,) = find(docs, "ServiceMonitor")
+    assert monitor["spec"]["endpoints"][0] == {"port": "http", "path": "/metrics", "interval": "30s"}
+    (dashboard,) = find(docs, "ConfigMap")
+    assert "panels" in yaml.safe_load(dashboard["data"]["vllm-engine-dashboard.json"])
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES, ids=[p.stem for p in VALUES_FILES])
+def test_helm_test_asks_for_a_real_completion(values_file: Path):
+    docs = rendered(values_file)
+    tests = [d for d in find(docs, "Pod") if d["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"]
+    assert len(tests) == 1
+    script = tests[0]["spec"]["containers"][0]["args"][0]
+    assert "/v1/models" in script and "/v1/chat/completions" in script and '"choices"' in script
+    assert tests[0]["metadata"]["labels"]["app.kubernetes.io/component"] == "helm-test"
+    assert tests[0]["spec"]["securityContext"]["runAsNonRoot"] is True

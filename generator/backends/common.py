@@ -89,6 +89,12 @@ GLOBAL = Group(
             Value("allowFrom", [], "More NetworkPolicyPeer objects allowed to call the APIs (your "
                   "applications).", object_list()),
         )),
+        Group("tests", "`helm test`: a pod per engine lists the models and asks for a real chat "
+              "completion with the API key.", (
+            Value("enabled", True, "Render the test pods (they run only on `helm test`).", BOOLEAN),
+            Value("timeoutSeconds", 300, "Time a chat completion may take (CPU profiles answer "
+                  "slowly).", integer(10)),
+        )),
         Value("imagePullSecrets", [],
               "Names of docker-registry Secrets used to pull every image of the release (mirrors, "
               "air-gapped registries). Empty: the node's own credentials are used.",
@@ -181,3 +187,32 @@ def ingress_group(annotation_hint: str = "") -> Group:
                   "is enabled.", K8S_NAME),
         )),
     ))
+
+
+def http_route_group() -> Group:
+    """Gateway API HTTPRoute, the alternative to an Ingress; the same keys for every component."""
+    return Group("httpRoute", "Optional Gateway API HTTPRoute (an alternative to the Ingress; needs "
+                 "the Gateway API CRDs and a Gateway). Admit the Gateway's namespace in "
+                 "global.networkPolicy.ingressNamespaces.", (
+        Value("enabled", False, "Create the HTTPRoute.", BOOLEAN),
+        Value("parentRefs", [], "Gateways to attach to, e.g. `[{name: external, namespace: "
+              "gateway-system}]`.", object_list(["name"])),
+        Value("hostnames", [], "Host names served; empty: every host of the Gateway listener.",
+              {"type": "array", "items": HOST_NAME}),
+        Value("requestTimeout", "600s", "Request timeout; streamed reasoning answers last minutes.",
+              string(r"^([0-9]+(h|m|s|ms))+$")),
+    ))
+
+
+def metrics_group(doc: str, dashboard: bool) -> Group:
+    """ServiceMonitor and Grafana dashboard switches, the same keys for every engine."""
+    children: list[Value] = [
+        Value("serviceMonitor", False, "Create a ServiceMonitor (needs the Prometheus operator's "
+              "monitoring.coreos.com/v1 CRDs).", BOOLEAN),
+        Value("interval", "30s", "Scrape interval.", string(r"^[0-9]+(ms|s|m)$")),
+    ]
+    if dashboard:
+        children.append(Value("grafanaDashboard", False, "Ship a Grafana dashboard as a ConfigMap "
+                              "labelled `grafana_dashboard: \"1\"` for Grafana's dashboard sidecar.",
+                              BOOLEAN))
+    return Group("metrics", doc, tuple(children))

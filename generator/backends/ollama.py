@@ -13,6 +13,7 @@ from .common import (
     BOOLEAN,
     STRING_MAP,
     cache_group,
+    http_route_group,
     ingress_group,
     integer,
     object_list,
@@ -89,9 +90,10 @@ INTERFACE = Group(
             Value("port", 11434, "Service port; ollama's own default.", integer(1, 65535)),
         )),
         ingress_group("ollama has no authentication: put an authenticating proxy in front."),
+        http_route_group(),
         Group("exposure", "ollama has no authentication.", (
             Value("allowUnauthenticated", False, "Required to expose the API outside the release "
-                  "(Ingress, NodePort, LoadBalancer or extra NetworkPolicy peers): whoever reaches "
+                  "(Ingress, HTTPRoute, NodePort, LoadBalancer or extra NetworkPolicy peers): whoever reaches "
                   "it can run and pull models.", BOOLEAN),
         )),
         Group("networkPolicy", "NetworkPolicy limiting who reaches the API.", (

@@ -16,8 +16,10 @@ from .common import (
     QUANTITY,
     STRING_MAP,
     cache_group,
+    http_route_group,
     ingress_group,
     integer,
+    metrics_group,
     object_list,
     resources_schema,
     scheduling_values,
@@ -159,6 +161,8 @@ INTERFACE = Group(
         )),
         ingress_group("Streamed completions of reasoning models last minutes: raise the proxy "
                       "read timeout (nginx: `nginx.ingress.kubernetes.io/proxy-read-timeout: \"600\"`)."),
+        http_route_group(),
+        metrics_group("Prometheus metrics of vLLM (`/metrics` on the API port).", dashboard=True),
         Group("autoscaling", "HorizontalPodAutoscaler. Every added replica needs `gpu.count` "
               "more GPUs; CPU and memory are weak signals for GPU inference, so keep "
               "maxReplicas within the GPUs you have.", (
@@ -170,6 +174,16 @@ INTERFACE = Group(
             Value("targetMemoryUtilizationPercentage", 0, "Average memory utilization (% of the "
                   "request); 0 disables this metric. vLLM's host memory is mostly static, so "
                   "off by default.", integer(0, 100)),
+            Group("keda", "Scale on the request queue instead of CPU: a KEDA ScaledObject on "
+                  "vLLM's `vllm:num_requests_waiting` from Prometheus (replaces the HPA; needs "
+                  "KEDA and Prometheus scraping vLLM).", (
+                Value("enabled", False, "Use KEDA instead of the CPU/memory HPA.", BOOLEAN),
+                Value("prometheusAddress", "", "Prometheus URL, e.g. "
+                      "http://prometheus-operated.monitoring:9090; required when enabled.",
+                      string(r"^(https?://.+)?$")),
+                Value("threshold", "5", "Waiting requests per replica that trigger a scale-up.",
+                      string(r"^[0-9]+(\.[0-9]+)?$")),
+            )),
         )),
         Group("podDisruptionBudget", "Limits voluntary evictions (node drains, upgrades).", (
             Value("enabled", True, "Create the PodDisruptionBudget.", BOOLEAN),

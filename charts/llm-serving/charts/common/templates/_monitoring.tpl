@@ -1,0 +1,136 @@
+{{/*
+common.monitoring.serviceMonitor: a ServiceMonitor for a Service of the release (needs the
+Prometheus operator's monitoring.coreos.com/v1, checked like an engine's CRDs).
+Usage: {{- include "common.monitoring.serviceMonitor" (dict "context" $ "name" "r1-vllm" "selector" (dict "app.kubernetes.io/name" "vllm") "endpoints" (list (dict "port" "http" "path" "/metrics")) "interval" "30s" "field" "vllm.metrics.serviceMonitor") }}
+*/}}
+{{- define "common.monitoring.serviceMonitor" -}}
+{{- include "common.validate.apiVersion" (dict "context" .context "apiVersion" "monitoring.coreos.com/v1/ServiceMonitor" "operator" (printf "the Prometheus operator CRDs, or set %s=false" .field)) }}
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ .name }}
+  labels:
+    {{- include "common.labels.standard" (dict "context" .context "component" "metrics") | nindent 4 }}
+spec:
+  selector:
+    matchLabels:
+      {{- toYaml .selector | nindent 6 }}
+  endpoints:
+    {{- range .endpoints }}
+    - port: {{ .port }}
+      {{- with .path }}
+      path: {{ . }}
+      {{- end }}
+      interval: {{ $.interval }}
+    {{- end }}
+{{- end -}}
+
+{{/*
+common.monitoring.dashboard: a ConfigMap labelled for Grafana's dashboard sidecar, from a chart file.
+Usage: {{- include "common.monitoring.dashboard" (dict "context" $ "name" "r1-vllm-dashboard" "file" "files/dashboards/x.json") }}
+*/}}
+{{- define "common.monitoring.dashboard" -}}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .name }}
+  labels:
+    {{- include "common.labels.standard" (dict "context" .context "component" "metrics") | nindent 4 }}
+    grafana_dashboard: "1"
+data:
+  {{ base .file }}: |-
+    {{- .context.Files.Get .file | nindent 4 }}
+{{- end -}}
+
+{{/*
+common.httpRoute: a Gateway API HTTPRoute sending every path of the hostnames to a Service port.
+Usage: {{- include "common.httpRoute" (dict "context" $ "route" .Values.httpRoute "name" "r1-vllm" "service" "r1-vllm" "port" 8000 "component" "server") }}
+*/}}
+{{- define "common.httpRoute" -}}
+{{- if .route.enabled }}
+{{- include "common.validate.apiVersion" (dict "context" .context "apiVersion" "gateway.networking.k8s.io/v1/HTTPRoute" "operator" "the Gateway API CRDs") }}
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: {{ .name }}
+  labels:
+    {{- include "common.labels.standard" (dict "context" .context "component" .component) | nindent 4 }}
+spec:
+  parentRefs:
+    {{- toYaml .route.parentRefs | nindent 4 }}
+  {{- with .route.hostnames }}
+  hostnames:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  rules:
+    - matches:
+        - path:
+            type: PathPrefix
+            value: /
+      backendRefs:
+        - name: {{ .service }}
+          port: {{ .port }}
+      {{- with .route.requestTimeout }}
+      timeouts:
+        request: {{ . }}
+      {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+common.test.chat: a `helm test` Pod that lists the models of an OpenAI-compatible API, then asks
+for a real chat completion (with the release's API key when there is one).
+Usage: {{- include "common.test.chat" (dict "context" $ "name" "r1-vllm-test" "url" "http://r1-vllm:8000" "model" "deepseek-r1" "apiKey" true "timeout" 600) }}
+*/}}
+{{- define "common.test.chat" -}}
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {{ .name }}
+  labels:
+    {{- include "common.labels.testSelector" (dict "context" .context) | nindent 4 }}
+  annotations:
+    helm.sh/hook: test
+    helm.sh/hook-delete-policy: before-hook-creation
+spec:
+  restartPolicy: Never
+  automountServiceAccountToken: false
+  activeDeadlineSeconds: {{ add .timeout 60 }}
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 10001
+    seccompProfile:
+      type: RuntimeDefault
+  containers:
+    - name: chat
+      image: curlimages/curl:8.16.0
+      command: ["/bin/sh", "-c"]
+      args:
+        - |
+          set -eu
+          auth=""
+          if [ -n "${API_KEY:-}" ]; then auth="Authorization: Bearer ${API_KEY}"; fi
+          echo "models at {{ .url }}/v1/models:"
+          curl -fsS --max-time 60 -H "${auth}" {{ printf "%s/v1/models" .url | quote }}
+          echo
+          curl -fsS --max-time {{ .timeout }} -H "${auth}" -H 'Content-Type: application/json' \
+            -d '{"model": {{ .model | toJson }}, "max_tokens": 32, "messages": [{"role": "user", "content": "Reply with one word: ready"}]}' \
+            {{ printf "%s/v1/chat/completions" .url | quote }} | tee /tmp/reply
+          grep -q '"choices"' /tmp/reply
+      {{- with include "common.apiKey.env" (dict "context" .context "name" "API_KEY") }}
+      env:
+        {{- . | nindent 8 }}
+      {{- end }}
+      securityContext:
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: false
+        capabilities:
+          drop: ["ALL"]
+      resources:
+        requests:
+          cpu: 10m
+          memory: 16Mi
+        limits:
+          cpu: 100m
+          memory: 64Mi
+{{- end -}}
