@@ -100,3 +100,11 @@ def test_autoscaling_monitoring_variant():
     assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
     (metrics,) = [s for s in find(docs, "Service") if s["metadata"]["name"].endswith("-metrics")]
     assert metrics["spec"]["clusterIP"] == "None"
+
+
+def test_ray_pods_run_as_the_image_user():
+    (service,) = find(rendered(PROFILE), "RayService")
+    cluster = service["spec"]["rayClusterConfig"]
+    for template in [cluster["headGroupSpec"]["template"], *(g["template"] for g in cluster["workerGroupSpecs"])]:
+        context = template["spec"]["securityContext"]
+        assert context["runAsNonRoot"] is True and context["runAsUser"] == 1000

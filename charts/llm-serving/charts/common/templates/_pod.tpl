@@ -12,11 +12,18 @@ imagePullSecrets:
 {{- end -}}
 
 {{/*
-common.pod.securityContext: pod-level security context every engine starts from.
-Usage: {{- include "common.pod.securityContext" (dict) | nindent 6 }}
+common.pod.securityContext: pod-level security context every engine starts from; "user" and
+"group" (the image's own non-root user) make the pod run as non-root.
+Usage: {{- include "common.pod.securityContext" (dict "user" 1000 "group" 100) | nindent 6 }}
 */}}
 {{- define "common.pod.securityContext" -}}
 securityContext:
+  {{- with .user }}
+  runAsNonRoot: true
+  runAsUser: {{ . }}
+  runAsGroup: {{ $.group }}
+  fsGroup: {{ $.group }}
+  {{- end }}
   seccompProfile:
     type: RuntimeDefault
 {{- end -}}

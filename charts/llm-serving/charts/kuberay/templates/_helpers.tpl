@@ -42,7 +42,8 @@ Usage: {{- include "kuberay.podDefaults" . | nindent 10 }}
 # The Ray autoscaler sidecar needs the API token; nothing else in the pod does.
 automountServiceAccountToken: false
 {{- end }}
-{{ include "common.pod.securityContext" (dict) }}
+{{- /* rayproject images run as user ray (uid 1000, gid 100). */}}
+{{ include "common.pod.securityContext" (dict "user" 1000 "group" 100) }}
 {{- with include "common.pod.imagePullSecrets" (dict "context" .) }}
 {{ . }}
 {{- end }}
