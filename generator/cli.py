@@ -39,6 +39,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_or_check(files: dict[str, str], check: bool) -> int:
+    """Write changed files, or with `check` only list the stale ones (exit 1 if any)."""
+    if check:
+        stale = [rel for rel, text in sorted(files.items()) if write.read_text(build.ROOT, rel) != text]
+        for rel in stale:
+            print(f"stale: {rel}", file=sys.stderr)
+        return EXIT_FAIL if stale else 0
+    for rel in write.write(build.ROOT, files):
+        print(f"wrote {rel}")
+    return 0
+
+
 def cmd_crds(args: argparse.Namespace) -> int:
     from . import crds
 
@@ -48,14 +60,7 @@ def cmd_crds(args: argparse.Namespace) -> int:
     files = {f"schemas/crds/{rel}": text for rel, text in crds.convert_tree(upstream).items()}
     if not files:
         raise UsageError(f"--upstream {upstream}: no CustomResourceDefinition found")
-    if args.check:
-        stale = [rel for rel, text in sorted(files.items()) if write.read_text(build.ROOT, rel) != text]
-        for rel in stale:
-            print(f"stale: {rel}", file=sys.stderr)
-        return EXIT_FAIL if stale else 0
-    for rel in write.write(build.ROOT, files):
-        print(f"wrote {rel}")
-    return 0
+    return _write_or_check(files, args.check)
 
 
 def cmd_vendor(args: argparse.Namespace) -> int:
@@ -66,14 +71,7 @@ def cmd_vendor(args: argparse.Namespace) -> int:
     if missing:
         raise UsageError(f"--upstream {upstream}: missing {', '.join(missing)}")
     files = vendor.vendored(upstream)
-    if args.check:
-        stale = [rel for rel, text in sorted(files.items()) if write.read_text(build.ROOT, rel) != text]
-        for rel in stale:
-            print(f"stale: {rel}", file=sys.stderr)
-        return EXIT_FAIL if stale else 0
-    for rel in write.write(build.ROOT, files):
-        print(f"wrote {rel}")
-    return 0
+    return _write_or_check(files, args.check)
 
 
 def cmd_package(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ downloads of its own at startup, which air-gapped clusters cannot serve.
 
 from __future__ import annotations
 
-from .backends.common import K8S_NAME, http_route_group, ingress_group, integer, resources_schema, string
+from .backends.common import K8S_NAME, http_route_group, image_group, ingress_group, integer, resources_schema, string
 from .interface import Group, Value
 
 NEXTCHAT_VERSION = "v2.16.1"
@@ -19,13 +19,8 @@ INTERFACE = Group(
     doc="Web chat UI (NextChat) talking to the enabled engine's OpenAI-compatible API.",
     children=(
         Value("enabled", False, "Deploy the chat UI.", {"type": "boolean"}),
-        Group("image", "Container image of NextChat.", (
-            Value("repository", "yidadaa/chatgpt-next-web", "Image repository.", string(minLength=1)),
-            Value("tag", NEXTCHAT_VERSION, "Image tag, pinned to a NextChat release.",
-                  string(r"^[A-Za-z0-9_.-]*[0-9][A-Za-z0-9_.-]*$", maxLength=128)),
-            Value("pullPolicy", "IfNotPresent", "Pull once per node.",
-                  {"type": "string", "enum": ["IfNotPresent", "Always", "Never"]}),
-        )),
+        image_group("Container image of NextChat.", "yidadaa/chatgpt-next-web", NEXTCHAT_VERSION,
+                    "Image tag, pinned to a NextChat release."),
         Group("accessCode", "Passwords users type to use the UI (NextChat `CODE`), read from an "
               "existing Secret. Required when the UI is reachable from outside the cluster.", (
             Value("existingSecret", "", "Secret holding comma-separated access codes. Empty: no "

@@ -9,7 +9,7 @@ from typing import Any
 from .. import catalog
 from ..interface import Group, Value
 from . import Backend
-from .common import BOOLEAN, K8S_NAME, QUANTITY, STRING_MAP, integer, object_list, resources_schema, string
+from .common import BOOLEAN, K8S_NAME, QUANTITY, STRING_MAP, image_group, integer, object_list, resources_schema, string
 
 # The image AIBrix's DeepSeek-R1 guide (seed 002) runs: vLLM v0.7.3 with NCCL 2.25.1 and
 # ray[default,adag] 2.40.0. The runtime image carries the model downloader.
@@ -112,13 +112,8 @@ INTERFACE = Group(
             Value("maxUnavailable", "25%", "Clusters below `replicas` during an update.",
                   PERCENT_OR_INT),
         )),
-        Group("image", "vLLM image with Ray, run by head and workers.", (
-            Value("repository", "aibrix/vllm-openai", "Image repository.", string(minLength=1)),
-            Value("tag", VLLM_IMAGE_TAG, "Image tag (the guide's build with NCCL 2.25.1).",
-                  string(r"^[A-Za-z0-9_.-]*[0-9][A-Za-z0-9_.-]*$", maxLength=128)),
-            Value("pullPolicy", "IfNotPresent", "Pull once per node.",
-                  {"type": "string", "enum": ["IfNotPresent", "Always", "Never"]}),
-        )),
+        image_group("vLLM image with Ray, run by head and workers.", "aibrix/vllm-openai",
+                    VLLM_IMAGE_TAG, "Image tag (the guide's build with NCCL 2.25.1)."),
         Value("rayVersion", RAY_VERSION, "Ray version in the image.", string(r"^[0-9]+\.[0-9]+\.[0-9]+$")),
         Value("nodes", 2, "GPU nodes of one cluster: the head plus nodes - 1 workers, all with "
               "`gpu.perNode` GPUs.", integer(1)),

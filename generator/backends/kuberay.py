@@ -17,6 +17,7 @@ from .common import (
     QUANTITY,
     STRING_MAP,
     cache_group,
+    image_group,
     integer,
     object_list,
     resources_schema,
@@ -115,15 +116,9 @@ INTERFACE = Group(
     doc="KubeRay RayService running Ray Serve LLM; spans several GPU nodes. Needs the KubeRay "
         "operator (ray.io/v1 RayService).",
     children=(
-        Group("image", "Ray image of head and workers (Ray Serve LLM with vLLM).", (
-            Value("repository", "rayproject/ray-llm", "Image repository; point it at a mirror "
-                  "in air-gapped clusters.", string(minLength=1)),
-            Value("tag", RAY_IMAGE_TAG, "Image tag, pinned to a Ray release (the one KubeRay's "
-                  "DeepSeek sample runs). Moving tags such as `latest` are refused.",
-                  string(r"^[A-Za-z0-9_.-]*[0-9][A-Za-z0-9_.-]*$", maxLength=128)),
-            Value("pullPolicy", "IfNotPresent", "The image is large: pull once per node.",
-                  {"type": "string", "enum": ["IfNotPresent", "Always", "Never"]}),
-        )),
+        image_group("Ray image of head and workers (Ray Serve LLM with vLLM).", "rayproject/ray-llm",
+                    RAY_IMAGE_TAG, "Image tag, pinned to a Ray release (the one KubeRay's DeepSeek "
+                    "sample runs).", pull_doc="The image is large: pull once per node."),
         Value("rayVersion", RAY_VERSION, "Ray version of the image (`rayClusterConfig.rayVersion`), "
               "used by the operator for version-specific behaviour.", string(r"^[0-9]+\.[0-9]+\.[0-9]+$")),
         Value("upgradeStrategy", "None", "What the operator does when the cluster spec changes. "

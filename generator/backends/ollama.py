@@ -14,6 +14,7 @@ from .common import (
     STRING_MAP,
     cache_group,
     http_route_group,
+    image_group,
     ingress_group,
     integer,
     object_list,
@@ -36,15 +37,8 @@ INTERFACE = Group(
     doc="ollama server for GGUF-quantized models on CPU or a consumer GPU. It has no "
         "authentication: by default only the release's chat UI may reach it.",
     children=(
-        Group("image", "Container image of the ollama server.", (
-            Value("repository", "ollama/ollama", "Image repository; point it at a mirror in "
-                  "air-gapped clusters.", string(minLength=1)),
-            Value("tag", OLLAMA_VERSION, "Image tag, pinned to an ollama release; `-rocm` is "
-                  "appended for AMD GPUs. Moving tags such as `latest` are refused.",
-                  string(r"^[A-Za-z0-9_.-]*[0-9][A-Za-z0-9_.-]*$", maxLength=128)),
-            Value("pullPolicy", "IfNotPresent", "Pull once per node.",
-                  {"type": "string", "enum": ["IfNotPresent", "Always", "Never"]}),
-        )),
+        image_group("Container image of the ollama server.", "ollama/ollama", OLLAMA_VERSION,
+                    "Image tag, pinned to an ollama release; `-rocm` is appended for AMD GPUs."),
         Value("replicaCount", 1, "Server pods. Above 1, share the model store with a "
               "ReadWriteMany claim.", integer(0)),
         Group("models", "Models the pod must have before it turns Ready.", (

@@ -17,6 +17,7 @@ from .common import (
     STRING_MAP,
     cache_group,
     http_route_group,
+    image_group,
     ingress_group,
     integer,
     metrics_group,
@@ -47,18 +48,13 @@ INTERFACE = Group(
     key="vllm",
     doc="vLLM OpenAI-compatible server (one pod per replica, every GPU of a replica on one node).",
     children=(
-        Group("image", "Container image of the vLLM server.", (
-            Value("repository", "vllm/vllm-openai", "Image repository; point it at a mirror in "
-                  "air-gapped clusters. vllm/vllm-openai is built for NVIDIA CUDA; AMD GPUs need "
-                  "the ROCm build vllm/vllm-openai-rocm.", string(minLength=1)),
-            Value("tag", VLLM_IMAGE_TAG, "Image tag, pinned to a vLLM release so a reinstall runs "
-                  "the same engine. It must contain a version number: moving tags such as "
-                  "`latest` or `nightly` are refused. The default is the CUDA 12.9 build, which "
-                  "runs on pre-R580 drivers; the plain tag needs CUDA 13 (driver R580+).",
-                  string(r"^[A-Za-z0-9_.-]*[0-9][A-Za-z0-9_.-]*$", maxLength=128)),
-            Value("pullPolicy", "IfNotPresent", "The image is about 10 GiB: pull once per node.",
-                  {"type": "string", "enum": ["IfNotPresent", "Always", "Never"]}),
-        )),
+        image_group("Container image of the vLLM server.", "vllm/vllm-openai", VLLM_IMAGE_TAG,
+                    "Image tag, pinned to a vLLM release so a reinstall runs the same engine. The "
+                    "default is the CUDA 12.9 build, which runs on pre-R580 drivers; the plain tag "
+                    "needs CUDA 13 (driver R580+).",
+                    repository_note=" vllm/vllm-openai is built for NVIDIA CUDA; AMD GPUs need the "
+                    "ROCm build vllm/vllm-openai-rocm.",
+                    pull_doc="The image is about 10 GiB: pull once per node."),
         Value("replicaCount", 1, "Number of server pods when autoscaling is off. Each replica needs "
               "its own `gpu.count` GPUs.", integer(0)),
         Group("model", "Which model to serve and where its weights come from.", (
