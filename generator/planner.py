@@ -136,8 +136,7 @@ def choose_engine(hw: Hardware, forced: str | None) -> str:
     if forced:
         if forced in ("vllm", "ollama") and hw.nodes > 1:
             raise Refused(f"{forced} serves from one node; for {hw.nodes} nodes use kuberay or aibrix")
-        if forced == "aibrix" and hw.nodes > 1 and not hw.rdma:
-            pass  # allowed: TCP fallback (tensor within a node x pipeline across nodes)
+        # aibrix without RDMA is the TCP fallback: tensor parallel per node x pipeline across nodes
         return forced
     if gpu.consumer:
         return "ollama"
@@ -262,12 +261,7 @@ def plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
         return Plan(hw, profile, 1, 1, 1, tuple(arithmetic(profile)), bound,
                     catalog.startup_seconds(ckpt))
 
-    try:
-        ckpt, tp, pp, replicas, context, fit = _gpu_plan(hw, req, engine, model, forced_precision, suggest)
-    except Refused:
-        raise
-    except catalog.DoesNotFit as exc:  # pragma: no cover - _gpu_plan raises Refused
-        raise _refusal(hw, req, engine, model, exc, suggest) from exc
+    ckpt, tp, pp, replicas, context, fit = _gpu_plan(hw, req, engine, model, forced_precision, suggest)
     assert gpu is not None
     active = ckpt.weights_gib * catalog.GIB * model.active_fraction
     bound = tp * gpu.bandwidth_gbs * 1e9 / active
@@ -282,7 +276,8 @@ def plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
         max_num_seqs=fit.max_num_seqs, gpu_memory_utilization=fit.utilization, cpu_per_replica=cpu,
         memory_gib_per_replica=memory, tolerate_gpu_taint=req.tolerate_gpu_taint,
         served_model_name=req.served_model_name, engine_env=dict(req.engine_env),
-        checkpoint_override=ckpt, replicas=replicas * (hw.nodes if engine == "vllm" else 1))
+        checkpoint_override=ckpt, replicas=replicas * (hw.nodes if engine == "vllm" else 1),
+        rdma=hw.rdma and engine == "aibrix")
     return Plan(hw, profile, tp, pp, replicas, tuple(fit.lines()), bound, catalog.startup_seconds(ckpt))
 
 

@@ -40,6 +40,14 @@ class Profile:
     checkpoint_override: catalog.Checkpoint | None = None
     replicas: int = 1  # model replicas (vLLM: pods of gpus_per_node GPUs each)
     hardware: str = ""  # the machines the profile is planned for, as the planner describes them
+    rdma: bool = False  # the nodes are linked by RDMA (AIBrix then runs tensor parallel across them)
+
+    def parallelism(self) -> tuple[int, int]:
+        """(tensor, pipeline) across the profile's nodes: tensor parallel over every GPU with RDMA
+        (seed 002), else within a node with one pipeline stage per node (seed 004)."""
+        if self.rdma:
+            return self.gpus_per_node * self.nodes, 1
+        return self.gpus_per_node, self.nodes
     overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -47,15 +55,13 @@ class Profile:
         return self.checkpoint_override or catalog.MODELS[self.model].checkpoint(self.precision)
 
     def fit(self) -> catalog.Fit:
-        """Tensor parallel within a node, pipeline parallel across nodes."""
+        """The memory arithmetic per GPU for the profile's parallelism."""
         if self.gpu is None:
             raise ValueError(f"profile {self.name} has no GPU")
-        return catalog.fit(catalog.MODELS[self.model], self.checkpoint, catalog.GPUS[self.gpu],
-                           self.gpus_per_node, self.gpu_memory_utilization, self.max_model_len,
-                           self.max_num_seqs, pipeline_parallel=self.nodes)
-
-    def ollama_fits(self) -> bool:
-        return self.engine == "ollama"
+        tp, pp = self.parallelism()
+        return catalog.fit(catalog.MODELS[self.model], self.checkpoint, catalog.GPUS[self.gpu], tp,
+                           self.gpu_memory_utilization, self.max_model_len, self.max_num_seqs,
+                           pipeline_parallel=pp)
 
     def memory_gib(self) -> int:
         if self.memory_gib_per_replica is not None:

@@ -147,3 +147,13 @@ def test_every_profile_is_produced_by_the_planner():
         planned = plan(spec.hardware, spec.request).profile
         assert (planned.engine, planned.precision, planned.max_model_len) == \
             (profile.engine, profile.precision, profile.max_model_len)
+
+
+def test_aibrix_without_rdma_plans_the_tcp_fallback():
+    result = plan(Hardware("H100-80GB", 8, 2), Request(R1, engine="aibrix"))
+    assert (result.tensor_parallel, result.pipeline_parallel) == (8, 2)
+    from generator.backends import aibrix
+
+    values = aibrix.profile_values(result.profile)
+    assert values["rdma"]["enabled"] is False
+    assert (values["engine"]["tensorParallelSize"], values["engine"]["pipelineParallelSize"]) == (8, 2)

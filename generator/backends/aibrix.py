@@ -184,9 +184,8 @@ def profile_values(profile: Any) -> dict[str, Any]:
     """Seed 002: tensor parallel over every GPU of the cluster when RDMA links the nodes."""
     ckpt = profile.checkpoint
     gpu = catalog.GPUS[profile.gpu]
-    tp = profile.gpus_per_node * profile.nodes
-    catalog.fit(catalog.MODELS[profile.model], ckpt, gpu, tp, profile.gpu_memory_utilization,
-                profile.max_model_len, profile.max_num_seqs)
+    tp, pp = profile.parallelism()
+    profile.fit()
     startup = catalog.startup_seconds(ckpt, from_hub=False)
     values: dict[str, Any] = {
         "modelName": profile.served_model_name,
@@ -196,8 +195,8 @@ def profile_values(profile: Any) -> dict[str, Any]:
         # reloads from local disk, and the download never races the startup probe.
         "storage": {"type": "localNvme", "huggingface": {"repo": ckpt.repo},
                     "localNvme": {"fillFromHub": True}},
-        "engine": {"tensorParallelSize": tp, "pipelineParallelSize": 1, "trustRemoteCode": True},
-        "rdma": {"enabled": True, "devices": profile.gpus_per_node},
+        "engine": {"tensorParallelSize": tp, "pipelineParallelSize": pp, "trustRemoteCode": True},
+        "rdma": {"enabled": profile.rdma, "devices": profile.gpus_per_node},
         "startupProbe": {"failureThreshold": math.ceil((startup - 180) / 10)},
     }
     if profile.tolerations():
@@ -215,14 +214,6 @@ def summary(values: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def arithmetic(profile: Any) -> list[str]:
-    model = catalog.MODELS[profile.model]
-    tp = profile.gpus_per_node * profile.nodes
-    return catalog.fit(model, profile.checkpoint, catalog.GPUS[profile.gpu], tp,
-                       profile.gpu_memory_utilization, profile.max_model_len,
-                       profile.max_num_seqs).lines()
-
-
 BACKEND = Backend(
     name="aibrix",
     description="AIBrix RayClusterFleet serving DeepSeek-R1 671B across GPU nodes with RDMA",
@@ -231,5 +222,4 @@ BACKEND = Backend(
     interface=INTERFACE,
     profile_values=profile_values,
     summary=summary,
-    arithmetic=arithmetic,
 )
