@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from generator import validation
@@ -30,7 +30,8 @@ FREE_LEAVES = [
     "vllm.service.type", "vllm.service.port", "vllm.podDisruptionBudget.enabled",
     "vllm.podDisruptionBudget.maxUnavailable", "vllm.terminationGracePeriodSeconds",
     "vllm.shm.sizeLimit", "vllm.cache.pvc.size", "vllm.gpu.runtimeClassName",
-    "global.tests.timeoutSeconds", "global.networkPolicy.enabled",
+    "global.tests.timeoutSeconds", "global.networkPolicy.enabled", "vllm.priorityClassName",
+    "vllm.cache.pvc.storageClassName",
 ]
 
 
@@ -89,8 +90,12 @@ def valid_values(draw) -> dict[str, Any]:
     return merged
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: the same examples on every run, so CI is reproducible; the @example is a case an
+# earlier random run found (a numeric-looking name rendered unquoted).
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(values=valid_values())
+@example(values={"vllm": {"gpu": {"runtimeClassName": "0"}, "priorityClassName": "1",
+                          "cache": {"pvc": {"storageClassName": "2"}}}})
 def test_values_from_the_schema_render_and_validate(values):
     result = render(values)
     assert result.ok, f"{values}\n" + "\n".join(result.errors)
@@ -116,7 +121,7 @@ def wrong(schema: dict[str, Any]) -> list[Any]:
 MUTATIONS = [(path, bad) for path in FREE_LEAVES for bad in wrong(leaf_schema(path))]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(mutation=st.sampled_from(MUTATIONS))
 def test_mutated_values_are_rejected_naming_the_field(mutation):
     path, bad = mutation

@@ -189,7 +189,7 @@ Usage: {{- include "aibrix.volumes" . | nindent 12 }}
 {{- if eq $s.type "pvc" }}
 - name: models
   persistentVolumeClaim:
-    claimName: {{ $s.pvc.claimName }}
+    claimName: {{ $s.pvc.claimName | quote }}
 {{- else if eq $s.type "objectStore" }}
 - name: models
   hostPath:

@@ -14,7 +14,7 @@ Usage: {{- include "common.cache.volume" (dict "context" $ "cache" .Values.cache
 - name: cache
   {{- if eq .cache.type "pvc" }}
   persistentVolumeClaim:
-    claimName: {{ include "common.cache.claimName" . }}
+    claimName: {{ include "common.cache.claimName" . | quote }}
   {{- else if eq .cache.type "hostPath" }}
   hostPath:
     path: {{ .cache.hostPath.path }}
@@ -62,7 +62,7 @@ spec:
   accessModes:
     {{- toYaml .cache.pvc.accessModes | nindent 4 }}
   {{- with .cache.pvc.storageClassName }}
-  storageClassName: {{ . }}
+  storageClassName: {{ . | quote }}
   {{- end }}
   resources:
     requests:

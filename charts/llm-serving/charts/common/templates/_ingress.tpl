@@ -16,13 +16,13 @@ metadata:
   {{- end }}
 spec:
   {{- with .ingress.className }}
-  ingressClassName: {{ . }}
+  ingressClassName: {{ . | quote }}
   {{- end }}
   {{- if .ingress.tls.enabled }}
   tls:
     - hosts:
         - {{ .ingress.host | quote }}
-      secretName: {{ .ingress.tls.secretName }}
+      secretName: {{ .ingress.tls.secretName | quote }}
   {{- end }}
   rules:
     - host: {{ .ingress.host | quote }}

@@ -64,6 +64,6 @@ Usage: {{- include "common.pod.secretEnv" (dict "name" "HF_TOKEN" "secret" "hf" 
 - name: {{ .name }}
   valueFrom:
     secretKeyRef:
-      name: {{ .secret }}
-      key: {{ .key }}
+      name: {{ .secret | quote }}
+      key: {{ .key | quote }}
 {{- end -}}
