@@ -121,3 +121,10 @@ def test_ui_service_and_engine_services_line_up():
 def test_ui_listens_on_all_interfaces():
     # Next.js standalone binds to $HOSTNAME (the pod name in Kubernetes) unless told otherwise.
     assert ui_env(VALUES / "cpu-only.yaml")["HOSTNAME"]["value"] == "0.0.0.0"
+
+
+def test_ollama_autoscaling():
+    docs = rendered(VARIANTS / "ollama-autoscaling.yaml")
+    (hpa,) = find(docs, "HorizontalPodAutoscaler")
+    assert hpa["spec"]["scaleTargetRef"]["name"] == "r1-ollama" and hpa["spec"]["maxReplicas"] == 4
+    assert "replicas" not in deployment(docs, "-ollama")["spec"]

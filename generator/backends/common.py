@@ -233,3 +233,16 @@ def image_group(doc: str, repository: str, tag: str, tag_doc: str, repository_no
         Value("pullPolicy", "IfNotPresent", pull_doc,
               {"type": "string", "enum": ["IfNotPresent", "Always", "Never"]}),
     ))
+
+
+def hpa_values(memory_note: str) -> tuple[Value, ...]:
+    """HorizontalPodAutoscaler keys shared by the Deployment-based engines."""
+    return (
+        Value("enabled", False, "Create the HPA (replicaCount is then ignored).", BOOLEAN),
+        Value("minReplicas", 1, "Lowest replica count.", integer(1)),
+        Value("maxReplicas", 2, "Highest replica count.", integer(1)),
+        Value("targetCPUUtilizationPercentage", 80, "Average CPU utilization (% of the "
+              "request) that triggers a scale-up; 0 disables this metric.", integer(0, 100)),
+        Value("targetMemoryUtilizationPercentage", 0, "Average memory utilization (% of the "
+              "request); 0 disables this metric. " + memory_note, integer(0, 100)),
+    )

@@ -13,6 +13,7 @@ from .common import (
     BOOLEAN,
     STRING_MAP,
     cache_group,
+    hpa_values,
     http_route_group,
     image_group,
     ingress_group,
@@ -85,6 +86,10 @@ INTERFACE = Group(
         )),
         ingress_group("ollama has no authentication: put an authenticating proxy in front."),
         http_route_group(),
+        Group("autoscaling", "HorizontalPodAutoscaler on CPU (ollama on CPU is CPU-bound) or memory. "
+              "ollama exports no queue metric, so there is no KEDA trigger; share the model store "
+              "(ReadWriteMany) before scaling out.", hpa_values("Loaded models hold memory whether "
+              "busy or not, so off by default.")),
         Group("exposure", "ollama has no authentication.", (
             Value("allowUnauthenticated", False, "Required to expose the API outside the release "
                   "(Ingress, HTTPRoute, NodePort, LoadBalancer or extra NetworkPolicy peers): whoever reaches "

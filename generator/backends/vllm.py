@@ -16,6 +16,7 @@ from .common import (
     QUANTITY,
     STRING_MAP,
     cache_group,
+    hpa_values,
     http_route_group,
     image_group,
     ingress_group,
@@ -162,14 +163,7 @@ INTERFACE = Group(
         Group("autoscaling", "HorizontalPodAutoscaler. Every added replica needs `gpu.count` "
               "more GPUs; CPU and memory are weak signals for GPU inference, so keep "
               "maxReplicas within the GPUs you have.", (
-            Value("enabled", False, "Create the HPA (replicaCount is then ignored).", BOOLEAN),
-            Value("minReplicas", 1, "Lowest replica count.", integer(1)),
-            Value("maxReplicas", 2, "Highest replica count.", integer(1)),
-            Value("targetCPUUtilizationPercentage", 80, "Average CPU utilization (% of the "
-                  "request) that triggers a scale-up; 0 disables this metric.", integer(0, 100)),
-            Value("targetMemoryUtilizationPercentage", 0, "Average memory utilization (% of the "
-                  "request); 0 disables this metric. vLLM's host memory is mostly static, so "
-                  "off by default.", integer(0, 100)),
+            *hpa_values("vLLM's host memory is mostly static, so off by default."),
             Group("keda", "Scale on the request queue instead of CPU: a KEDA ScaledObject on "
                   "vLLM's `vllm:num_requests_waiting` from Prometheus (replaces the HPA; needs "
                   "KEDA and Prometheus scraping vLLM).", (

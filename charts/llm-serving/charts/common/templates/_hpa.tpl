@@ -1,0 +1,51 @@
+{{/*
+common.hpa: a HorizontalPodAutoscaler for an engine's Deployment, from its autoscaling values.
+Usage: {{- include "common.hpa" (dict "context" $ "autoscaling" .Values.autoscaling) }}
+*/}}
+{{- define "common.hpa" -}}
+{{- $fullname := include "common.names.fullname" (dict "context" .context) -}}
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {{ $fullname }}
+  labels:
+    {{- include "common.labels.standard" (dict "context" .context) | nindent 4 }}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {{ $fullname }}
+  minReplicas: {{ .autoscaling.minReplicas }}
+  maxReplicas: {{ .autoscaling.maxReplicas }}
+  metrics:
+    {{- range $resource, $target := dict "cpu" .autoscaling.targetCPUUtilizationPercentage "memory" .autoscaling.targetMemoryUtilizationPercentage }}
+    {{- if gt (int $target) 0 }}
+    - type: Resource
+      resource:
+        name: {{ $resource }}
+        target:
+          type: Utilization
+          averageUtilization: {{ $target }}
+    {{- end }}
+    {{- end }}
+  behavior:
+    scaleDown:
+      # A new replica costs a model load: do not give it back on a short lull.
+      stabilizationWindowSeconds: 600
+{{- end -}}
+
+{{/*
+common.validate.autoscaling: minReplicas <= maxReplicas and at least one HPA target.
+Usage: {{- include "common.validate.autoscaling" (dict "autoscaling" .Values.autoscaling "field" "vllm.autoscaling" "keda" false) }}
+*/}}
+{{- define "common.validate.autoscaling" -}}
+{{- $a := .autoscaling -}}
+{{- if $a.enabled -}}
+{{- if gt (int $a.minReplicas) (int $a.maxReplicas) -}}
+{{- fail (printf "%s.minReplicas (%d) is above %s.maxReplicas (%d): raise maxReplicas or lower minReplicas." .field (int $a.minReplicas) .field (int $a.maxReplicas)) -}}
+{{- end -}}
+{{- if and (not .keda) (eq (int $a.targetCPUUtilizationPercentage) 0) (eq (int $a.targetMemoryUtilizationPercentage) 0) -}}
+{{- fail (printf "%s.enabled is true but both targetCPUUtilizationPercentage and targetMemoryUtilizationPercentage are 0: set at least one target." .field) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
