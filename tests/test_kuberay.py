@@ -98,6 +98,8 @@ def test_autoscaling_monitoring_variant():
     assert serve["accelerator_type"] == "L4"
     (monitor,) = find(docs, "ServiceMonitor")
     assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+    (route,) = find(docs, "HTTPRoute")
+    assert route["spec"]["rules"][0]["backendRefs"] == [{"name": "r1-kuberay-serve-svc", "port": 8000}]
     (metrics,) = [s for s in find(docs, "Service") if s["metadata"]["name"].endswith("-metrics")]
     assert metrics["spec"]["clusterIP"] == "None"
 

@@ -17,6 +17,7 @@ from .common import (
     QUANTITY,
     STRING_MAP,
     cache_group,
+    http_route_group,
     image_group,
     integer,
     object_list,
@@ -161,6 +162,7 @@ INTERFACE = Group(
               "need them.", (
             Value("enabled", False, "Enable the in-tree autoscaler.", BOOLEAN),
         )),
+        http_route_group(),
         Group("metrics", "Prometheus metrics of the Ray pods (port 8080).", (
             Value("serviceMonitor", False, "Create a ServiceMonitor (needs the Prometheus "
                   "operator's monitoring.coreos.com/v1 CRDs).", BOOLEAN),
