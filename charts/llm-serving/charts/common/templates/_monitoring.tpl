@@ -108,12 +108,12 @@ spec:
       args:
         - |
           set -eu
-          auth=""
-          if [ -n "${API_KEY:-}" ]; then auth="Authorization: Bearer ${API_KEY}"; fi
+          # The key, when there is one, goes in a header; without one no header is sent.
+          if [ -n "${API_KEY:-}" ]; then set -- -H "Authorization: Bearer ${API_KEY}"; else set --; fi
           echo "models at {{ .url }}/v1/models:"
-          curl -fsS --max-time 60 -H "${auth}" {{ printf "%s/v1/models" .url | quote }}
+          curl -fsS --max-time 60 "$@" {{ printf "%s/v1/models" .url | quote }}
           echo
-          curl -fsS --max-time {{ .timeout }} -H "${auth}" -H 'Content-Type: application/json' \
+          curl -fsS --max-time {{ .timeout }} "$@" -H 'Content-Type: application/json' \
             -d '{"model": {{ .model | toJson }}, "max_tokens": 32, "messages": [{"role": "user", "content": "Reply with one word: ready"}]}' \
             {{ printf "%s/v1/chat/completions" .url | quote }} | tee /tmp/reply
           grep -q '"choices"' /tmp/reply
