@@ -51,6 +51,26 @@ def test_core_kind_checked_for_oldest_and_newest_kubernetes():
     assert validation.document_errors(bad)
 
 
+def test_cached_core_validation_agrees_with_kubernetes_validate():
+    """Our once-built validators must accept and reject exactly what kubernetes-validate does."""
+    import kubernetes_validate
+
+    (deploy,) = find(rendered(H100), "Deployment")
+    bad = copy.deepcopy(deploy)
+    bad["spec"]["template"]["spec"]["containers"][0]["gpus"] = 1
+    for doc in [*rendered(H100), bad]:
+        for version in ("1.25.0", "1.37.0"):
+            ours = validation._core_errors(doc, version)
+            try:
+                kubernetes_validate.validate(doc, version, strict=True)
+                theirs: list[str] | None = []
+            except kubernetes_validate.SchemaNotFoundError:
+                theirs = None
+            except kubernetes_validate.ValidationError as exc:
+                theirs = [validation._describe(exc)]
+            assert ours == theirs, (doc["kind"], version)
+
+
 def test_api_not_served_by_oldest_kubernetes_fails():
     doc = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaim",
            "metadata": {"name": "x"}, "spec": {}}
