@@ -67,8 +67,9 @@ GLOBAL = Group(
                       string(minLength=1)),
                 Value("create", False, "Generate a random key into a Secret named "
                       "`<release>-api-key` (kept across upgrades and on uninstall) when "
-                      "`existingSecret` is empty. vLLM, AIBrix's vLLM and the chat UI use it; Ray "
-                      "Serve LLM has no key check, so KubeRay relies on its NetworkPolicy.", BOOLEAN),
+                      "`existingSecret` is empty. vLLM and AIBrix's vLLM check it (`--api-key`), the "
+                      "chat UI and `helm test` send it; Ray Serve LLM has no key option, so the "
+                      "kuberay chart loads its own check into every Serve HTTP proxy.", BOOLEAN),
             ),
         ),
         Value("requireCRDs", True,

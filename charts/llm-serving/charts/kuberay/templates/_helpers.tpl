@@ -28,6 +28,14 @@ Usage: {{- include "kuberay.env" . | nindent 12 }}
 */}}
 {{- define "kuberay.env" -}}
 {{ include "common.cache.env" (dict "cache" .Values.cache "model" .Values.model) }}
+{{- with include "common.apiKey.env" (dict "context" . "name" "LLM_SERVING_API_KEY") }}
+{{ . }}
+# Ray Serve LLM has no API key option: every Serve HTTP proxy loads files/llm_serving_auth.py.
+- name: RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH
+  value: llm_serving_auth.middlewares
+- name: PYTHONPATH
+  value: {{ include "kuberay.serveAuthDir" . }}
+{{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}
@@ -73,4 +81,34 @@ Usage: {{ include "kuberay.workerCount" (dict "context" . "gpus" false) }}
 {{- $n = add $n (ternary (mul $pods .gpus) $pods $.gpus) -}}
 {{- end -}}
 {{- $n -}}
+{{- end -}}
+
+{{/*
+kuberay.serveAuthDir: where files/llm_serving_auth.py is mounted when the API needs a key.
+Usage: {{ include "kuberay.serveAuthDir" . }}
+*/}}
+{{- define "kuberay.serveAuthDir" -}}/opt/llm-serving{{- end -}}
+
+{{/*
+kuberay.serveAuth: the API key check for Serve's HTTP proxies, when global.apiKey names a Secret.
+`part` is "annotations" (a checksum, so a changed check rolls the cluster), "mount" or "volume".
+Usage: {{- include "kuberay.serveAuth" (dict "context" $ "part" "mount") | nindent 16 }}
+*/}}
+{{- define "kuberay.serveAuth" -}}
+{{- if include "common.apiKey.secretName" (dict "context" .context) -}}
+{{- $name := printf "%s-serve-auth" (include "common.names.fullname" (dict "context" .context)) -}}
+{{- if eq .part "annotations" -}}
+checksum/serve-auth: {{ .context.Files.Get "files/llm_serving_auth.py" | sha256sum }}
+{{- else if eq .part "mount" -}}
+- name: serve-auth
+  mountPath: {{ include "kuberay.serveAuthDir" .context }}
+  readOnly: true
+{{- else if eq .part "volume" -}}
+- name: serve-auth
+  configMap:
+    name: {{ $name }}
+{{- else -}}
+{{- fail (printf "kuberay.serveAuth: unknown part %q" .part) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}

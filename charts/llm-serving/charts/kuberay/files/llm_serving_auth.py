@@ -1,0 +1,67 @@
+"""API key check for Ray Serve's HTTP proxy (part of the llm-serving kuberay chart).
+
+Ray Serve LLM has no API key option of its own. Ray Serve calls the function named by
+RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH in every HTTP proxy and wraps the proxy in the
+Starlette middlewares it returns. The chart mounts this file, puts its directory on PYTHONPATH,
+sets that variable to `llm_serving_auth.middlewares` and LLM_SERVING_API_KEY from the release's
+API key Secret, so every request needs `Authorization: Bearer <key>`, as vLLM asks with
+--api-key. Exempt: Serve's own `/-/` paths (KubeRay's readiness probe calls /-/healthz) and CORS
+preflight (OPTIONS).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+KEY_ENV = "LLM_SERVING_API_KEY"
+EXEMPT_PREFIX = "/-/"
+
+_REJECTION = json.dumps({"error": {
+    "message": "Missing or wrong API key: send 'Authorization: Bearer <key>' with the key from "
+               "the release's API key Secret.",
+    "type": "invalid_request_error", "code": "invalid_api_key"}}).encode()
+
+
+class ApiKeyMiddleware:
+    """Pure ASGI middleware: 401 unless the bearer token equals `api_key`."""
+
+    def __init__(self, app: ASGIApp, api_key: str) -> None:
+        if not api_key:
+            raise ValueError(f"{KEY_ENV} is empty: the API key Secret has no value for its key")
+        self.app = app
+        self._expected = f"Bearer {api_key}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") == "OPTIONS" \
+                or scope.get("path", "").startswith(EXEMPT_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"authorization", b"")
+        if hmac.compare_digest(given, self._expected):
+            await self.app(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": 401, "headers": [
+            (b"content-type", b"application/json"), (b"www-authenticate", b"Bearer"),
+            (b"content-length", str(len(_REJECTION)).encode())]})
+        await send({"type": "http.response.body", "body": _REJECTION})
+
+
+def middlewares() -> list[Any]:
+    """Ray Serve's HTTP proxy callback: the Starlette middlewares to wrap the proxy in."""
+    from starlette.middleware import Middleware  # present wherever Ray Serve runs
+
+    api_key = os.environ.get(KEY_ENV, "")
+    if not api_key:
+        raise RuntimeError(f"{KEY_ENV} is not set: the chart sets it from global.apiKey's Secret; "
+                           "refusing to serve the API without its key")
+    return [Middleware(ApiKeyMiddleware, api_key=api_key)]
