@@ -20,6 +20,7 @@ from .common import (
     http_route_group,
     image_group,
     integer,
+    metrics_group,
     object_list,
     resources_schema,
     string,
@@ -163,11 +164,8 @@ INTERFACE = Group(
             Value("enabled", False, "Enable the in-tree autoscaler.", BOOLEAN),
         )),
         http_route_group(),
-        Group("metrics", "Prometheus metrics of the Ray pods (port 8080).", (
-            Value("serviceMonitor", False, "Create a ServiceMonitor (needs the Prometheus "
-                  "operator's monitoring.coreos.com/v1 CRDs).", BOOLEAN),
-            Value("interval", "30s", "Scrape interval.", string(r"^[0-9]+(ms|s|m)$")),
-        )),
+        metrics_group("Prometheus metrics of the Ray pods (port 8080): Serve's `ray_serve_*` and the "
+                      "engine's `ray_vllm_*`; the dashboard reads both.", dashboard=True),
         Value("extraEnv", [], "Extra environment variables of head and workers (Kubernetes "
               "EnvVar objects); reference Secrets with `valueFrom`.", object_list(["name"])),
     ),
