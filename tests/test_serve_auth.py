@@ -119,3 +119,10 @@ def test_without_a_key_nothing_is_mounted():
         (container,) = template["spec"]["containers"]
         names = {e["name"] for e in container["env"]}
         assert not names & {"LLM_SERVING_API_KEY", "RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH", "PYTHONPATH"}
+
+
+def test_chat_ui_sends_the_key_to_ray_serve():
+    (ui,) = [d for d in find(rendered(KEYED), "Deployment") if d["metadata"]["name"].endswith("-chat-ui")]
+    env = {e["name"]: e for e in ui["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["BASE_URL"]["value"] == "http://r1-kuberay-serve-svc:8000"
+    assert env["OPENAI_API_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "llm-api-key", "key": "api-key"}

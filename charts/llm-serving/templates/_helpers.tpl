@@ -49,7 +49,8 @@ Usage: {{ $endpoint := include "llm-serving.endpoint" . | fromJson }}
 {{- else -}}
 {{- fail (printf "the chat UI does not know how to reach engine %q" $engine) -}}
 {{- end -}}
-{{- $_ := set $out "apiKey" (and (ne $engine "ollama") (ne $engine "kuberay") (ne (include "common.apiKey.secretName" (dict "context" $)) "")) -}}
+{{- /* Every engine but ollama checks the key (KubeRay through the kuberay chart's Serve proxy check). */ -}}
+{{- $_ := set $out "apiKey" (and (ne $engine "ollama") (ne (include "common.apiKey.secretName" (dict "context" $)) "")) -}}
 {{- toJson $out -}}
 {{- end -}}
 
