@@ -3,6 +3,7 @@ render per storage option, valid against the v0.2.1 and the newest AIBrix CRDs."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,21 @@ def test_rdma_generic_preset_and_tcp_fallback(tmp_path: Path):
     env = {e["name"] for e in head["spec"]["containers"][0]["env"]}
     assert "NCCL_IB_HCA" not in env and "annotations" not in head["metadata"]
     assert "add" not in head["spec"]["containers"][0]["securityContext"]["capabilities"]
+
+
+def test_rdma_devices_follow_the_gpus_per_node(tmp_path: Path):
+    four = tmp_path / "four.yaml"
+    four.write_text(yaml.safe_dump({"aibrix": {"nodes": 4, "gpu": {"perNode": 4}}}))
+    (fleet,) = find(validation.helm_template(helm(HELM_VERSIONS[0]), PROFILE, extra=("-f", str(four))),
+                    "RayClusterFleet")
+    for group in fleet_pods(fleet):
+        assert group["spec"]["containers"][0]["resources"]["limits"]["vke.volcengine.com/rdma"] == "4"
+        assert len(json.loads(group["metadata"]["annotations"]["k8s.volcengine.com/pod-networks"])) == 4
+
+
+def fleet_pods(fleet: dict) -> list[dict]:
+    spec = fleet["spec"]["template"]["spec"]
+    return [spec["headGroupSpec"]["template"]] + [g["template"] for g in spec["workerGroupSpecs"]]
 
 
 def test_missing_control_plane_is_a_clear_install_error():

@@ -84,7 +84,12 @@ RDMA = Group("rdma", "RDMA for NCCL between the nodes. Off: NCCL falls back to T
           "and `k8s.volcengine.com/pod-networks` annotation. `generic`: `resourceName` below and "
           "`annotations` as given (e.g. Multus `k8s.v1.cni.cncf.io/networks`).",
           {"type": "string", "enum": ["volcengine", "generic"]}),
-    Value("devices", 8, "RDMA devices per pod; one per GPU.", integer(0)),
+    Value("devices", None, "RDMA devices requested per pod. Null: one per GPU "
+          "(`gpu.perNode`), what the sample does and what GPUDirect RDMA needs: each GPU "
+          "talks through the HCA on its own PCIe switch. `volcengine` requires exactly one per "
+          "GPU; `generic` accepts fewer (a shared-device plugin exposes one device for all "
+          "HCAs), never more than the GPUs.", {"type": ["integer", "null"], "minimum": 0},
+          required=False),  # helm drops a null default, so the key may be absent
     Value("resourceName", "rdma/rdma_shared_device_a", "Extended resource of the RDMA device "
           "plugin (generic preset).", string(r"^[a-z0-9.-]+/[a-zA-Z0-9_.-]+$")),
     Value("annotations", {}, "Pod annotations attaching the RDMA networks (generic preset).",
@@ -196,7 +201,7 @@ def profile_values(profile: Any) -> dict[str, Any]:
         "storage": {"type": "localNvme", "huggingface": {"repo": ckpt.repo},
                     "localNvme": {"fillFromHub": True}},
         "engine": {"tensorParallelSize": tp, "pipelineParallelSize": pp, "trustRemoteCode": True},
-        "rdma": {"enabled": profile.rdma, "devices": profile.gpus_per_node},
+        "rdma": {"enabled": profile.rdma},
         "startupProbe": {"failureThreshold": math.ceil((startup - 180) / 10)},
     }
     if profile.tolerations():

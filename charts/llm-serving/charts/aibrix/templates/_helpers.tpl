@@ -98,11 +98,19 @@ Usage: {{- include "aibrix.resources" . | nindent 16 }}
 {{- define "aibrix.resources" -}}
 {{- $r := deepCopy (.Values.resources | default dict) -}}
 {{- if .Values.rdma.enabled -}}
-{{- $dev := dict (include "aibrix.rdmaResource" .) (toString .Values.rdma.devices) -}}
+{{- $dev := dict (include "aibrix.rdmaResource" .) (include "aibrix.rdmaDevices" .) -}}
 {{- $_ := set $r "limits" (merge $dev ($r.limits | default dict)) -}}
 {{- $_ := set $r "requests" (merge (deepCopy $dev) ($r.requests | default dict)) -}}
 {{- end -}}
 {{- include "common.gpu.resources" (dict "resources" $r "gpu" (dict "vendor" .Values.gpu.vendor "count" .Values.gpu.perNode)) -}}
+{{- end -}}
+
+{{/*
+aibrix.rdmaDevices: RDMA devices per pod; rdma.devices, or one per GPU when it is null.
+Usage: {{ include "aibrix.rdmaDevices" . | int }}
+*/}}
+{{- define "aibrix.rdmaDevices" -}}
+{{- if kindIs "invalid" .Values.rdma.devices }}{{ .Values.gpu.perNode | int }}{{ else }}{{ .Values.rdma.devices | int }}{{ end -}}
 {{- end -}}
 
 {{/*
@@ -113,7 +121,7 @@ Usage: {{- include "aibrix.podAnnotations" . | nindent 12 }}
 {{- if .Values.rdma.enabled -}}
 {{- if eq .Values.rdma.preset "volcengine" -}}
 {{- $nets := list -}}
-{{- range until (int .Values.rdma.devices) }}{{ $nets = append $nets (dict "cniConf" (dict "name" "rdma")) }}{{ end -}}
+{{- range until (include "aibrix.rdmaDevices" . | int) }}{{ $nets = append $nets (dict "cniConf" (dict "name" "rdma")) }}{{ end -}}
 k8s.volcengine.com/pod-networks: {{ toPrettyJson $nets | quote }}
 {{- else if .Values.rdma.annotations -}}
 {{ toYaml .Values.rdma.annotations }}
