@@ -110,7 +110,8 @@ def _specs() -> tuple[ProfileSpec, ...]:
             "h100-80gb", "1 x H100 80 GB, R1 distill Qwen 14B in BF16, autoscaled, Ingress with TLS",
             Hardware("H100-80GB", 1, cloud="a3-highgpu-1g"),
             Request(r1_14b, context=32768, max_num_seqs=64, utilization=0.90, cpu_per_replica=8),
-            {"global": {"networkPolicy": {"ingressNamespaces": ["ingress-nginx"]}},
+            # A public Ingress: the chart generates the API key vLLM checks (seed 001 has none).
+            {"global": {"networkPolicy": {"ingressNamespaces": ["ingress-nginx"]}, "apiKey": {"create": True}},
              "vllm": {
                 "cache": {"type": "pvc", "pvc": {"accessModes": ["ReadWriteMany"]}},
                 "rollout": {"type": "RollingUpdate"},

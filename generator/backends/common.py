@@ -70,6 +70,10 @@ GLOBAL = Group(
                       "`existingSecret` is empty. vLLM and AIBrix's vLLM check it (`--api-key`), the "
                       "chat UI and `helm test` send it; Ray Serve LLM has no key option, so the "
                       "kuberay chart loads its own check into every Serve HTTP proxy.", BOOLEAN),
+                Value("allowUnauthenticated", False, "Expose an engine beyond the cluster (its "
+                      "Ingress, HTTPRoute, or a LoadBalancer/NodePort Service) with no API key. "
+                      "False by default because the endpoint would serve anyone who finds it; set "
+                      "true only when the gateway in front authenticates.", BOOLEAN),
             ),
         ),
         Value("requireCRDs", True,

@@ -65,3 +65,15 @@ Usage: {{- include "common.validate.ingress" (dict "ingress" .Values.ingress "fi
 {{- fail (printf "%s.tls.enabled is true but %s.tls.secretName is empty: name the TLS Secret (e.g. one cert-manager issues)." .field .field) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+common.validate.exposedWithKey: an engine reachable from outside the cluster needs the API key,
+unless global.apiKey.allowUnauthenticated says a gateway in front authenticates.
+Usage: {{- include "common.validate.exposedWithKey" (dict "context" $ "exposed" (list "vllm.ingress.enabled")) }}
+*/}}
+{{- define "common.validate.exposedWithKey" -}}
+{{- $k := dig "apiKey" dict (.context.Values.global | default dict) -}}
+{{- if and .exposed (not (include "common.apiKey.secretName" (dict "context" .context))) (not $k.allowUnauthenticated) -}}
+{{- fail (printf "%s exposes the API beyond the cluster without an API key: set global.apiKey.create=true (or global.apiKey.existingSecret), or global.apiKey.allowUnauthenticated=true when the gateway in front authenticates." (join ", " .exposed)) -}}
+{{- end -}}
+{{- end -}}
