@@ -54,11 +54,25 @@ def test_vllm_api_open_to_ui_ingress_and_monitoring_only():
 def test_ray_ports_stay_inside_the_release():
     docs = rendered(ROOT / "values/h100-80gb-2x8.yaml")
     (policy,) = find(docs, "NetworkPolicy")
-    internal, api = policy["spec"]["ingress"][:2]
-    assert "ports" not in internal  # every Ray port, but only from these peers:
-    assert internal["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "r1"
-    assert internal["from"][1]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "kuberay-operator"}
+    internal, operator, api = policy["spec"]["ingress"][:3]
+    assert "ports" not in internal  # every Ray port, but only from the release's Ray pods
+    (peer,) = internal["from"]
+    assert peer["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "r1"
+    assert operator["from"][0]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "kuberay-operator"}
+    assert operator["ports"] == [{"port": 8265, "protocol": "TCP"}]  # the dashboard only
     assert api["ports"] == [{"port": 8000, "protocol": "TCP"}]
+
+
+def test_aibrix_control_plane_reaches_api_and_metrics_only():
+    docs = rendered(ROOT / "values/h20-96gb-2x8-rdma.yaml")
+    (policy,) = find(docs, "NetworkPolicy")
+    internal, control = policy["spec"]["ingress"][:2]
+    (peer,) = internal["from"]
+    assert peer == {"podSelector": {"matchLabels": {"model.aibrix.ai/name": "deepseek-r1-671b"}}}
+    assert "ports" not in internal
+    names = control["from"][0]["namespaceSelector"]["matchExpressions"][0]["values"]
+    assert names == ["aibrix-system", "envoy-gateway-system"]
+    assert control["ports"] == [{"port": 8000, "protocol": "TCP"}, {"port": 8080, "protocol": "TCP"}]
 
 
 def test_disabling_network_policies(tmp_path):

@@ -142,8 +142,9 @@ INTERFACE = Group(
         STORAGE,
         RDMA,
         Value("controlPlaneNamespaces", ["aibrix-system", "envoy-gateway-system"], "Namespaces of "
-              "the AIBrix gateway, controllers and KubeRay operator, which the NetworkPolicy lets "
-              "reach every port of the fleet's pods.", {"type": "array", "items": K8S_NAME}),
+              "the AIBrix gateway and controllers, which the NetworkPolicy lets reach the API port "
+              "(routing, the autoscaler's metrics) and Ray's metrics port 8080; Ray's own ports "
+              "stay between the fleet's pods.", {"type": "array", "items": K8S_NAME}),
         Value("socketIfname", "eth0", "`NCCL_SOCKET_IFNAME` and `GLOO_SOCKET_IFNAME`: interface "
               "for bootstrap and TCP traffic.", string(minLength=1)),
         Value("openFileLimit", 65536, "`ulimit -n` before Ray starts; the 163 weight shards and "
