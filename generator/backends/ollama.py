@@ -29,9 +29,15 @@ from .common import (
 # selects from gpu.vendor.
 OLLAMA_VERSION = "0.32.15"
 
-# A model reference with an explicit tag: `deepseek-r1:8b`, `library/deepseek-r1:1.5b`,
-# `registry.example.com/team/model:q4`. Tag-less references would pull `latest`, a moving target.
-MODEL_REF = r"^[a-z0-9][a-z0-9._-]*(\.[a-z0-9._-]+)*(:[0-9]+)?(/[a-z0-9][a-z0-9._-]*)*:[A-Za-z0-9][A-Za-z0-9._-]*$"
+# A model reference as ollama parses it (types/model/name.go), `[host/][namespace/]model:tag`,
+# with an explicit tag: `deepseek-r1:8b`, `library/deepseek-r1:1.5b`,
+# `hf.co/unsloth/DeepSeek-R1-Distill-Qwen-7B-GGUF:Q4_K_M`, `registry.example.com/team/model:q4`.
+# Parts are letters (either case: ollama compares names case-insensitively), digits, `_`, `-` and
+# single dots; two segments are namespace/model (a namespace has no dot), three are
+# host/namespace/model (ollama's parser takes no port). Tag-less references would pull
+# `latest`, a moving target.
+_DOTTED = r"[A-Za-z0-9_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*"
+MODEL_REF = rf"^(({_DOTTED}/)?[A-Za-z0-9_][A-Za-z0-9_-]*/)?{_DOTTED}:{_DOTTED}$"
 
 INTERFACE = Group(
     key="ollama",

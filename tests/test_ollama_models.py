@@ -1,0 +1,85 @@
+"""ollama model names and the chart's catalog of tags: the schema takes ollama's own name grammar
+(uppercase in hf.co paths and tags included) and still refuses garbage."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import jsonschema
+import pytest
+import yaml
+
+from generator import validation
+from generator.backends.ollama import MODEL_REF
+from generator.build import ROOT
+
+from .conftest import HELM_VERSIONS, find, helm
+
+VALID = [
+    "deepseek-r1:8b",
+    "deepseek-r1:1.5b",
+    "library/deepseek-r1:1.5b",
+    "registry.ollama.ai/library/deepseek-r1:8b",
+    "registry.example.com/team/model:q4",
+    "hf.co/unsloth/DeepSeek-R1-Distill-Qwen-7B-GGUF:Q4_K_M",
+    "hf.co/bartowski/DeepSeek-R1-0528-Qwen3-8B-GGUF:IQ4_XS",
+    "brsilvapimentel/DeepSeek-R1-0528-Qwen3-8B:latest",
+    "qwen2.5:7b-instruct-q4_K_M",
+]
+INVALID = [
+    "DeepSeek R1:8b",  # a space (tests/values-invalid/ollama-bad-model-name.yaml)
+    "deepseek-r1",  # no tag: a moving `latest`
+    "deepseek-r1:",
+    ":8b",
+    "hf.co/model:tag",  # two segments are namespace/model, and a namespace has no dot
+    "a/b/c/d:e",  # at most host/namespace/model
+    "a//b:c",
+    "a..b:c",
+    ".hidden:1",
+    "x:y:z",
+    "registry:5000/ns/model:tag",  # ollama's parser takes no port
+    "model:tag;rm -rf /",
+    "model:'tag'",
+    "model:$(id)",
+]
+
+
+def ollama_pull_schema() -> dict:
+    schema = json.loads((ROOT / "charts/llm-serving/charts/ollama/values.schema.json").read_text())
+    return schema["properties"]["models"]["properties"]["pull"]
+
+
+@pytest.mark.parametrize("name", VALID)
+def test_ollama_names_are_accepted(name):
+    assert re.match(MODEL_REF, name)
+    jsonschema.validate([name], ollama_pull_schema())
+
+
+@pytest.mark.parametrize("name", INVALID)
+def test_garbage_names_are_refused(name):
+    assert not re.match(MODEL_REF, name)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate([name], ollama_pull_schema())
+
+
+def test_generated_schemas_carry_the_pattern():
+    for rel in ("charts/llm-serving/charts/ollama/values.schema.json", "schemas/ollama.values.schema.json"):
+        assert json.dumps(MODEL_REF) in (ROOT / rel).read_text(), f"{rel} is stale: run llm-serving generate"
+
+
+def render(tmp_path, values: dict, version: str = HELM_VERSIONS[0]) -> list[dict]:
+    path = tmp_path / "values.yaml"
+    path.write_text(yaml.safe_dump(values))
+    return validation.helm_template(helm(version), path)
+
+
+@pytest.mark.parametrize("version", HELM_VERSIONS)
+def test_helm_accepts_an_uppercase_hf_name(tmp_path, version):
+    name = "hf.co/unsloth/DeepSeek-R1-Distill-Qwen-7B-GGUF:Q4_K_M"
+    docs = render(tmp_path, {"vllm": {"enabled": False}, "ollama": {
+        "enabled": True, "models": {"pull": [name]},
+        "resources": {"requests": {"cpu": "2", "memory": "12Gi"}, "limits": {"memory": "12Gi"}}}}, version)
+    (deployment,) = find(docs, "Deployment")
+    assert name in json.dumps(deployment)
+
