@@ -217,6 +217,25 @@ MODELS: dict[str, Model] = {
             ),
             source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Llama-8B/blob/main/config.json",
         ),
+        # ollama's deepseek-r1:8b is now DeepSeek-R1-0528 distilled into Qwen3 8B (it was the
+        # Llama 8B distill before). config.json: Qwen3ForCausalLM, num_hidden_layers 36,
+        # num_attention_heads 32, num_key_value_heads 8, head_dim 128, hidden_size 4096,
+        # max_position_embeddings 131072 (YaRN over Qwen3's 32768); Qwen3-8B has 8.19 B
+        # parameters. Only the ollama tag is catalogued: the bf16 safetensors are not sized here.
+        Model(
+            key="deepseek-r1-0528-qwen3-8b",
+            attention_heads=32,
+            params_b=8.19,
+            layers=36,
+            kv_heads=8,
+            head_dim=128,
+            max_position=131072,
+            checkpoints=(
+                Checkpoint("deepseek-r1:8b", OLLAMA_Q4, 4.84, "", "",
+                           "ollama.com/library/deepseek-r1:8b (5.2 GB, Q4_K_M)"),
+            ),
+            source="huggingface.co/deepseek-ai/DeepSeek-R1-0528-Qwen3-8B/blob/main/config.json",
+        ),
         # config.json: Qwen2ForCausalLM (Qwen2.5-32B), num_hidden_layers 64, num_attention_heads
         # 40, num_key_value_heads 8, hidden_size 5120 (head dim 128), max_position_embeddings
         # 131072; 32.76 B parameters -> 65.5 GB (61.0 GiB) of bf16 safetensors.

@@ -1,10 +1,13 @@
 """ollama model names and the chart's catalog of tags: the schema takes ollama's own name grammar
-(uppercase in hf.co paths and tags included) and still refuses garbage."""
+(uppercase in hf.co paths and tags included) and still refuses garbage; a catalog tag such as
+deepseek-r1:8b gets its resources derived by the chart, and a plan for it validates."""
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 
 import jsonschema
 import pytest
@@ -83,3 +86,24 @@ def test_helm_accepts_an_uppercase_hf_name(tmp_path, version):
     (deployment,) = find(docs, "Deployment")
     assert name in json.dumps(deployment)
 
+
+def test_helm_derives_resources_for_deepseek_r1_8b(tmp_path):
+    catalog = json.loads((ROOT / "charts/llm-serving/charts/ollama/files/models.json").read_text())["models"]
+    assert catalog["deepseek-r1:8b"] == {"sizeGiB": 4.84, "kvGiBPerKToken": 0.1406}
+    docs = render(tmp_path, {"vllm": {"enabled": False}, "ollama": {
+        "enabled": True, "models": {"pull": ["deepseek-r1:8b"]},
+        "server": {"contextLength": 8192, "numParallel": 2}}})
+    (deployment,) = find(docs, "Deployment")
+    server = next(c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "ollama")
+    # 4.84 GiB + 0.1406 GiB/1k tokens x 16k tokens + 1 GiB runtime = 8.1 -> 9Gi
+    assert server["resources"]["requests"]["memory"] == "9Gi"
+
+
+def test_plan_for_deepseek_r1_8b_writes_valid_values(tmp_path):
+    out = tmp_path / "r1-8b.yaml"
+    proc = subprocess.run([sys.executable, "-m", "generator", "plan", "--gpu", "RTX3060-12GB",
+                           "--model", "deepseek-r1:8b", "-o", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert validation.values_errors(out) == []
+    assert yaml.safe_load(out.read_text())["ollama"]["models"]["pull"] == ["deepseek-r1:8b"]
