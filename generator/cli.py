@@ -17,6 +17,14 @@ class UsageError(Exception):
     pass
 
 
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                         f"{exc.start}): save it as UTF-8") from exc
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     root = build.ROOT
     files = build.generated_files(lambda rel: write.read_text(root, rel))
@@ -100,9 +108,10 @@ def _hardware(args: argparse.Namespace):
     if args.hardware:
         path = Path(args.hardware)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.safe_load(_read_text(path))
         except yaml.YAMLError as exc:
             raise UsageError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+        data = {} if data is None else data
         schema = {"$schema": build.SCHEMA_DRAFT, **interface.schema(planner.HARDWARE)}
         errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(data), key=lambda e: list(e.path))
         if errors:
@@ -196,13 +205,25 @@ def cmd_validate(args: argparse.Namespace) -> int:
             return code
     files = _values_files(args.profiles)
     helms = tools.require_helm_binaries()
-    rows = []
-    failed = False
+    # Every file is read and shape-checked before any is validated: a bad one stops the run
+    # with one line, not half a report.
+    defaults = validation.load_yaml(validation.CHART / "values.yaml")
+    merged_files = []
     for path in files:
         try:
             merged = validation.merged_values(path)
         except yaml.YAMLError as exc:
             raise UsageError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        for key, default in defaults.items():
+            if isinstance(default, dict) and key in merged and not isinstance(merged[key], dict):
+                raise UsageError(f"{path}: {key} is {merged[key]!r}, not a mapping: write `{key}:` with its "
+                                 f"settings indented below it (see charts/llm-serving/values.yaml)")
+        merged_files.append((path, merged))
+    rows = []
+    failed = False
+    for path, merged in merged_files:
         engines = [name for name in REGISTRY if merged.get(name, {}).get("enabled")]
         info = {"model": "-", "gpus": "-", "parallel": "-"}
         if len(engines) == 1:

@@ -39,8 +39,21 @@ class RenderError(RuntimeError):
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: renders parse faster
 
 
-def load_yaml(path: Path) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+def load_yaml(path: Path) -> dict[str, Any]:
+    """A values file: a YAML mapping in UTF-8 ({} when empty). Anything else is a ValueError
+    naming the file and the fix; invalid YAML is yaml.YAMLError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                         f"{exc.start}): save it as UTF-8") from exc
+    data = yaml.safe_load(text)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: the top level is a {type(data).__name__}, not a mapping of values: "
+                         "start the file with keys such as `vllm:` or `ollama:`")
+    return data
 
 
 @functools.cache

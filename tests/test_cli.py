@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from generator import cli
 from generator.build import ROOT
 
@@ -66,3 +68,34 @@ def test_package_builds_an_installable_archive(tmp_path):
     proc = subprocess.run([str(helm), "template", "r1", str(archive), "-f",
                            str(ROOT / "values" / "cpu-only.yaml")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def one_line_exit_2(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0, proc.stderr
+    for needle in needles:
+        assert needle in proc.stderr, (needle, proc.stderr)
+
+
+def test_non_utf8_files_are_one_line_exit_2(tmp_path):
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"\xff\xfe\x00gpu: H100-80GB\n")
+    one_line_exit_2(run("plan", "--hardware", str(binary)), "bin.yaml", "not UTF-8", "save it as UTF-8")
+    one_line_exit_2(run("validate", "--no-generate", str(binary)), "bin.yaml", "not UTF-8")
+
+
+@pytest.mark.parametrize("text, needles", [
+    ("- vllm\n- ollama\n", ["top level is a list", "vllm:"]),
+    ("vllm: 5\n", ["vllm is 5", "not a mapping"]),
+    ("ollama: [deepseek-r1:8b]\n", ["ollama is", "not a mapping"]),
+])
+def test_values_of_the_wrong_shape_are_one_line_exit_2(tmp_path, text, needles):
+    bad = tmp_path / "shape.yaml"
+    bad.write_text(text)
+    good = ROOT / "values" / "l4-24gb.yaml"
+    # The bad file comes second: nothing is validated (no half report) before the error.
+    proc = run("validate", "--no-generate", str(good), str(bad))
+    one_line_exit_2(proc, "shape.yaml", *needles)
+    assert "validating" not in proc.stdout
+
