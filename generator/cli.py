@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from . import build, catalog, tools, write
 
@@ -15,6 +16,27 @@ EXIT_USAGE = 2
 
 class UsageError(Exception):
     pass
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (no usage block), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _bounded(low: int, high: int | None = None):
+    """argparse type: an integer from low to high."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"from {low} to {high}" if high is not None else f"{low} or more"
+            raise argparse.ArgumentTypeError(f"{value} is out of range: give {bounds}")
+        return value
+    return parse
 
 
 def _read_text(path: Path) -> str:
@@ -105,7 +127,14 @@ def _hardware(args: argparse.Namespace):
 
     from . import interface, planner
 
+    flags = {"--gpu": args.gpu, "--gpus-per-node": args.gpus_per_node, "--nodes": args.nodes,
+             "--cpu": args.cpu, "--memory": args.memory, "--rdma": args.rdma or None}
     if args.hardware:
+        # The file is the whole description: a flag beside it would silently lose or win.
+        given = [flag for flag, value in flags.items() if value is not None]
+        if given:
+            raise UsageError(f"--hardware {args.hardware} describes the hardware; drop {', '.join(given)} "
+                             "(set gpu, gpusPerNode, nodes, cpu, memoryGiB, interconnect.rdma in the file)")
         path = Path(args.hardware)
         try:
             data = yaml.safe_load(_read_text(path))
@@ -118,12 +147,22 @@ def _hardware(args: argparse.Namespace):
             found = "; ".join(f"{'.'.join(str(p) for p in e.absolute_path) or '<root>'}: {e.message}"
                               for e in errors[:3])
             raise UsageError(f"{path}: {found} (schema: schemas/hardware-profile.schema.json)")
-        return planner.hardware_from_dict(data)
+        try:
+            return planner.hardware_from_dict(data)
+        except ValueError as exc:
+            raise UsageError(f"{path}: {exc}") from exc
     gpu = None if args.gpu in (None, "", "none", "cpu") else args.gpu
     if gpu is not None and gpu not in planner.catalog.GPUS:
         raise UsageError(f"--gpu {args.gpu}: unknown; GPUs: {', '.join(planner.catalog.GPUS)} (or none)")
+    if gpu is None and args.gpus_per_node is not None:
+        raise UsageError(f"--gpus-per-node {args.gpus_per_node} without a GPU: name it with --gpu "
+                         f"({', '.join(planner.catalog.GPUS)}), or drop --gpus-per-node for CPU nodes")
     per_node = args.gpus_per_node if args.gpus_per_node is not None else (1 if gpu else 0)
-    return planner.Hardware(gpu, per_node, args.nodes, args.cpu, args.memory, args.rdma)
+    nodes = args.nodes if args.nodes is not None else 1
+    try:
+        return planner.Hardware(gpu, per_node, nodes, args.cpu, args.memory, args.rdma)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -253,7 +292,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="llm-serving", description=__doc__)
+    p = Parser(prog="llm-serving", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     g = sub.add_parser("generate", help="write Chart.yaml, values, schemas, README tables and profiles")
     g.add_argument("--check", action="store_true", help="write nothing; exit 1 listing stale files")
@@ -270,15 +309,16 @@ def parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_crds)
     pl = sub.add_parser("plan", help="plan engine, parallelism, precision and sizes for hardware")
     pl.add_argument("--gpu", help="catalog GPU (e.g. H100-80GB), or none for CPU")
-    pl.add_argument("--gpus-per-node", type=int)
-    pl.add_argument("--nodes", type=int, default=1)
-    pl.add_argument("--cpu", type=int, help="vCPUs per node")
-    pl.add_argument("--memory", type=int, help="RAM per node, GiB")
+    pl.add_argument("--gpus-per-node", type=_bounded(1, 16), help="GPUs in each node, 1-16 (default: 1 with --gpu)")
+    pl.add_argument("--nodes", type=_bounded(1, 64), help="nodes of that shape, 1-64 (default: 1)")
+    pl.add_argument("--cpu", type=_bounded(1), help="vCPUs per node")
+    pl.add_argument("--memory", type=_bounded(1), help="RAM per node, GiB")
     pl.add_argument("--rdma", action="store_true", help="nodes are linked by RDMA")
-    pl.add_argument("--hardware", help="hardware profile YAML (schemas/hardware-profile.schema.json)")
+    pl.add_argument("--hardware", help="hardware profile YAML (schemas/hardware-profile.schema.json); "
+                    "the whole description, not combined with the flags above")
     pl.add_argument("--model", default="deepseek-r1", help="catalog model or ollama tag (default: the 671B)")
     pl.add_argument("--engine", choices=["ollama", "vllm", "kuberay", "aibrix"])
-    pl.add_argument("--context", type=int, help="max tokens per sequence")
+    pl.add_argument("--context", type=_bounded(1), help="max tokens per sequence")
     pl.add_argument("--precision", help="bf16, fp8 or awq-int4")
     pl.add_argument("--format", choices=["table", "json"], default="table")
     pl.add_argument("-o", "--output", help="write a values file that validates against the chart schema")

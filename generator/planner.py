@@ -45,6 +45,19 @@ class Hardware:
     rdma: bool = False
     cloud: str = ""
 
+    def __post_init__(self) -> None:
+        if self.gpu is not None and self.gpu not in catalog.GPUS:
+            raise ValueError(f"gpu {self.gpu!r}: unknown; GPUs: {', '.join(catalog.GPUS)} (or none)")
+        if self.nodes < 1:
+            raise ValueError(f"nodes {self.nodes}: give 1 or more")
+        if self.gpu is not None and self.gpus_per_node < 1:
+            raise ValueError(f"GPUs per node {self.gpus_per_node}: a node with {self.gpu} has at least 1")
+        if self.gpu is None and self.gpus_per_node:
+            raise ValueError(f"GPUs per node {self.gpus_per_node} without a GPU model: name the GPU")
+        for name, value in (("vCPUs per node", self.cpu_per_node), ("RAM per node", self.memory_gib_per_node)):
+            if value is not None and value < 1:
+                raise ValueError(f"{name} {value}: give 1 or more")
+
     def describe(self) -> str:
         if self.gpu is None:
             return f"{self.nodes} CPU node(s)"
@@ -352,6 +365,15 @@ HARDWARE = Group("hardware", "A hardware profile: what `llm-serving plan --hardw
 
 
 def hardware_from_dict(data: dict[str, Any]) -> Hardware:
+    """A schema-valid hardware profile; ValueError naming the field when gpu and gpusPerNode
+    disagree (the schema cannot say that gpusPerNode is required with a GPU)."""
+    gpu, per_node = data.get("gpu"), data.get("gpusPerNode")
+    if gpu is not None and not per_node:
+        raise ValueError(f"gpusPerNode: {'missing' if per_node is None else per_node} with gpu {gpu}: "
+                         "set gpusPerNode to the GPUs in each node (1-16)")
+    if gpu is None and per_node:
+        raise ValueError(f"gpusPerNode: {per_node} with gpu null: name the gpu, or set gpusPerNode to 0 "
+                         "for CPU nodes")
     return Hardware(
         gpu=data.get("gpu"), gpus_per_node=int(data.get("gpusPerNode", 0)), nodes=int(data.get("nodes", 1)),
         cpu_per_node=data.get("cpu"), memory_gib_per_node=data.get("memoryGiB"),

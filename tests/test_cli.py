@@ -99,3 +99,42 @@ def test_values_of_the_wrong_shape_are_one_line_exit_2(tmp_path, text, needles):
     one_line_exit_2(proc, "shape.yaml", *needles)
     assert "validating" not in proc.stdout
 
+
+
+@pytest.mark.parametrize("args, option", [
+    (["--nodes", "0"], "--nodes"),
+    (["--gpu", "H100-80GB", "--nodes", "-1"], "--nodes"),
+    (["--gpu", "none", "--nodes", "0"], "--nodes"),
+    (["--gpu", "H100-80GB", "--gpus-per-node", "-2"], "--gpus-per-node"),
+    (["--gpu", "H100-80GB", "--gpus-per-node", "0"], "--gpus-per-node"),
+    (["--gpu", "H100-80GB", "--gpus-per-node", "17"], "--gpus-per-node"),
+    (["--gpu", "H100-80GB", "--context", "-5"], "--context"),
+    (["--gpu", "none", "--cpu", "0"], "--cpu"),
+    (["--gpu", "none", "--memory", "-8"], "--memory"),
+    (["--nodes", "two"], "--nodes"),
+    (["--gpu", "none", "--gpus-per-node", "2"], "--gpus-per-node"),
+])
+def test_plan_numeric_options_are_checked(args, option):
+    proc = run("plan", *args)
+    one_line_exit_2(proc, option)
+    assert proc.stdout == ""
+
+
+def test_hardware_file_with_a_gpu_needs_gpus_per_node(tmp_path):
+    hw = tmp_path / "hw.yaml"
+    hw.write_text("gpu: H100-80GB\nnodes: 1\n")
+    one_line_exit_2(run("plan", "--hardware", str(hw)), "gpusPerNode", "missing")
+    hw.write_text("gpu: H100-80GB\ngpusPerNode: 0\n")
+    one_line_exit_2(run("plan", "--hardware", str(hw)), "gpusPerNode")
+    hw.write_text("gpu: null\ngpusPerNode: 4\n")
+    one_line_exit_2(run("plan", "--hardware", str(hw)), "gpusPerNode", "gpu null")
+    hw.write_text("gpu: H100-80GB\ngpusPerNode: 8\nnodes: 2\n")
+    assert run("plan", "--hardware", str(hw)).returncode == 0
+
+
+def test_hardware_file_is_not_mixed_with_hardware_flags(tmp_path):
+    hw = tmp_path / "hw.yaml"
+    hw.write_text("gpu: H100-80GB\ngpusPerNode: 8\n")
+    one_line_exit_2(run("plan", "--hardware", str(hw), "--nodes", "2", "--rdma"),
+                    "--hardware", "--nodes", "--rdma", "in the file")
+

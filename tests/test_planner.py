@@ -157,3 +157,13 @@ def test_aibrix_without_rdma_plans_the_tcp_fallback():
     values = aibrix.profile_values(result.profile)
     assert values["rdma"]["enabled"] is False
     assert (values["engine"]["tensorParallelSize"], values["engine"]["pipelineParallelSize"]) == (8, 2)
+
+
+# ---------------------------------------------------------------- plans that would not load
+
+def test_hardware_is_checked_when_built():
+    for bad in (dict(gpu="H100-80GB", gpus_per_node=0), dict(gpu=None, nodes=0), dict(gpu="H100-80GB",
+                gpus_per_node=8, nodes=-1), dict(gpu=None, gpus_per_node=2), dict(gpu="H999", gpus_per_node=1)):
+        with pytest.raises(ValueError):
+            Hardware(**bad)
+
