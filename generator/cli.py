@@ -199,11 +199,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
                                   origin="Written by `llm-serving plan`; yours to edit.")
         with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False, dir=out.parent) as tmp:
             tmp.write(text)
-        errors = validation.values_errors(Path(tmp.name))
-        if errors:
-            Path(tmp.name).unlink()
-            raise UsageError(f"planned values fail the chart schema: {errors[0]}")
-        Path(tmp.name).replace(out)
+        try:
+            errors = validation.values_errors(Path(tmp.name))
+            if errors:
+                raise UsageError(f"planned values fail the chart schema: {errors[0]}")
+            Path(tmp.name).replace(out)
+        finally:
+            Path(tmp.name).unlink(missing_ok=True)  # nothing half-written
         print(f"wrote {out}", file=sys.stderr)
     return 0
 
@@ -292,6 +294,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from .planner import DEFAULT_CPU_MEMORY_GIB, MIN_REQUEST_CONTEXT
+
     p = Parser(prog="llm-serving", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     g = sub.add_parser("generate", help="write Chart.yaml, values, schemas, README tables and profiles")
@@ -312,14 +316,16 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--gpus-per-node", type=_bounded(1, 16), help="GPUs in each node, 1-16 (default: 1 with --gpu)")
     pl.add_argument("--nodes", type=_bounded(1, 64), help="nodes of that shape, 1-64 (default: 1)")
     pl.add_argument("--cpu", type=_bounded(1), help="vCPUs per node")
-    pl.add_argument("--memory", type=_bounded(1), help="RAM per node, GiB")
+    pl.add_argument("--memory", type=_bounded(1),
+                    help=f"RAM per node, GiB (CPU plans assume {DEFAULT_CPU_MEMORY_GIB} without it)")
     pl.add_argument("--rdma", action="store_true", help="nodes are linked by RDMA")
     pl.add_argument("--hardware", help="hardware profile YAML (schemas/hardware-profile.schema.json); "
                     "the whole description, not combined with the flags above")
     pl.add_argument("--model", default="deepseek-r1", help="catalog model or ollama tag (default: the 671B)")
     pl.add_argument("--engine", choices=["ollama", "vllm", "kuberay", "aibrix"])
-    pl.add_argument("--context", type=_bounded(1), help="max tokens per sequence")
-    pl.add_argument("--precision", help="bf16, fp8 or awq-int4")
+    pl.add_argument("--context", type=_bounded(MIN_REQUEST_CONTEXT),
+                    help=f"max tokens per sequence, {MIN_REQUEST_CONTEXT} to the model's maximum")
+    pl.add_argument("--precision", help="bf16, fp8 or awq-int4 (ollama: ollama-q4_K_M)")
     pl.add_argument("--format", choices=["table", "json"], default="table")
     pl.add_argument("-o", "--output", help="write a values file that validates against the chart schema")
     pl.set_defaults(func=cmd_plan)

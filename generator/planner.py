@@ -10,7 +10,14 @@ Choices, in order:
   at the requested context, else at the longest context from 32768 down to 4096 tokens whose KV
   cache holds two full-length sequences (the margin);
 - sizes: max-num-seqs from the KV budget, /dev/shm, CPU and memory, startup probe budget.
-A plan that does not fit is refused with the numbers and the nearest hardware that would work.
+A plan that does not fit is refused with the numbers and the nearest hardware that would work
+(`Refused`, with `as_dict()` for machine-readable output). A request that cannot mean anything
+(unknown precision, a context beyond the model's, an ollama tag for another engine) is a
+ValueError naming the option and the fix.
+
+Also refused: a tensor-parallel size that does not divide the model's attention heads (vLLM
+would not load it), and AMD GPUs for engines whose pinned image is CUDA-only (KubeRay, AIBrix).
+CPU nodes without a stated RAM size are assumed to have DEFAULT_CPU_MEMORY_GIB.
 """
 
 from __future__ import annotations
@@ -27,12 +34,33 @@ MIN_CONTEXT = 4096
 DEFAULT_CONTEXT = 32768
 MAX_SEQS = 256
 MARGIN_SEQUENCES = 2  # an automatic plan's KV cache holds at least this many full contexts
+MIN_REQUEST_CONTEXT = 512  # the smallest context every engine's chart schema accepts (ollama's)
 PRECISION_ORDER = ("bf16", "fp8", "awq-int4")
 ENGINES = ("ollama", "vllm", "kuberay", "aibrix")
+# Engines whose pinned image has an AMD (ROCm) build the charts select: vLLM's vllm-openai-rocm,
+# ollama's -rocm tag. KubeRay's rayproject/ray-llm and AIBrix's aibrix/vllm-openai are CUDA-only.
+ROCM_ENGINES = ("vllm", "ollama")
+# RAM assumed for a CPU node when neither --memory nor memoryGiB says (a 4-vCPU, 16 GiB machine
+# such as e2-standard-4 or m5.xlarge); the plan states the assumption.
+DEFAULT_CPU_MEMORY_GIB = 16
 
 
 class Refused(catalog.DoesNotFit):
-    """The hardware cannot serve the model; the message has the numbers and the alternatives."""
+    """The hardware cannot serve the model; the message has the numbers and the alternatives.
+
+    `numbers` holds the figures behind the refusal, `suggestions` the hardware or models that
+    would work; `as_dict()` is what `plan --format json` prints."""
+
+    def __init__(self, message: str, numbers: dict[str, Any] | None = None,
+                 suggestions: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.numbers = numbers or {}
+        self.suggestions = suggestions or []
+
+    def as_dict(self) -> dict[str, Any]:
+        lines = str(self).splitlines()
+        return {"refused": True, "reason": lines[0], "details": lines[1:], "numbers": self.numbers,
+                "suggestions": self.suggestions}
 
 
 @dataclass(frozen=True)
@@ -89,6 +117,7 @@ class Plan:
     lines: tuple[str, ...]  # the memory arithmetic
     decode_tokens_per_s: float | None  # upper bound from memory bandwidth
     startup_seconds: int
+    notes: tuple[str, ...] = ()  # assumptions the plan rests on
 
     def table(self) -> list[tuple[str, str]]:
         p = self.profile
@@ -109,6 +138,7 @@ class Plan:
             if observed:
                 rows.append(("observed", observed))
         rows.append(("startup budget", f"{self.startup_seconds} s (download, load, warm-up, 50% margin)"))
+        rows += [("note", note) for note in self.notes]
         return rows
 
     def as_dict(self) -> dict[str, Any]:
@@ -120,7 +150,7 @@ class Plan:
             "replicas": self.replicas, "context": p.max_model_len, "maxNumSeqs": p.max_num_seqs,
             "gpuMemoryUtilization": p.gpu_memory_utilization, "memory": list(self.lines),
             "decodeTokensPerSecondBound": self.decode_tokens_per_s,
-            "startupSeconds": self.startup_seconds,
+            "startupSeconds": self.startup_seconds, "notes": list(self.notes),
         }
 
 
@@ -144,11 +174,13 @@ def choose_engine(hw: Hardware, forced: str | None) -> str:
     gpu = catalog.GPUS[hw.gpu] if hw.gpu else None
     if gpu is None or hw.gpus_per_node == 0:
         if forced and forced != "ollama":
-            raise Refused(f"{forced} needs GPUs; {hw.describe()} has none: use --engine ollama")
+            raise Refused(f"{forced} needs GPUs; {hw.describe()} has none: use --engine ollama",
+                          {"engine": forced, "hardware": hw.describe()}, ["--engine ollama"])
         return "ollama"
     if forced:
         if forced in ("vllm", "ollama") and hw.nodes > 1:
-            raise Refused(f"{forced} serves from one node; for {hw.nodes} nodes use kuberay or aibrix")
+            raise Refused(f"{forced} serves from one node; for {hw.nodes} nodes use kuberay or aibrix",
+                          {"engine": forced, "nodes": hw.nodes}, ["--engine kuberay", "--engine aibrix"])
         # aibrix without RDMA is the TCP fallback: tensor parallel per node x pipeline across nodes
         return forced
     if gpu.consumer:
@@ -205,10 +237,14 @@ def _gpu_plan(hw: Hardware, req: Request, engine: str, model: catalog.Model,
     gpu = catalog.GPUS[hw.gpu or ""]
     if engine == "vllm":
         shapes = [(tp, 1, hw.gpus_per_node // tp) for tp in _tp_candidates(model, hw.gpus_per_node)]
-    elif engine == "kuberay" or not hw.rdma:
-        shapes = [(hw.gpus_per_node, hw.nodes, 1)]
-    else:  # aibrix over RDMA: tensor parallel across every GPU (seed 002)
-        shapes = [(hw.gpus_per_node * hw.nodes, 1, 1)]
+    else:
+        if engine == "kuberay" or not hw.rdma:
+            shape = (hw.gpus_per_node, hw.nodes)
+        else:  # aibrix over RDMA: tensor parallel across every GPU (seed 002)
+            shape = (hw.gpus_per_node * hw.nodes, 1)
+        if model.attention_heads and model.attention_heads % shape[0]:
+            raise _heads_refusal(hw, req, engine, model, *shape, suggest=suggest)
+        shapes = [(*shape, 1)]
     last: catalog.DoesNotFit | None = None
     # Utilization 0.90 (vLLM's default) before 0.95; precision first (quality), then the longest
     # context that fits, then the fewest GPUs.
@@ -240,27 +276,123 @@ def _ollama_need(model: catalog.Model, ckpt: catalog.Checkpoint, context: int, p
     return ckpt.weights_gib, kv
 
 
+def _gguf_only(model: catalog.Model) -> bool:
+    return all(c.precision == catalog.OLLAMA_Q4 for c in model.checkpoints)
+
+
+def _engine(hw: Hardware, req: Request, model: catalog.Model, tag: bool) -> str:
+    """An ollama tag, or a model the catalog has only as an ollama tag, goes to ollama."""
+    if not (tag or _gguf_only(model)):
+        return choose_engine(hw, req.engine)
+    gguf = model.ollama_tag()
+    what = f"{req.model} is an ollama tag (GGUF)" if tag or gguf is None else \
+        f"{model.key} is in the catalog only as the ollama tag {gguf.repo}"
+    hf = f"--model {model.key} (Hugging Face weights)" if not _gguf_only(model) else ""
+    if req.engine not in (None, "ollama"):
+        choose_engine(hw, req.engine)  # the hardware's objection to the engine comes first
+        raise ValueError(f"--model {req.model}: {what}, served by ollama only: use --engine ollama"
+                         + (f", or {hf} for {req.engine}" if hf else ""))
+    if hw.nodes > 1:
+        raise Refused(f"{what} and ollama serves from one node, not {hw.nodes}: plan for --nodes 1"
+                      + (f", or use {hf} with kuberay or aibrix" if hf else ""),
+                      {"engine": "ollama", "nodes": hw.nodes}, ["--nodes 1"] + ([hf] if hf else []))
+    return choose_engine(hw, "ollama")
+
+
+def _check_request(req: Request, engine: str, model: catalog.Model, gpu: catalog.Gpu | None) -> None:
+    """ValueError for a precision or context that cannot apply, naming what would."""
+    if req.context is not None:
+        if req.context < MIN_REQUEST_CONTEXT:
+            raise ValueError(f"--context {req.context}: below {MIN_REQUEST_CONTEXT} tokens, the least the "
+                             f"charts accept; give {MIN_REQUEST_CONTEXT} to {model.max_position}")
+        if req.context > model.max_position:
+            raise ValueError(f"--context {req.context}: {model.key} handles at most {model.max_position} tokens "
+                             f"(max_position_embeddings of its config.json); give {model.max_position} or less")
+    precision = req.precision
+    if not precision:
+        return
+    known = (*PRECISION_ORDER, catalog.OLLAMA_Q4)
+    if precision not in known:
+        raise ValueError(f"--precision {precision}: unknown; precisions: {', '.join(known)}")
+    if engine == "ollama":
+        if precision != catalog.OLLAMA_Q4:
+            raise ValueError(f"--precision {precision}: ollama serves the catalog's 4-bit GGUF tags "
+                             f"({catalog.OLLAMA_Q4}) only; drop --precision, or use --engine vllm")
+        return
+    available = [c.precision for c in model.checkpoints if c.precision in PRECISION_ORDER]
+    if precision not in available:
+        raise ValueError(f"--precision {precision}: {model.key} has no {precision} checkpoint for {engine} "
+                         f"in the catalog; its precisions: {', '.join(available) or 'none'}")
+    if precision == "fp8" and gpu is not None and not gpu.fp8:
+        others = [p for p in available if p != "fp8"]
+        fp8_gpus = [name for name, g in catalog.GPUS.items() if g.fp8]
+        raise ValueError(f"--precision fp8: {gpu.name} has no FP8 support; precisions of {model.key} on "
+                         f"{gpu.name}: {', '.join(others) or 'none'} (FP8 GPUs: {', '.join(fp8_gpus)})")
+
+
+def _check_vendor(hw: Hardware, req: Request, engine: str, gpu: catalog.Gpu | None, suggest: bool) -> None:
+    """Refuse AMD GPUs for an engine whose pinned image is CUDA-only."""
+    if gpu is None or gpu.vendor != "amd" or engine in ROCM_ENGINES:
+        return
+    from . import interface
+    from .backends import REGISTRY
+    from .backends.vllm import VLLM_ROCM_IMAGE
+
+    image = interface.defaults(REGISTRY[engine].interface)["image"]
+    image_ref = f"{image['repository']}:{image['tag']}"
+    rocm = f"{VLLM_ROCM_IMAGE[0]}:{VLLM_ROCM_IMAGE[1]}"
+    suggestions = []
+    one_node = replace(hw, nodes=1, rdma=False)
+    if suggest and _fits(one_node, replace(req, engine="vllm")):
+        suggestions.append(f"vllm on {one_node.describe()} ({rocm})")
+    raise Refused(
+        f"{engine} runs {image_ref}, a CUDA-only image, and {gpu.name} is an AMD GPU ({gpu.resource}): "
+        f"the chart pins no ROCm build for {engine}. Engines with a ROCm image: vllm ({rocm}, one node) "
+        f"and ollama (its -rocm tag)."
+        + ("\nwould fit: " + "; ".join(suggestions) if suggestions else ""),
+        {"engine": engine, "image": image_ref, "gpu": gpu.name, "vendor": gpu.vendor}, suggestions)
+
+
 def plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
     model, forced_precision = resolve_model(req.model)
-    engine = choose_engine(hw, req.engine)
+    engine = _engine(hw, req, model, forced_precision == catalog.OLLAMA_Q4)
     gpu = catalog.GPUS[hw.gpu] if hw.gpu else None
+    _check_request(req, engine, model, gpu)
+    _check_vendor(hw, req, engine, gpu, suggest)
     if engine == "ollama":
-        from .backends.ollama import RUNTIME_GIB
+        from .backends.ollama import CPU_MIN_MEMORY_GIB, RUNTIME_GIB
 
         ckpt = model.ollama_tag()
         if ckpt is None:
-            raise Refused(f"{model.key} has no ollama tag in the catalog")
+            raise Refused(f"{model.key} has no ollama tag in the catalog",
+                          {"model": model.key, "engine": engine}, ["--engine vllm"])
         parallel = req.max_num_seqs or 2
-        capacity = gpu.memory_gib if gpu else (hw.memory_gib_per_node or math.inf)
+        notes: tuple[str, ...] = ()
+        if gpu:
+            capacity: float = gpu.memory_gib
+            where = f"{gpu.memory_gib:.1f} GiB of {gpu.name}"
+        else:
+            capacity = hw.memory_gib_per_node or DEFAULT_CPU_MEMORY_GIB
+            where = f"{capacity} GiB of RAM"
+            if hw.memory_gib_per_node is None:
+                where += " assumed per node (pass --memory)"
+                notes = (f"RAM per node assumed to be {DEFAULT_CPU_MEMORY_GIB} GiB: pass --memory "
+                         "(memoryGiB in a hardware file) with your nodes' size",)
         for context in _contexts(model, req):
             weights, kv = _ollama_need(model, ckpt, context, parallel)
-            if weights + kv + RUNTIME_GIB <= capacity:
+            need = weights + kv + RUNTIME_GIB
+            # On CPU the pod requests the total plus 1 GiB, at least CPU_MIN_MEMORY_GIB (the
+            # backend's sizing): that request must fit the node.
+            request = need if gpu else max(CPU_MIN_MEMORY_GIB, math.ceil(need + 1))
+            if request <= capacity:
                 break
         else:
-            where = f"{gpu.memory_gib:.1f} GiB of {gpu.name}" if gpu else f"{capacity} GiB of RAM"
+            asks = f"{need:.1f} GiB" if gpu else \
+                f"a {request} GiB memory request ({need:.1f} GiB + 1, at least {CPU_MIN_MEMORY_GIB})"
             raise _refusal(hw, req, engine, model, catalog.DoesNotFit(
-                f"{ckpt.repo} needs {weights + kv + RUNTIME_GIB:.1f} GiB (weights {weights:.1f}, KV cache "
-                f"{kv:.1f} for {context} tokens x {parallel}), more than the {where}"), suggest)
+                f"{ckpt.repo} needs {asks} (weights {weights:.1f}, KV cache "
+                f"{kv:.1f} for {context} tokens x {parallel}), more than the {where}"), suggest,
+                {"needGiB": round(float(request), 1), "capacityGiB": capacity})
         profile = Profile(
             name="planned", title="", engine=engine, gpu=hw.gpu, gpus_per_node=1 if gpu else 0,
             nodes=1, model=model.key, precision=ckpt.precision, max_model_len=context,
@@ -272,7 +404,7 @@ def plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
         from .backends.ollama import arithmetic
         bound = gpu.bandwidth_gbs * 1e9 / (ckpt.weights_gib * catalog.GIB) if gpu else None
         return Plan(hw, profile, 1, 1, 1, tuple(arithmetic(profile)), bound,
-                    catalog.startup_seconds(ckpt))
+                    catalog.startup_seconds(ckpt), notes)
 
     ckpt, tp, pp, replicas, context, fit = _gpu_plan(hw, req, engine, model, forced_precision, suggest)
     assert gpu is not None
@@ -305,19 +437,30 @@ def _fits(hw: Hardware, req: Request) -> bool:
 
 
 def _refusal(hw: Hardware, req: Request, engine: str, model: catalog.Model,
-             cause: catalog.DoesNotFit | None, suggest: bool = True) -> Refused:
-    ckpts = [c for c in model.checkpoints if c.precision != catalog.OLLAMA_Q4] or list(model.checkpoints)
+             cause: catalog.DoesNotFit | None, suggest: bool = True,
+             numbers: dict[str, Any] | None = None) -> Refused:
+    tag = model.ollama_tag()
+    if engine == "ollama" and tag:
+        ckpts = [tag]
+    else:
+        ckpts = [c for c in model.checkpoints if c.precision != catalog.OLLAMA_Q4] or list(model.checkpoints)
     smallest = min(ckpts, key=lambda c: c.weights_gib)
     head = (f"{model.key} needs at least {smallest.weights_gib * catalog.GIB / 1e9:.0f} GB "
             f"({smallest.weights_gib:.0f} GiB) of weights ({smallest.precision}); {hw.describe()} "
             f"cannot hold them with room for KV cache")
+    facts: dict[str, Any] = {"model": model.key, "engine": engine, "hardware": hw.describe(),
+                             "weightsGiB": smallest.weights_gib, "precision": smallest.precision}
     if hw.gpu:
         gpu = catalog.GPUS[hw.gpu]
         total = gpu.memory_gib * hw.gpus_per_node * hw.nodes
         head += f" ({total:.0f} GiB of GPU memory in all, {(req.utilization or 0.9):.2f} usable)"
+        facts.update(gpuMemoryGiB=round(total, 1), usableFraction=req.utilization or 0.9)
+    facts.update(numbers or {})
     lines = [head + "."]
     if cause:
         lines.append(f"closest attempt: {str(cause).splitlines()[0]}")
+        facts["closestAttempt"] = str(cause).splitlines()[0]
+    options: list[str] = []
     if suggest:
         options = []
         if hw.gpu:
@@ -338,8 +481,37 @@ def _refusal(hw: Hardware, req: Request, engine: str, model: catalog.Model,
                 if _fits(Hardware(name, count, 1), replace(req, engine=None)):
                     options.append(f"{count} x {name} on one node")
                     break
-        lines.append("would fit: " + ("; ".join(options[:4]) if options else "nothing in the catalog"))
-    return Refused("\n".join(lines))
+        options = options[:4]
+        lines.append("would fit: " + ("; ".join(options) if options else "nothing in the catalog"))
+    return Refused("\n".join(lines), facts, options)
+
+
+def _heads_refusal(hw: Hardware, req: Request, engine: str, model: catalog.Model, tp: int, pp: int,
+                   suggest: bool = True) -> Refused:
+    """Tensor parallelism splits the attention heads evenly; vLLM refuses any other size."""
+    heads = model.attention_heads
+    sizes = [t for t in range(1, 17) if heads % t == 0]
+    if engine == "aibrix" and hw.rdma:
+        where = f"over all {hw.nodes} x {hw.gpus_per_node} GPUs"
+        candidates = [(f"without --rdma (tensor {hw.gpus_per_node} x pipeline {hw.nodes})", replace(hw, rdma=False))]
+        candidates += [(f"{n} nodes of {hw.gpus_per_node} x {hw.gpu} with RDMA", replace(hw, nodes=n))
+                       for n in range(2, 9) if heads % (n * hw.gpus_per_node) == 0]
+        candidates += [(f"{hw.nodes} nodes of {t} x {hw.gpu} with RDMA", replace(hw, gpus_per_node=t))
+                       for t in sorted(sizes, key=lambda t: abs(t - hw.gpus_per_node))
+                       if heads % (t * hw.nodes) == 0]
+    else:
+        where = f"within each node (x pipeline {pp} across the nodes)"
+        candidates = [(f"{hw.nodes} nodes of {t} x {hw.gpu}", replace(hw, gpus_per_node=t))
+                      for t in sorted(sizes, key=lambda t: abs(t - hw.gpus_per_node))]
+    options = [text for text, other in candidates
+               if suggest and _fits(other, replace(req, engine=engine))][:3]
+    return Refused(
+        f"{engine} runs tensor parallel {tp} {where}, but {model.key}'s {heads} attention heads do not "
+        f"divide by {tp}: vLLM would not load it. Tensor-parallel sizes that divide {heads} (up to 16): "
+        f"{', '.join(map(str, sizes))}."
+        + (f"\nwould fit: {'; '.join(options) or 'nothing in the catalog'}" if suggest else ""),
+        {"engine": engine, "model": model.key, "tensorParallel": tp, "pipelineParallel": pp,
+         "attentionHeads": heads}, options)
 
 
 # ---------------------------------------------------------------- hardware profile files

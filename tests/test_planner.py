@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from generator import catalog, validation
 from generator.build import ROOT
-from generator.planner import Hardware, Refused, Request, plan
+from generator.planner import Hardware, Refused, Request, plan, resolve_model
 
 R1, R1_14B = "deepseek-r1", "deepseek-r1-distill-qwen-14b"
 
@@ -167,3 +167,119 @@ def test_hardware_is_checked_when_built():
         with pytest.raises(ValueError):
             Hardware(**bad)
 
+
+@pytest.mark.parametrize("hw, engine", [
+    (Hardware("H100-80GB", 6, 2), None),  # kuberay: tensor 6 per node
+    (Hardware("H100-80GB", 6, 2), "aibrix"),  # aibrix over TCP: the same split
+    (Hardware("H100-80GB", 6, 2, rdma=True), None),  # aibrix over RDMA: tensor 12
+    (Hardware("H100-80GB", 8, 3, rdma=True), None),  # tensor 24
+])
+def test_tensor_parallel_must_divide_the_heads_for_every_engine(hw, engine):
+    with pytest.raises(Refused) as exc:
+        plan(hw, Request(R1, engine=engine))
+    message = str(exc.value)
+    assert "128 attention heads" in message and "1, 2, 4, 8, 16" in message
+    assert exc.value.numbers["attentionHeads"] == 128
+    assert exc.value.suggestions, "the refusal names a split that fits"
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(gpu=st.sampled_from([g for g in GPUS if catalog.GPUS[g].vendor == "nvidia" and not catalog.GPUS[g].consumer]),
+       per_node=st.integers(1, 8), nodes=st.integers(1, 3), rdma=st.booleans(),
+       model=st.sampled_from(sorted(catalog.MODELS)))
+def test_no_plan_splits_heads_unevenly(gpu, per_node, nodes, rdma, model):
+    try:
+        result = plan(Hardware(gpu, per_node, nodes, rdma=rdma), Request(model), suggest=False)
+    except Refused:
+        return
+    heads = catalog.MODELS[model].attention_heads
+    assert heads % result.tensor_parallel == 0, (result.profile.engine, result.tensor_parallel)
+
+
+@pytest.mark.parametrize("hw, req, engine, image", [
+    (Hardware("MI300X-192GB", 8, 2, rdma=True), Request(R1), "aibrix", "aibrix/vllm-openai"),
+    (Hardware("MI300X-192GB", 8, 2), Request(R1), "kuberay", "rayproject/ray-llm"),
+    (Hardware("MI300X-192GB", 8, 1), Request(R1, engine="kuberay"), "kuberay", "rayproject/ray-llm"),
+])
+def test_amd_is_refused_for_engines_with_cuda_only_images(hw, req, engine, image):
+    with pytest.raises(Refused) as exc:
+        plan(hw, req)
+    message = str(exc.value)
+    assert f"{engine} runs {image}" in message and "CUDA-only" in message and "vllm-openai-rocm" in message
+    assert exc.value.suggestions == ["vllm on 1 node(s) x 8 MI300X-192GB (vllm/vllm-openai-rocm:v0.30.0)"]
+
+
+def test_amd_on_one_node_still_plans_vllm_rocm():
+    result = plan(Hardware("MI300X-192GB", 8), Request(R1))
+    assert result.profile.engine == "vllm"
+
+
+# ---------------------------------------------------------------- wrong refusals
+
+def test_an_ollama_tag_routes_to_ollama():
+    result = plan(Hardware("H100-80GB", 1), Request("deepseek-r1:7b"))
+    assert (result.profile.engine, result.profile.checkpoint.repo) == ("ollama", "deepseek-r1:7b")
+    # A model the catalog has only as a tag goes to ollama too, by its key or its tag.
+    for name in ("deepseek-r1-0528-qwen3-8b", "deepseek-r1:8b", "deepseek-r1-distill-qwen-1.5b"):
+        assert plan(Hardware("H100-80GB", 1), Request(name)).profile.engine == "ollama"
+    with pytest.raises(ValueError, match="ollama tag.*--engine ollama.*--model deepseek-r1-distill-qwen-7b"):
+        plan(Hardware("H100-80GB", 1), Request("deepseek-r1:7b", engine="vllm"))
+    with pytest.raises(Refused, match="ollama serves from one node.*--nodes 1"):
+        plan(Hardware("H100-80GB", 8, 2), Request("deepseek-r1:7b"))
+
+
+@pytest.mark.parametrize("hw, req, expect", [
+    (Hardware("H100-80GB", 1), Request(R1_14B, precision="int3"), "--precision int3: unknown; precisions: bf16, fp8"),
+    (Hardware("T4-16GB", 1), Request(R1, precision="fp8"), "T4-16GB has no FP8 support"),
+    (Hardware("T4-16GB", 1), Request(R1_14B, precision="fp8"), "no fp8 checkpoint for vllm in the catalog; "
+                                                              "its precisions: bf16, awq-int4"),
+    (Hardware("H100-80GB", 1), Request("deepseek-r1:7b", precision="bf16"), "ollama serves the catalog's 4-bit"),
+    (Hardware("H100-80GB", 1), Request(R1_14B, context=100_000_000), "at most 131072 tokens"),
+    (Hardware("H100-80GB", 8, 2), Request(R1, context=200_000), "at most 163840 tokens"),
+    (Hardware("H100-80GB", 1), Request(R1_14B, context=100), "below 512 tokens"),
+])
+def test_requests_that_cannot_apply_name_the_option_and_what_would(hw, req, expect):
+    with pytest.raises(ValueError) as exc:
+        plan(hw, req)
+    assert not isinstance(exc.value, Refused)
+    assert expect in str(exc.value)
+
+
+def test_cpu_plans_assume_a_stated_ram_size():
+    with pytest.raises(Refused, match="16 GiB of RAM assumed per node"):
+        plan(Hardware(None), Request(R1))
+    small = plan(Hardware(None), Request("deepseek-r1:1.5b"))
+    assert any("assumed to be 16 GiB" in note for note in small.notes)
+    assert ("note", small.notes[0]) in small.table()
+    assert not plan(Hardware(None, memory_gib_per_node=32), Request("deepseek-r1:1.5b")).notes
+
+
+@pytest.mark.parametrize("memory", [8, 12, 16, 64, 512])
+@pytest.mark.parametrize("model", ["deepseek-r1:1.5b", "deepseek-r1:8b", "deepseek-r1:14b", "deepseek-r1:70b", R1])
+def test_cpu_plans_request_no_more_memory_than_the_node_has(memory, model):
+    from generator.backends import ollama
+
+    try:
+        result = plan(Hardware(None, memory_gib_per_node=memory), Request(model))
+    except Refused:
+        return
+    requested = ollama.profile_values(result.profile)["resources"]["requests"]["memory"]
+    assert int(requested.removesuffix("Gi")) <= memory
+
+
+def test_refusals_carry_numbers_and_suggestions():
+    with pytest.raises(Refused) as exc:
+        plan(Hardware("H100-80GB", 8, 1), Request(R1))
+    data = exc.value.as_dict()
+    assert data["refused"] is True and data["reason"].startswith("deepseek-r1 needs at least 689 GB")
+    assert data["numbers"]["gpuMemoryGiB"] == pytest.approx(8 * 79.6, abs=0.1)
+    assert data["suggestions"][0] == "2 nodes of 8 x H100-80GB"
+    json.dumps(data)
+
+
+def test_deepseek_r1_8b_is_the_qwen3_distill():
+    model, precision = resolve_model("deepseek-r1:8b")
+    assert (model.key, precision) == ("deepseek-r1-0528-qwen3-8b", catalog.OLLAMA_Q4)
+    assert (model.layers, model.kv_heads, model.head_dim, model.max_position) == (36, 8, 128, 131072)
+    result = plan(Hardware("RTX3060-12GB", 1), Request("deepseek-r1:8b"))
+    assert (result.profile.engine, result.profile.checkpoint.weights_gib) == ("ollama", 4.84)
