@@ -178,6 +178,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     try:
         result = planner.plan(hw, req)
     except planner.Refused as exc:
+        if args.format == "json":
+            print(json.dumps(exc.as_dict(), indent=2))
         print(f"llm-serving: no plan: {exc}", file=sys.stderr)
         return EXIT_FAIL
     except ValueError as exc:

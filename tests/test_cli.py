@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -100,7 +101,6 @@ def test_values_of_the_wrong_shape_are_one_line_exit_2(tmp_path, text, needles):
     assert "validating" not in proc.stdout
 
 
-
 @pytest.mark.parametrize("args, option", [
     (["--nodes", "0"], "--nodes"),
     (["--gpu", "H100-80GB", "--nodes", "-1"], "--nodes"),
@@ -138,3 +138,14 @@ def test_hardware_file_is_not_mixed_with_hardware_flags(tmp_path):
     one_line_exit_2(run("plan", "--hardware", str(hw), "--nodes", "2", "--rdma"),
                     "--hardware", "--nodes", "--rdma", "in the file")
 
+
+def test_refusal_in_json_is_a_json_object_on_stdout(tmp_path):
+    out = tmp_path / "no.yaml"
+    proc = run("plan", "--gpu", "H100-80GB", "--gpus-per-node", "8", "--model", "deepseek-r1",
+               "--format", "json", "-o", str(out))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["refused"] is True and "689 GB" in data["reason"]
+    assert data["numbers"]["model"] == "deepseek-r1" and data["numbers"]["weightsGiB"] == 642.0
+    assert "2 nodes of 8 x H100-80GB" in data["suggestions"]
+    assert not out.exists()
