@@ -42,17 +42,18 @@ Usage: {{- include "kuberay.env" . | nindent 12 }}
 {{- end -}}
 
 {{/*
-kuberay.podDefaults: pod-level fields shared by head and worker templates.
-Usage: {{- include "kuberay.podDefaults" . | nindent 10 }}
+kuberay.podDefaults: pod-level fields shared by head ("role" head) and worker templates.
+Only the head gets a service-account token, and only with autoscaling: KubeRay adds the Ray
+autoscaler as a sidecar of the head, and it alone talks to the API server.
+Usage: {{- include "kuberay.podDefaults" (dict "context" $ "role" "head") | nindent 10 }}
 */}}
 {{- define "kuberay.podDefaults" -}}
-{{- if not .Values.autoscaling.enabled }}
-# The Ray autoscaler sidecar needs the API token; nothing else in the pod does.
+{{- if not (and (eq .role "head") .context.Values.autoscaling.enabled) }}
 automountServiceAccountToken: false
 {{- end }}
 {{- /* rayproject images run as user ray (uid 1000, gid 100). */}}
 {{ include "common.pod.securityContext" (dict "user" 1000 "group" 100) }}
-{{- with include "common.pod.imagePullSecrets" (dict "context" .) }}
+{{- with include "common.pod.imagePullSecrets" (dict "context" .context) }}
 {{ . }}
 {{- end }}
 {{- end -}}
