@@ -245,6 +245,9 @@ metadata:
     {{- . | nindent 4 }}
   {{- end }}
 spec:
+  # Neither vLLM, Ray nor the init-model downloader calls the Kubernetes API (KubeRay's Ray
+  # autoscaler is not enabled for fleets), so the pods get no service-account token.
+  automountServiceAccountToken: false
   {{- include "common.pod.securityContext" (dict) | nindent 2 }}
   {{- with include "common.pod.imagePullSecrets" (dict "context" $) }}
   {{- . | nindent 2 }}
