@@ -79,7 +79,9 @@ spec:
 
 {{/*
 common.test.chat: a `helm test` Pod that lists the models of an OpenAI-compatible API, then asks
-for a real chat completion (with the release's API key when there is one).
+for a real chat completion (with the release's API key when there is one, mounted as a file and
+named by API_KEY_FILE; the script also takes API_KEY). Its root filesystem is read-only: the reply
+goes to an emptyDir at /tmp.
 Usage: {{- include "common.test.chat" (dict "context" $ "name" "r1-vllm-test" "url" "http://r1-vllm:8000" "model" "deepseek-r1" "apiKey" true "timeout" 600) }}
 */}}
 {{- define "common.test.chat" -}}
@@ -109,6 +111,7 @@ spec:
         - |
           set -eu
           # The key, when there is one, goes in a header; without one no header is sent.
+          if [ -n "${API_KEY_FILE:-}" ]; then API_KEY=$(cat "$API_KEY_FILE"); fi
           if [ -n "${API_KEY:-}" ]; then set -- -H "Authorization: Bearer ${API_KEY}"; else set --; fi
           echo "models at {{ .url }}/v1/models:"
           curl -fsS --max-time 60 "$@" {{ printf "%s/v1/models" .url | quote }}
@@ -117,15 +120,25 @@ spec:
             -d '{"model": {{ .model | toJson }}, "max_tokens": 32, "messages": [{"role": "user", "content": "Reply with one word: ready"}]}' \
             {{ printf "%s/v1/chat/completions" .url | quote }} | tee /tmp/reply
           grep -q '"choices"' /tmp/reply
-      {{- with include "common.apiKey.env" (dict "context" .context "name" "API_KEY") }}
+      {{- $keySecret := include "common.apiKey.secretName" (dict "context" .context) }}
+      {{- if $keySecret }}
       env:
-        {{- . | nindent 8 }}
+        - name: API_KEY_FILE
+          value: /etc/llm-serving-test/api-key
       {{- end }}
       securityContext:
         allowPrivilegeEscalation: false
-        readOnlyRootFilesystem: false
+        readOnlyRootFilesystem: true
         capabilities:
           drop: ["ALL"]
+      volumeMounts:
+        - name: tmp
+          mountPath: /tmp
+        {{- if $keySecret }}
+        - name: api-key
+          mountPath: /etc/llm-serving-test
+          readOnly: true
+        {{- end }}
       resources:
         requests:
           cpu: 10m
@@ -133,4 +146,16 @@ spec:
         limits:
           cpu: 100m
           memory: 64Mi
+  volumes:
+    - name: tmp
+      emptyDir:
+        sizeLimit: 16Mi
+    {{- if $keySecret }}
+    - name: api-key
+      secret:
+        secretName: {{ $keySecret | quote }}
+        items:
+          - key: {{ dig "apiKey" "secretKey" "api-key" (.context.Values.global | default dict) | quote }}
+            path: api-key
+    {{- end }}
 {{- end -}}
