@@ -190,13 +190,29 @@ def _chart_meta(name: str, description: str, app_version: str | None, keywords: 
     return meta
 
 
+def default_images(name: str, values: Any) -> list[dict[str, str]]:
+    """Every image in a values tree: `image` maps with repository and tag, and `image` strings;
+    named after the key path below the component."""
+    found: list[dict[str, str]] = []
+    if isinstance(values, dict):
+        for key, value in values.items():
+            path = name if key == "image" else f"{name}-{key}"
+            if key == "image" and isinstance(value, dict) and {"repository", "tag"} <= value.keys():
+                found.append({"name": name, "image": f"{value['repository']}:{value['tag']}"})
+            elif key == "image" and isinstance(value, str) and ":" in value:
+                found.append({"name": name, "image": value})
+            else:
+                found += default_images(path, value)
+    return found
+
+
 def umbrella_annotations() -> dict[str, str]:
     images = []
     for backend in REGISTRY.values():
-        image = interface.defaults(backend.interface)["image"]
-        images.append({"name": backend.name, "image": f"{image['repository']}:{image['tag']}"})
-    ui_image = interface.defaults(ui.INTERFACE)["image"]
-    images.append({"name": "chat-ui", "image": f"{ui_image['repository']}:{ui_image['tag']}"})
+        images += default_images(backend.name, interface.defaults(backend.interface))
+        images += [{"name": f"{backend.name}-alternative", "image": ref} for ref in backend.other_images]
+    images += default_images("chat-ui", interface.defaults(ui.INTERFACE))
+    images += default_images("helm-test", interface.defaults(GLOBAL)["tests"])
     return {
         # Read by templates/validate.yaml: helm hides disabled subcharts from the templates.
         "llm-serving/engines": ",".join(REGISTRY),

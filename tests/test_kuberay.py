@@ -86,7 +86,9 @@ def test_autoscaling_monitoring_variant():
     (group,) = spec["rayClusterConfig"]["workerGroupSpecs"]
     assert (group["minReplicas"], group["replicas"], group["maxReplicas"]) == (1, 1, 2)
     pod = group["template"]["spec"]
-    assert "automountServiceAccountToken" not in pod  # the autoscaler sidecar needs the token
+    assert pod["automountServiceAccountToken"] is False  # only the head's autoscaler sidecar needs it
+    head = spec["rayClusterConfig"]["headGroupSpec"]["template"]["spec"]
+    assert "automountServiceAccountToken" not in head
     env = {e["name"]: e for e in pod["containers"][0]["env"]}
     assert env["HF_TOKEN"]["valueFrom"]["secretKeyRef"]["name"] == "hf-token"
     cache = next(v for v in pod["volumes"] if v["name"] == "cache")

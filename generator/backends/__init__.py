@@ -5,7 +5,9 @@
 - `interface`: the values interface (generator.interface.Group) of the subchart;
 - `profile_values(profile)`: the values a hardware profile sets for this engine;
 - `summary(values)`: model, GPUs and TP x PP of rendered values, for the validation report;
-- `arithmetic(profile)`: the memory arithmetic of a profile, lines for its file header.
+- `arithmetic(profile)`: the memory arithmetic of a profile, lines for its file header;
+- `other_images`: images the chart runs besides those in its values' defaults (e.g. the ROCm
+  build chosen for AMD GPUs), listed in the umbrella's Artifact Hub annotation.
 
 The registry below is the one list of engines; nothing else enumerates them.
 """
@@ -29,6 +31,7 @@ class Backend:
     profile_values: Callable[[Any], dict[str, Any]]
     summary: Callable[[dict[str, Any]], dict[str, str]]
     arithmetic: Callable[[Any], list[str]] = lambda profile: profile.fit().lines()
+    other_images: tuple[str, ...] = ()
 
 
 def _registry() -> dict[str, Backend]:

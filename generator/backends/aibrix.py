@@ -74,6 +74,10 @@ STORAGE = Group("storage", "Where the weights come from: the four options of AIB
               "DeepSeek-R1 needs its JSON configs, safetensors and the custom `.py` code.",
               string(minLength=1)),
         Value("numThreads", 16, "`DOWNLOADER_NUM_THREADS`.", integer(1)),
+        Value("resources", {"requests": {"cpu": "4", "memory": "4Gi"}, "limits": {"memory": "8Gi"}},
+              "CPU and memory of the downloader: numThreads parallel transfers, each buffering "
+              "chunks in memory; the weights go to the node directory, not to RAM.",
+              resources_schema()),
     )),
 ))
 
@@ -156,8 +160,11 @@ INTERFACE = Group(
             Value("failureThreshold", 150, "Checks before restart; profiles compute it from the "
                   "checkpoint size.", integer(1)),
         )),
-        Value("resources", {}, "CPU and memory of head and worker pods; GPUs and RDMA devices "
-              "are added by the chart.", resources_schema()),
+        Value("resources", {"requests": {"cpu": "96", "memory": "329Gi"}, "limits": {"memory": "329Gi"}},
+              "CPU and memory of head and worker pods; GPUs and RDMA devices are added by the "
+              "chart. Memory: each pod's share of the weights, staged in RAM while loading (642 "
+              "GiB / 2 nodes), plus 8 GiB; CPU: half of an H20 node's 192. Empty makes the pods "
+              "BestEffort, the first evicted under node pressure.", resources_schema()),
         Value("shmSizeLimit", "", "`/dev/shm` size limit; empty: unlimited, as in the guide "
               "(bounded by the pod's memory).", {"anyOf": [QUANTITY, {"type": "string", "maxLength": 0}]}),
         Value("nodeSelector", {}, "Node labels of the GPU nodes.", STRING_MAP),
@@ -203,6 +210,8 @@ def profile_values(profile: Any) -> dict[str, Any]:
                     "localNvme": {"fillFromHub": True}},
         "engine": {"tensorParallelSize": tp, "pipelineParallelSize": pp, "trustRemoteCode": True},
         "rdma": {"enabled": profile.rdma},
+        "resources": {"requests": {"cpu": str(profile.cpu_per_replica), "memory": f"{profile.memory_gib()}Gi"},
+                      "limits": {"memory": f"{profile.memory_gib()}Gi"}},
         "startupProbe": {"failureThreshold": math.ceil((startup - 180) / 10)},
     }
     if profile.tolerations():

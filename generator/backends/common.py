@@ -49,6 +49,23 @@ def resources_schema() -> dict[str, Any]:
     }
 
 
+PINNED_TAG = string(r"^[A-Za-z0-9_.-]*[0-9][A-Za-z0-9_.-]*$", maxLength=128)
+MOVING_TAGS = " Moving tags such as `latest` are refused."
+MIRROR = " Point it at a mirror in air-gapped clusters."
+
+
+def image_group(doc: str, repository: str, tag: str, tag_doc: str, repository_note: str = "",
+                pull_doc: str = "Pull once per node.") -> Group:
+    """Image values of a component: repository, a tag that must carry a version, pull policy."""
+    return Group("image", doc, (
+        Value("repository", repository, "Image repository." + MIRROR + repository_note,
+              string(minLength=1)),
+        Value("tag", tag, tag_doc + MOVING_TAGS, PINNED_TAG),
+        Value("pullPolicy", "IfNotPresent", pull_doc,
+              {"type": "string", "enum": ["IfNotPresent", "Always", "Never"]}),
+    ))
+
+
 GLOBAL = Group(
     key="global",
     doc="Values shared by every engine subchart and the umbrella chart.",
@@ -99,6 +116,8 @@ GLOBAL = Group(
             Value("enabled", True, "Render the test pods (they run only on `helm test`).", BOOLEAN),
             Value("timeoutSeconds", 300, "Time a chat completion may take (CPU profiles answer "
                   "slowly).", integer(10)),
+            image_group("Image of the test pods (curl and a POSIX shell).", "curlimages/curl",
+                        "8.16.0", "Image tag, pinned to a curl release."),
         )),
         Value("imagePullSecrets", [],
               "Names of docker-registry Secrets used to pull every image of the release (mirrors, "
@@ -221,23 +240,6 @@ def metrics_group(doc: str, dashboard: bool) -> Group:
                               "labelled `grafana_dashboard: \"1\"` for Grafana's dashboard sidecar.",
                               BOOLEAN))
     return Group("metrics", doc, tuple(children))
-
-
-PINNED_TAG = string(r"^[A-Za-z0-9_.-]*[0-9][A-Za-z0-9_.-]*$", maxLength=128)
-MOVING_TAGS = " Moving tags such as `latest` are refused."
-MIRROR = " Point it at a mirror in air-gapped clusters."
-
-
-def image_group(doc: str, repository: str, tag: str, tag_doc: str, repository_note: str = "",
-                pull_doc: str = "Pull once per node.") -> Group:
-    """Image values of a component: repository, a tag that must carry a version, pull policy."""
-    return Group("image", doc, (
-        Value("repository", repository, "Image repository." + MIRROR + repository_note,
-              string(minLength=1)),
-        Value("tag", tag, tag_doc + MOVING_TAGS, PINNED_TAG),
-        Value("pullPolicy", "IfNotPresent", pull_doc,
-              {"type": "string", "enum": ["IfNotPresent", "Always", "Never"]}),
-    ))
 
 
 def hpa_values(memory_note: str) -> tuple[Value, ...]:

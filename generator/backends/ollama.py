@@ -201,4 +201,5 @@ BACKEND = Backend(
     profile_values=profile_values,
     summary=summary,
     arithmetic=arithmetic,
+    other_images=(f"ollama/ollama:{OLLAMA_VERSION}-rocm",),
 )

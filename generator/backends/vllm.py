@@ -255,4 +255,5 @@ BACKEND = Backend(
     interface=INTERFACE,
     profile_values=profile_values,
     summary=summary,
+    other_images=(":".join(VLLM_ROCM_IMAGE),),
 )

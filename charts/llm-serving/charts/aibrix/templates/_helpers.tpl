@@ -180,6 +180,10 @@ initContainers:
       {{- include "common.pod.secretEnv" (dict "name" "HF_TOKEN" "secret" . "key" "token") | nindent 6 }}
       {{- end }}
       {{- end }}
+    {{- with $s.downloader.resources }}
+    resources:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
     {{- include "common.pod.containerSecurityContext" (dict) | nindent 4 }}
     volumeMounts:
       - mountPath: {{ $s.mountPath }}

@@ -105,7 +105,9 @@ spec:
       type: RuntimeDefault
   containers:
     - name: chat
-      image: curlimages/curl:8.16.0
+      {{- $image := dig "tests" "image" dict (.context.Values.global | default dict) }}
+      image: {{ printf "%s:%s" $image.repository $image.tag | quote }}
+      imagePullPolicy: {{ $image.pullPolicy }}
       command: ["/bin/sh", "-c"]
       args:
         - |
