@@ -47,7 +47,7 @@ def load_yaml(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
                          f"{exc.start}): save it as UTF-8") from exc
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader (libyaml's when present)
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -64,8 +64,13 @@ def _umbrella_validator() -> jsonschema.protocols.Validator:
     return cls(schema)
 
 
+@functools.cache
+def _chart_defaults(chart_values: Path) -> dict[str, Any]:
+    return load_yaml(chart_values)  # merge() copies it, so the cached tree is never changed
+
+
 def merged_values(values_file: Path) -> dict[str, Any]:
-    return interface.merge(load_yaml(CHART / "values.yaml"), load_yaml(values_file))
+    return interface.merge(_chart_defaults(CHART / "values.yaml"), load_yaml(values_file))
 
 
 def values_errors(values_file: Path) -> list[str]:
@@ -107,10 +112,14 @@ def helm_template(helm: Path, values_file: Path, chart: Path = CHART, release: s
     return [doc for doc in yaml.load_all(proc.stdout, Loader=_LOADER) if doc]
 
 
-def helm_lint(helm: Path, values_file: Path, chart: Path = CHART) -> None:
+def _lint_command(helm: Path, values_file: Path, chart: Path) -> list[str]:
     # helm lint has no --api-versions: the operator check is switched off for linting only.
-    proc = _run([str(helm), "lint", "--strict", str(chart), "-f", str(values_file),
-                 "--set", "global.requireCRDs=false"])
+    return [str(helm), "lint", "--strict", str(chart), "-f", str(values_file),
+            "--set", "global.requireCRDs=false"]
+
+
+def helm_lint(helm: Path, values_file: Path, chart: Path = CHART) -> None:
+    proc = _run(_lint_command(helm, values_file, chart))
     if proc.returncode != 0:
         raise RenderError((proc.stdout + proc.stderr).strip())
 
@@ -209,13 +218,22 @@ class Result:
 def validate_file(values_file: Path, helm_version: str, helm: Path, lint: bool = True,
                   chart: Path = CHART) -> Result:
     result = Result(values_file, helm_version)
+    # helm lint renders the chart again: it runs beside the render and the schema checks.
+    linting = subprocess.Popen(_lint_command(helm, values_file, chart), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True) if lint else None
     result.errors.extend(f"values: {e}" for e in values_errors(values_file))
+    failure: str | None = None
     try:
-        if lint:
-            helm_lint(helm, values_file, chart)
         result.documents = helm_template(helm, values_file, chart)
     except RenderError as exc:
-        result.errors.append(f"helm {helm_version}: {exc}")
+        failure = str(exc)
+    if linting is not None:
+        output, _ = linting.communicate(timeout=300)
+        if linting.returncode != 0:  # lint's message names the failing template or value first
+            failure = output.strip()
+    if failure is not None:
+        result.documents = []
+        result.errors.append(f"helm {helm_version}: {failure}")
         return result
     for doc in result.documents:
         result.errors.extend(document_errors(doc))

@@ -105,3 +105,12 @@ def test_every_profile_has_a_schema_for_every_kind():
     for values_file in VALUES_FILES:
         for doc in rendered(values_file):
             assert not [e for e in validation.document_errors(doc) if "no schema" in e]
+
+
+def test_lint_failure_is_reported_though_the_render_passes(monkeypatch):
+    """helm lint runs beside the render: its failure must still fail the profile, with its text."""
+    monkeypatch.setattr(validation, "_lint_command",
+                        lambda *args: ["sh", "-c", "echo '[ERROR] templates/x.yaml: lint says no'; exit 1"])
+    result = validation.validate_file(H100, HELM_VERSIONS[0], helm(HELM_VERSIONS[0]))
+    assert not result.ok
+    assert result.errors == [f"helm {HELM_VERSIONS[0]}: [ERROR] templates/x.yaml: lint says no"]
