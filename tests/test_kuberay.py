@@ -112,3 +112,14 @@ def test_ray_pods_run_as_the_image_user():
     for template in [cluster["headGroupSpec"]["template"], *(g["template"] for g in cluster["workerGroupSpecs"])]:
         context = template["spec"]["securityContext"]
         assert context["runAsNonRoot"] is True and context["runAsUser"] == 1000
+
+
+def test_head_has_a_writable_hf_home():
+    """HF_HOME is set on every Ray pod; the head (uid 1000, no weights) gets an emptyDir there."""
+    (service,) = find(rendered(PROFILE), "RayService")
+    head = service["spec"]["rayClusterConfig"]["headGroupSpec"]["template"]["spec"]
+    container = head["containers"][0]
+    home = next(e["value"] for e in container["env"] if e["name"] == "HF_HOME")
+    mount = next(m for m in container["volumeMounts"] if m["mountPath"] == home)
+    volume = next(v for v in head["volumes"] if v["name"] == mount["name"])
+    assert "emptyDir" in volume and not mount.get("readOnly")
