@@ -164,3 +164,19 @@ def test_missing_control_plane_is_a_clear_install_error():
         render(None, crds=False)
     assert "orchestration.aibrix.ai/v1alpha1/RayClusterFleet" in str(excinfo.value)
     assert "AIBrix control plane" in str(excinfo.value)
+
+
+def test_head_readiness_and_liveness_on_health(tmp_path: Path):
+    (fleet,) = find(render(None), "RayClusterFleet")
+    head, *workers = fleet_pods(fleet)
+    container = head["spec"]["containers"][0]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/health", "port": "service"}
+    liveness = container["livenessProbe"]
+    assert liveness["httpGet"]["path"] == "/health"
+    assert liveness["periodSeconds"] * liveness["failureThreshold"] >= 300  # never during a long prefill
+    assert all("readinessProbe" not in w["spec"]["containers"][0] for w in workers)
+    off = tmp_path / "off.yaml"
+    off.write_text(yaml.safe_dump({"aibrix": {"livenessProbe": {"enabled": False}}}))
+    (fleet,) = find(validation.helm_template(helm(HELM_VERSIONS[0]), PROFILE, extra=("-f", str(off))),
+                    "RayClusterFleet")
+    assert "livenessProbe" not in fleet_pods(fleet)[0]["spec"]["containers"][0]

@@ -160,6 +160,17 @@ INTERFACE = Group(
             Value("failureThreshold", 150, "Checks before restart; profiles compute it from the "
                   "checkpoint size.", integer(1)),
         )),
+        Group("livenessProbe", "Head liveness on vLLM's `/health` (500 once the engine or a Ray "
+              "worker it needs has died). A restart reloads the weights on every GPU (the startup "
+              "budget), so the probe waits long before giving up. AIBrix's KubeRay operator injects "
+              "no probes into fleet pods; readiness on `/health` is always rendered, so the gateway "
+              "only routes to a head that answers.", (
+            Value("enabled", True, "Restart a head whose engine stopped answering.", BOOLEAN),
+            Value("periodSeconds", 30, "Seconds between checks.", integer(1)),
+            Value("failureThreshold", 10, "Failed checks before the restart (10 x 30 s = 5 "
+                  "minutes: longer than a pause for a long prefill or a slow NCCL collective).",
+                  integer(1)),
+        )),
         Value("resources", {"requests": {"cpu": "96", "memory": "329Gi"}, "limits": {"memory": "329Gi"}},
               "CPU and memory of head and worker pods; GPUs and RDMA devices are added by the "
               "chart. Memory: each pod's share of the weights, staged in RAM while loading (642 "

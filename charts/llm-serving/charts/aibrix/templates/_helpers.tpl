@@ -303,6 +303,22 @@ spec:
         initialDelaySeconds: {{ $v.startupProbe.initialDelaySeconds }}
         failureThreshold: {{ $v.startupProbe.failureThreshold }}
         periodSeconds: {{ $v.startupProbe.periodSeconds }}
+      readinessProbe:
+        httpGet:
+          path: /health
+          port: service
+        periodSeconds: 10
+        timeoutSeconds: 5
+        failureThreshold: 3
+      {{- if $v.livenessProbe.enabled }}
+      livenessProbe:
+        httpGet:
+          path: /health
+          port: service
+        periodSeconds: {{ $v.livenessProbe.periodSeconds }}
+        timeoutSeconds: 10
+        failureThreshold: {{ $v.livenessProbe.failureThreshold }}
+      {{- end }}
       {{- end }}
       terminationMessagePath: /dev/termination-log
       terminationMessagePolicy: File
