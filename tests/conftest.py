@@ -36,3 +36,14 @@ def rendered(values_file: Path, version: str = HELM_VERSIONS[0]) -> list[dict]:
 
 def find(docs: list[dict], kind: str) -> list[dict]:
     return [d for d in docs if d["kind"] == kind]
+
+
+def secret_file(spec: dict, container: dict, path_env: str) -> dict:
+    """The Secret volume source behind the file the env var `path_env` names; the mount is read-only."""
+    env = {e["name"]: e for e in container["env"]}
+    path = env[path_env]["value"]
+    (mount,) = [m for m in container["volumeMounts"] if path.startswith(m["mountPath"] + "/")]
+    assert mount.get("readOnly") is True, mount
+    (volume,) = [v for v in spec["volumes"] if v["name"] == mount["name"]]
+    assert [item["path"] for item in volume["secret"]["items"]] == [path.rsplit("/", 1)[1]]
+    return volume["secret"]

@@ -11,7 +11,7 @@ import yaml
 
 from generator.build import ROOT
 
-from .conftest import HELM_VERSIONS, VALUES_FILES, find, rendered, validated
+from .conftest import HELM_VERSIONS, VALUES_FILES, find, rendered, secret_file, validated
 
 VARIANTS = sorted((ROOT / "tests" / "values-valid").glob("*.yaml"))
 GOLDEN = ROOT / "tests" / "golden"
@@ -50,7 +50,9 @@ def test_api_key_and_token_come_from_secrets():
     docs = rendered(variant("api-key-and-hf-token"))
     env = env_of(docs)
     assert env["VLLM_API_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "llm-api-key", "key": "api-key"}
-    assert env["HF_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": "hf-token", "key": "token"}
+    assert "HF_TOKEN" not in env  # a file huggingface_hub reads (HF_TOKEN_PATH), not an env var
+    spec = pod(docs)
+    assert secret_file(spec, spec["containers"][0], "HF_TOKEN_PATH")["secretName"] == "hf-token"
     assert pod(docs)["imagePullSecrets"] == [{"name": "registry-mirror"}]
     assert not any(a.startswith("--api-key") for a in pod(docs)["containers"][0]["args"])
 

@@ -9,7 +9,7 @@ import yaml
 from generator import validation
 from generator.build import ROOT
 
-from .conftest import HELM_VERSIONS, find, helm, rendered
+from .conftest import HELM_VERSIONS, find, helm, rendered, secret_file
 from .sample_compare import differences
 
 PROFILE = ROOT / "values" / "h100-80gb-2x8.yaml"
@@ -89,8 +89,7 @@ def test_autoscaling_monitoring_variant():
     assert pod["automountServiceAccountToken"] is False  # only the head's autoscaler sidecar needs it
     head = spec["rayClusterConfig"]["headGroupSpec"]["template"]["spec"]
     assert "automountServiceAccountToken" not in head
-    env = {e["name"]: e for e in pod["containers"][0]["env"]}
-    assert env["HF_TOKEN"]["valueFrom"]["secretKeyRef"]["name"] == "hf-token"
+    assert secret_file(pod, pod["containers"][0], "HF_TOKEN_PATH")["secretName"] == "hf-token"
     cache = next(v for v in pod["volumes"] if v["name"] == "cache")
     assert cache["persistentVolumeClaim"]["claimName"] == "r1-kuberay-cache"
     (pvc,) = find(docs, "PersistentVolumeClaim")

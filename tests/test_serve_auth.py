@@ -92,8 +92,23 @@ def test_health_probe_and_preflight_need_no_key(proxy, path, method):
 def test_callback_refuses_to_start_without_a_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     module = _rendered_module(tmp_path)
     monkeypatch.delenv(module.KEY_ENV, raising=False)
+    monkeypatch.delenv(module.KEY_FILE_ENV, raising=False)
     with pytest.raises(RuntimeError, match=module.KEY_ENV):
         module.middlewares()
+    empty = tmp_path / "empty-key"
+    empty.write_text("\n")
+    monkeypatch.setenv(module.KEY_FILE_ENV, str(empty))
+    with pytest.raises(RuntimeError, match=module.KEY_FILE_ENV):
+        module.middlewares()
+
+
+def test_key_is_read_from_the_mounted_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    module = _rendered_module(tmp_path)
+    key_file = tmp_path / "api-key"
+    key_file.write_text("s3cret\n")  # a Secret created from a file keeps its newline
+    monkeypatch.setenv(module.KEY_FILE_ENV, str(key_file))
+    monkeypatch.setenv(module.KEY_ENV, "not-this-one")
+    assert module.configured_key() == "s3cret"
 
 
 @pytest.mark.parametrize("version", HELM_VERSIONS)
@@ -104,7 +119,12 @@ def test_every_ray_pod_loads_the_check_with_the_key(version: str):
         spec = template["spec"]
         (container,) = spec["containers"]
         env = {e["name"]: e for e in container["env"]}
-        assert env["LLM_SERVING_API_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "llm-api-key", "key": "api-key"}
+        assert "LLM_SERVING_API_KEY" not in env  # no Secret in the environment: a mounted file
+        key_path = env["LLM_SERVING_API_KEY_FILE"]["value"]
+        (key_mount,) = [m for m in container["volumeMounts"] if key_path.startswith(m["mountPath"] + "/")]
+        (key_volume,) = [v for v in spec["volumes"] if v["name"] == key_mount["name"]]
+        assert key_volume["secret"]["secretName"] == "llm-api-key" and key_mount["readOnly"]
+        assert key_volume["secret"]["items"] == [{"key": "api-key", "path": key_path.rsplit("/", 1)[1]}]
         assert env["RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH"]["value"] == "llm_serving_auth.middlewares"
         (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == env["PYTHONPATH"]["value"]]
         (volume,) = [v for v in spec["volumes"] if v["name"] == mount["name"]]
@@ -118,7 +138,7 @@ def test_without_a_key_nothing_is_mounted():
     for template in _ray_pod_specs(docs):
         (container,) = template["spec"]["containers"]
         names = {e["name"] for e in container["env"]}
-        assert not names & {"LLM_SERVING_API_KEY", "RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH", "PYTHONPATH"}
+        assert not names & {"LLM_SERVING_API_KEY_FILE", "RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH", "PYTHONPATH"}
 
 
 def test_chat_ui_sends_the_key_to_ray_serve():

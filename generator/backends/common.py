@@ -143,7 +143,8 @@ def scheduling_values(vendor_hint: str) -> tuple[Value, ...]:
 
 HF_TOKEN = Group(
     "hfToken", "Hugging Face token for gated or private repositories, read from an existing "
-    "Secret and exposed to the server processes as `HF_TOKEN`.", (
+    "Secret mounted read-only as the file `HF_TOKEN_PATH` names (huggingface_hub reads it), so "
+    "the token is in no environment variable.", (
         Value("existingSecret", "", "Secret name. Empty: no token (DeepSeek repositories are "
               "public).", K8S_NAME),
         Value("secretKey", "token", "Key inside the Secret holding the token.", string(minLength=1)),

@@ -19,3 +19,21 @@ Usage: {{- include "common.apiKey.env" (dict "context" $ "name" "VLLM_API_KEY") 
 {{ include "common.pod.secretEnv" (dict "name" $.name "secret" . "key" (dig "apiKey" "secretKey" "api-key" ($.context.Values.global | default dict))) }}
 {{- end -}}
 {{- end -}}
+
+{{/*
+common.apiKey.file: the release's API key as the read-only file /var/run/secrets/llm-serving/api-key/api-key,
+for programs that can read it from a file. `part`: "env" (`name` = that path), "volume" or "mount";
+each renders nothing when the API is served without a key.
+Usage: {{- include "common.apiKey.file" (dict "context" $ "part" "env" "name" "API_KEY_FILE") | nindent 12 }}
+*/}}
+{{- define "common.apiKey.file" -}}
+{{- with include "common.apiKey.secretName" (dict "context" .context) -}}
+{{- $dir := "/var/run/secrets/llm-serving/api-key" -}}
+{{- if eq $.part "env" -}}
+- name: {{ $.name }}
+  value: {{ printf "%s/api-key" $dir }}
+{{- else -}}
+{{ include "common.pod.secretFile" (dict "part" $.part "name" "api-key" "secret" . "key" (dig "apiKey" "secretKey" "api-key" ($.context.Values.global | default dict)) "file" "api-key" "dir" $dir) }}
+{{- end -}}
+{{- end -}}
+{{- end -}}

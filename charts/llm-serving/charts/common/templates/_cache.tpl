@@ -26,7 +26,7 @@ Usage: {{- include "common.cache.volume" (dict "context" $ "cache" .Values.cache
 {{- end -}}
 
 {{/*
-common.cache.env: HF_HOME on the cache, offline switches, and the Hugging Face token from its Secret.
+common.cache.env: HF_HOME on the cache, offline switches, and HF_TOKEN_PATH when a token Secret is set.
 Usage: {{- include "common.cache.env" (dict "cache" .Values.cache "model" .Values.model) | nindent 12 }}
 */}}
 {{- define "common.cache.env" -}}
@@ -38,9 +38,21 @@ Usage: {{- include "common.cache.env" (dict "cache" .Values.cache "model" .Value
 - name: TRANSFORMERS_OFFLINE
   value: "1"
 {{- end }}
-{{- with .model.hfToken.existingSecret }}
-{{ include "common.pod.secretEnv" (dict "name" "HF_TOKEN" "secret" . "key" $.model.hfToken.secretKey) }}
+{{- if .model.hfToken.existingSecret }}
+- name: HF_TOKEN_PATH
+  value: /var/run/secrets/llm-serving/hf-token/token
 {{- end }}
+{{- end -}}
+
+{{/*
+common.cache.token: the Hugging Face token Secret as the file HF_TOKEN_PATH names (huggingface_hub
+reads it when HF_TOKEN is unset). `part`: "volume" or "mount"; nothing without a token Secret.
+Usage: {{- include "common.cache.token" (dict "part" "mount" "model" .Values.model) | nindent 12 }}
+*/}}
+{{- define "common.cache.token" -}}
+{{- with .model.hfToken.existingSecret -}}
+{{ include "common.pod.secretFile" (dict "part" $.part "name" "hf-token" "secret" . "key" $.model.hfToken.secretKey "file" "token" "dir" "/var/run/secrets/llm-serving/hf-token") }}
+{{- end -}}
 {{- end -}}
 
 {{/*

@@ -125,8 +125,7 @@ spec:
       {{- $keySecret := include "common.apiKey.secretName" (dict "context" .context) }}
       {{- if $keySecret }}
       env:
-        - name: API_KEY_FILE
-          value: /etc/llm-serving-test/api-key
+        {{- include "common.apiKey.file" (dict "context" .context "part" "env" "name" "API_KEY_FILE") | nindent 8 }}
       {{- end }}
       securityContext:
         allowPrivilegeEscalation: false
@@ -137,9 +136,7 @@ spec:
         - name: tmp
           mountPath: /tmp
         {{- if $keySecret }}
-        - name: api-key
-          mountPath: /etc/llm-serving-test
-          readOnly: true
+        {{- include "common.apiKey.file" (dict "context" .context "part" "mount") | nindent 8 }}
         {{- end }}
       resources:
         requests:
@@ -153,11 +150,6 @@ spec:
       emptyDir:
         sizeLimit: 16Mi
     {{- if $keySecret }}
-    - name: api-key
-      secret:
-        secretName: {{ $keySecret | quote }}
-        items:
-          - key: {{ dig "apiKey" "secretKey" "api-key" (.context.Values.global | default dict) | quote }}
-            path: api-key
+    {{- include "common.apiKey.file" (dict "context" .context "part" "volume") | nindent 4 }}
     {{- end }}
 {{- end -}}

@@ -67,3 +67,28 @@ Usage: {{- include "common.pod.secretEnv" (dict "name" "HF_TOKEN" "secret" "hf" 
       name: {{ .secret | quote }}
       key: {{ .key | quote }}
 {{- end -}}
+
+{{/*
+common.pod.secretFile: one key of a Secret as a read-only file `<dir>/<file>`, instead of an env
+var (which `kubectl describe`, crash dumps and child processes would see). `part` "volume" gives
+the pod volume, "mount" the container's volumeMount.
+Usage: {{- include "common.pod.secretFile" (dict "part" "volume" "name" "hf-token" "secret" "hf" "key" "token" "file" "token") | nindent 8 }}
+       {{- include "common.pod.secretFile" (dict "part" "mount" "name" "hf-token" "dir" "/var/run/secrets/llm-serving/hf-token") | nindent 12 }}
+*/}}
+{{- define "common.pod.secretFile" -}}
+{{- if eq .part "volume" -}}
+- name: {{ .name }}
+  secret:
+    secretName: {{ .secret | quote }}
+    defaultMode: 0444
+    items:
+      - key: {{ .key | quote }}
+        path: {{ .file }}
+{{- else if eq .part "mount" -}}
+- name: {{ .name }}
+  mountPath: {{ .dir }}
+  readOnly: true
+{{- else -}}
+{{- fail (printf "common.pod.secretFile: unknown part %q" .part) -}}
+{{- end -}}
+{{- end -}}

@@ -3,10 +3,10 @@
 Ray Serve LLM has no API key option of its own. Ray Serve calls the function named by
 RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH in every HTTP proxy and wraps the proxy in the
 Starlette middlewares it returns. The chart mounts this file, puts its directory on PYTHONPATH,
-sets that variable to `llm_serving_auth.middlewares` and LLM_SERVING_API_KEY from the release's
-API key Secret, so every request needs `Authorization: Bearer <key>`, as vLLM asks with
---api-key. Exempt: Serve's own `/-/` paths (KubeRay's readiness probe calls /-/healthz) and CORS
-preflight (OPTIONS).
+sets that variable to `llm_serving_auth.middlewares` and mounts the release's API key Secret as
+the file LLM_SERVING_API_KEY_FILE names (LLM_SERVING_API_KEY, the key itself, also works), so
+every request needs `Authorization: Bearer <key>`, as vLLM asks with --api-key. Exempt: Serve's
+own `/-/` paths (KubeRay's readiness probe calls /-/healthz) and CORS preflight (OPTIONS).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 KEY_ENV = "LLM_SERVING_API_KEY"
+KEY_FILE_ENV = "LLM_SERVING_API_KEY_FILE"
 EXEMPT_PREFIX = "/-/"
 
 _REJECTION = json.dumps({"error": {
@@ -60,8 +61,20 @@ def middlewares() -> list[Any]:
     """Ray Serve's HTTP proxy callback: the Starlette middlewares to wrap the proxy in."""
     from starlette.middleware import Middleware  # present wherever Ray Serve runs
 
-    api_key = os.environ.get(KEY_ENV, "")
+    return [Middleware(ApiKeyMiddleware, api_key=configured_key())]
+
+
+def configured_key() -> str:
+    """The key from the file KEY_FILE_ENV names (surrounding whitespace dropped, as a Secret
+    created from a file may end in a newline), else from KEY_ENV; never empty."""
+    path = os.environ.get(KEY_FILE_ENV, "")
+    if path:
+        with open(path, encoding="utf-8") as handle:
+            api_key = handle.read().strip()
+        source = f"{KEY_FILE_ENV} ({path})"
+    else:
+        api_key, source = os.environ.get(KEY_ENV, ""), KEY_ENV
     if not api_key:
-        raise RuntimeError(f"{KEY_ENV} is not set: the chart sets it from global.apiKey's Secret; "
-                           "refusing to serve the API without its key")
-    return [Middleware(ApiKeyMiddleware, api_key=api_key)]
+        raise RuntimeError(f"{source} gives no API key: the chart sets it from global.apiKey's "
+                           "Secret; refusing to serve the API without its key")
+    return api_key

@@ -28,7 +28,7 @@ Usage: {{- include "kuberay.env" . | nindent 12 }}
 */}}
 {{- define "kuberay.env" -}}
 {{ include "common.cache.env" (dict "cache" .Values.cache "model" .Values.model) }}
-{{- with include "common.apiKey.env" (dict "context" . "name" "LLM_SERVING_API_KEY") }}
+{{- with include "common.apiKey.file" (dict "context" . "part" "env" "name" "LLM_SERVING_API_KEY_FILE") }}
 {{ . }}
 # Ray Serve LLM has no API key option: every Serve HTTP proxy loads files/llm_serving_auth.py.
 - name: RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH
@@ -104,10 +104,12 @@ checksum/serve-auth: {{ .context.Files.Get "files/llm_serving_auth.py" | sha256s
 - name: serve-auth
   mountPath: {{ include "kuberay.serveAuthDir" .context }}
   readOnly: true
+{{ include "common.apiKey.file" (dict "context" .context "part" "mount") }}
 {{- else if eq .part "volume" -}}
 - name: serve-auth
   configMap:
     name: {{ $name }}
+{{ include "common.apiKey.file" (dict "context" .context "part" "volume") }}
 {{- else -}}
 {{- fail (printf "kuberay.serveAuth: unknown part %q" .part) -}}
 {{- end -}}
