@@ -23,8 +23,11 @@ PERCENT_OR_INT = {"anyOf": [{"type": "integer", "minimum": 0},
 
 STORAGE = Group("storage", "Where the weights come from: the four options of AIBrix's DeepSeek-R1 "
                 "guide.", (
-    Value("type", "huggingface", "`huggingface`: vLLM downloads from the hub at start (simple, "
-          "slow for 671B: many random reads). `pvc`: a claim holding the weights (Lustre, "
+    Value("type", "huggingface", "`huggingface`: vLLM downloads from the hub at start into the "
+          "container's filesystem (simple, but 642 GiB must arrive within the head's startupProbe "
+          "budget, or the head restarts and the download starts over: raise "
+          "startupProbe.failureThreshold, or use localNvme with fillFromHub, whose init container "
+          "has no deadline). `pvc`: a claim holding the weights (Lustre, "
           "Filestore ...). `objectStore`: the AIBrix runtime downloader fills a node directory "
           "from S3, GCS or TOS before the server starts. `localNvme`: weights already on a node "
           "directory, optionally filled by an init container.",
