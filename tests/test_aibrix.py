@@ -4,6 +4,7 @@ render per storage option, valid against the v0.2.1 and the newest AIBrix CRDs."
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,10 @@ DELIBERATE = {
     # The startup budget comes from the checkpoint: loading 642 GiB from disk at 500 MiB/s plus
     # warm-up, with margin, exceeds the samples' 150 x 10 s.
     f"{HEAD}.containers[name=ray-head].startupProbe.failureThreshold": "150|225",
+    # The samples surge by 25% of one replica: a whole second 16-GPU cluster during an update.
+    # Ours replace the cluster in place (aibrix.rollout).
+    "spec.strategy.rollingUpdate.maxSurge": "25%|0",
+    "spec.strategy.rollingUpdate.maxUnavailable": "25%|1",
     # The downloader names the folder after the URI's last segment; the volcano sample's
     # DOWNLOADER_MODEL_NAME (unused by the downloader) disagrees with its own URI.
     f"{HEAD}.initContainers[name=init-model].env[name=DOWNLOADER_MODEL_NAME].value": "deepseek-r1|DeepSeek-R1",
@@ -54,15 +59,26 @@ def render(variant: str | None, version: str = HELM_VERSIONS[0], crds: bool = Tr
     return validation.helm_template(helm(version), PROFILE, extra=extra, crds=crds)
 
 
+def explained(detail: str, sample_part: str, ours: str) -> bool:
+    """A scalar difference `sample X, render Y` is the deliberate one: numbers and percentages
+    must be equal (150|225 does not excuse 2250), text must be contained (long args)."""
+    match = re.fullmatch(r"sample (.*), render (.*)", detail, re.S)
+    if not match:
+        return False
+    values = [v.strip("'\"") for v in match.groups()]
+
+    def same(expected: str, actual: str) -> bool:
+        return expected == actual if re.fullmatch(r"[0-9.%]+", expected) else expected in actual
+    return same(sample_part, values[0]) and same(ours, values[1])
+
+
 def unexplained(found: list[str], variant: str) -> list[str]:
     out = []
     for diff in found:
         path, detail = diff.split(": ", 1)
         expected = DELIBERATE.get(path)
-        if expected:
-            sample_part, ours = expected.split("|")
-            if sample_part in detail and ours in detail:
-                continue
+        if expected and explained(detail, *expected.split("|")):
+            continue
         if variant == "deepseek-r1-tcp" and path in TCP_ONLY:
             continue
         out.append(diff)
@@ -180,3 +196,12 @@ def test_head_readiness_and_liveness_on_health(tmp_path: Path):
     (fleet,) = find(validation.helm_template(helm(HELM_VERSIONS[0]), PROFILE, extra=("-f", str(off))),
                     "RayClusterFleet")
     assert "livenessProbe" not in fleet_pods(fleet)[0]["spec"]["containers"][0]
+
+
+@pytest.mark.parametrize("detail, ok", [
+    ("sample 150, render 225", True), ("sample 150, render 2250", False),
+    ("sample '25%', render 0", True), ("sample '25%', render 10", False),
+])
+def test_deliberate_differences_match_exactly(detail: str, ok: bool):
+    expected = "150|225" if "150" in detail else "25%|0"
+    assert explained(detail, *expected.split("|")) is ok

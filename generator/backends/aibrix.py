@@ -119,10 +119,13 @@ INTERFACE = Group(
               integer(1, 65535)),
         Value("replicas", 1, "Ray clusters of the fleet (each holds the whole model).", integer(0)),
         Group("rollout", "Fleet update strategy (RollingUpdate).", (
-            Value("maxSurge", "25%", "Clusters above `replicas` during an update; each is a full "
-                  "set of GPU nodes.", PERCENT_OR_INT),
-            Value("maxUnavailable", "25%", "Clusters below `replicas` during an update.",
-                  PERCENT_OR_INT),
+            Value("maxSurge", 0, "Clusters above `replicas` during an update; each is a full "
+                  "set of GPU nodes (16 GPUs here). 0: an update replaces clusters in place and "
+                  "needs no spare nodes; the guide's 25% rounds up to a whole second cluster, "
+                  "which stays Pending for ever on a cluster sized for one.", PERCENT_OR_INT),
+            Value("maxUnavailable", 1, "Clusters below `replicas` during an update (at least 1 "
+                  "when maxSurge is 0, or the update cannot start). With one replica the model "
+                  "is down while the new cluster loads.", PERCENT_OR_INT),
         )),
         image_group("vLLM image with Ray, run by head and workers.", "aibrix/vllm-openai",
                     VLLM_IMAGE_TAG, "Image tag (the guide's build with NCCL 2.25.1)."),
