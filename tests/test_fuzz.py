@@ -28,7 +28,7 @@ SCHEMA = json.loads((ROOT / "charts/llm-serving/values.schema.json").read_text()
 # Leaves are dotted paths; a number is an index into a list of the base (so "kuberay.workerGroups.0
 # .groupName" changes the first group's name and keeps the rest of the base's list). Each list holds
 # the leaves that no cross-field rule ties to another value: any value the schema admits there must
-# render and validate on the engine's base. Leaves left out say why, or are in KNOWN_BUGS below.
+# render and validate on the engine's base. Leaves left out say why.
 
 VLLM_LEAVES = [
     "vllm.engine.dtype", "vllm.engine.maxModelLen",
@@ -114,7 +114,7 @@ AIBRIX_LEAVES = [
 
 # The chat UI, drawn on top of every engine (each base enables it): it talks to each differently.
 UI_LEAVES = [
-    "ui.image.tag", "ui.image.pullPolicy",
+    "ui.image.repository", "ui.image.tag", "ui.image.pullPolicy",
     # ingress.enabled: needs a host, accessCode.existingSecret and global.networkPolicy.ingressNamespaces.
     "ui.accessCode.existingSecret", "ui.accessCode.secretKey", "ui.service.port",
     "ui.ingress.className", "ui.ingress.host", "ui.ingress.annotations",
@@ -125,15 +125,14 @@ UI_LEAVES = [
 GLOBAL_LEAVES = [
     "global.tests.enabled", "global.tests.timeoutSeconds", "global.networkPolicy.enabled",
     "global.networkPolicy.ingressNamespaces", "global.networkPolicy.monitoringNamespaces",
-    "global.apiKey.secretKey", "global.requireCRDs",
+    "global.apiKey.secretKey", "global.requireCRDs", "global.imagePullSecrets",
 ]
 
-# Leaves left out because fuzzing found a bug (the schema admits the value, the render or its
-# validation fails), each with its minimal failing values on the engine's base and where the
-# template goes wrong. "Bare" means `key: {{ value }}` without `| quote`, so YAML reads "0" as a
-# number, "1.5" as a float, and "a: b" as a map or a parse error. Once a template is fixed,
-# test_known_bugs_are_still_there says so: move the leaf back into its list above.
-KNOWN_BUGS: dict[str, dict[str, dict[str, Any]]] = {
+# Cases fuzzing found: the schema admits the value, but a template wrote it bare (`key: {{ value }}`
+# without `| quote`), so YAML read "0" as a number, "1.5" as a float and "a: b" as a map or a
+# parse error. Each is its minimal failing values on the engine's base, and must now render and
+# validate; its leaf is fuzzed again (in its engine's list, or the UI's or global list).
+FOUND: dict[str, dict[str, dict[str, Any]]] = {
     "vllm": {
         # _helpers.tpl `- --served-model-name={{ }}` / `- --revision={{ }}` bare: args item becomes a map.
         "vllm.model.servedModelName": {"vllm.model.servedModelName": "a: b"},
@@ -300,7 +299,8 @@ def render(values: dict[str, Any]) -> validation.Result:
 
 
 def leaves_of(engine: str) -> list[str]:
-    return ENGINES[engine].leaves + UI_LEAVES + GLOBAL_LEAVES
+    found = [path for path in FOUND.get(engine, {}) if path not in UI_LEAVES + GLOBAL_LEAVES]
+    return ENGINES[engine].leaves + found + UI_LEAVES + GLOBAL_LEAVES
 
 
 @st.composite
@@ -320,10 +320,11 @@ def test_leaves_exist_and_bases_render():
         assert result.ok, f"{name}\n" + "\n".join(result.errors)
 
 
-# Cases earlier random runs found: a numeric-looking name rendered unquoted.
+# Cases earlier random runs found: a numeric-looking name rendered unquoted, and FOUND.
 @pytest.mark.parametrize(("engine", "leaves"), [
     ("vllm", {"vllm.gpu.runtimeClassName": "0", "vllm.priorityClassName": "1",
               "vllm.cache.pvc.storageClassName": "2"}),
+    *[(engine, leaves) for engine, cases in FOUND.items() for leaves in cases.values()],
 ])
 def test_found_cases_render_and_validate(engine, leaves):
     result = render(with_leaves(ENGINES[engine].base, leaves))
@@ -340,16 +341,6 @@ def test_values_from_the_schema_render_and_validate(engine, data):
     leaves = data.draw(free_values(engine), label="leaves")
     result = render(with_leaves(ENGINES[engine].base, leaves))
     assert result.ok, f"{engine} base with {leaves}\n" + "\n".join(result.errors)
-
-
-@pytest.mark.parametrize(("engine", "path"), [(engine, path) for engine, bugs in KNOWN_BUGS.items() for path in bugs])
-def test_known_bugs_are_still_there(engine, path):
-    leaves = KNOWN_BUGS[engine][path]
-    values = with_leaves(ENGINES[engine].base, leaves)
-    merged = validation.interface.merge(validation.load_yaml(validation.CHART / "values.yaml"), values)
-    assert _CHECKER(SCHEMA).is_valid(merged), f"the schema now refuses {leaves}: move {path} back"
-    result = render(values)
-    assert not result.ok, f"{leaves} now renders and validates: move {path} back into its list"
 
 
 def wrong(schema: dict[str, Any]) -> list[Any]:
@@ -385,18 +376,13 @@ def wrong(schema: dict[str, Any]) -> list[Any]:
     return [bad for bad in out if not checker.is_valid(bad)]
 
 
-def mutated_leaves(engine: str) -> list[str]:
-    """The free leaves and those left out for a render bug: helm's schema check must still hold there."""
-    return leaves_of(engine) + list(KNOWN_BUGS.get(engine, {}))
-
-
-MUTATIONS = {name: [(path, bad) for path in mutated_leaves(name) for bad in wrong(leaf_schema(path))]
+MUTATIONS = {name: [(path, bad) for path in leaves_of(name) for bad in wrong(leaf_schema(path))]
              for name in ENGINES}
 
 
 def test_every_leaf_has_a_mutation():
     for name in ENGINES:
-        assert {path for path, _ in MUTATIONS[name]} == set(mutated_leaves(name)), name
+        assert {path for path, _ in MUTATIONS[name]} == set(leaves_of(name)), name
 
 
 @pytest.mark.parametrize("engine", list(ENGINES))

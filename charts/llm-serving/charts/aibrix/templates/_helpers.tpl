@@ -3,7 +3,7 @@ aibrix.modelLabels: the labels the AIBrix gateway and autoscaler find the model 
 Usage: {{- include "aibrix.modelLabels" . | nindent 4 }}
 */}}
 {{- define "aibrix.modelLabels" -}}
-model.aibrix.ai/name: {{ .Values.modelName }}
+model.aibrix.ai/name: {{ .Values.modelName | quote }}
 model.aibrix.ai/port: {{ .Values.port | quote }}
 {{- end -}}
 
@@ -57,15 +57,15 @@ Usage: {{- include "aibrix.env" . | nindent 14 }}
 */}}
 {{- define "aibrix.env" -}}
 - name: GLOO_SOCKET_IFNAME
-  value: {{ .Values.socketIfname }}
+  value: {{ .Values.socketIfname | quote }}
 - name: NCCL_SOCKET_IFNAME
-  value: {{ .Values.socketIfname }}
+  value: {{ .Values.socketIfname | quote }}
 {{- if .Values.rdma.enabled }}
 - name: NCCL_IB_DISABLE
   value: "0"
 {{- with .Values.rdma.hcas }}
 - name: NCCL_IB_HCA
-  value: {{ . }}
+  value: {{ . | quote }}
 {{- end }}
 {{- if ge (int .Values.rdma.gidIndex) 0 }}
 - name: NCCL_IB_GID_INDEX
@@ -138,28 +138,28 @@ Usage: {{- include "aibrix.initContainers" . | nindent 12 }}
 {{- if or (eq $s.type "objectStore") (and (eq $s.type "localNvme") $s.localNvme.fillFromHub) }}
 initContainers:
   - name: init-model
-    image: {{ $s.downloader.image }}
+    image: {{ $s.downloader.image | quote }}
     command:
       - aibrix_download
       - --model-uri
       {{- if eq $s.type "objectStore" }}
-      - {{ $s.objectStore.uri }}
+      - {{ $s.objectStore.uri | quote }}
       {{- else }}
-      - {{ $s.huggingface.repo }}
+      - {{ $s.huggingface.repo | quote }}
       {{- end }}
       - --local-dir
-      - {{ printf "%s/" (trimSuffix "/" $s.mountPath) }}
+      - {{ printf "%s/" (trimSuffix "/" $s.mountPath) | quote }}
       {{- if eq $s.type "localNvme" }}
       - --model-name
-      - {{ $s.localNvme.modelDir }}
+      - {{ $s.localNvme.modelDir | quote }}
       {{- end }}
     env:
       - name: DOWNLOADER_MODEL_NAME
-        value: {{ ternary (include "aibrix.uriName" $s.objectStore.uri) $s.localNvme.modelDir (eq $s.type "objectStore") }}
+        value: {{ ternary (include "aibrix.uriName" $s.objectStore.uri) $s.localNvme.modelDir (eq $s.type "objectStore") | quote }}
       - name: DOWNLOADER_NUM_THREADS
         value: {{ $s.downloader.numThreads | quote }}
       - name: DOWNLOADER_ALLOW_FILE_SUFFIX
-        value: {{ $s.downloader.allowFileSuffix }}
+        value: {{ $s.downloader.allowFileSuffix | quote }}
       {{- if eq $s.type "objectStore" }}
       {{- $o := $s.objectStore }}
       {{- $prefix := ternary "TOS" "AWS" (eq $o.provider "tos") }}
@@ -169,11 +169,11 @@ initContainers:
       {{- end }}
       {{- with $o.endpoint }}
       - name: {{ ternary "TOS_ENDPOINT" "AWS_ENDPOINT_URL" (eq $o.provider "tos") }}
-        value: {{ . }}
+        value: {{ . | quote }}
       {{- end }}
       {{- with $o.region }}
       - name: {{ ternary "TOS_REGION" "AWS_REGION" (eq $o.provider "tos") }}
-        value: {{ . }}
+        value: {{ . | quote }}
       {{- end }}
       {{- else }}
       {{- with $s.huggingface.tokenSecret }}
@@ -186,7 +186,7 @@ initContainers:
     {{- end }}
     {{- include "common.pod.containerSecurityContext" (dict) | nindent 4 }}
     volumeMounts:
-      - mountPath: {{ $s.mountPath }}
+      - mountPath: {{ $s.mountPath | quote }}
         name: models
 {{- end }}
 {{- end -}}
@@ -205,12 +205,12 @@ Usage: {{- include "aibrix.volumes" . | nindent 12 }}
 {{- else if eq $s.type "objectStore" }}
 - name: models
   hostPath:
-    path: {{ $s.objectStore.hostPath }}
+    path: {{ $s.objectStore.hostPath | quote }}
     type: DirectoryOrCreate
 {{- else if eq $s.type "localNvme" }}
 - name: models
   hostPath:
-    path: {{ $s.localNvme.hostPath }}
+    path: {{ $s.localNvme.hostPath | quote }}
     {{- /* The fill init container creates the directory; otherwise it must already exist. */}}
     type: {{ ternary "DirectoryOrCreate" "Directory" $s.localNvme.fillFromHub }}
 {{- end }}
@@ -225,10 +225,10 @@ Usage: {{- include "aibrix.volumeMounts" . | nindent 16 }}
   name: shared-mem
 {{- $s := .Values.storage }}
 {{- if eq $s.type "pvc" }}
-- mountPath: {{ $s.pvc.mountPath }}
+- mountPath: {{ $s.pvc.mountPath | quote }}
   name: models
 {{- else if ne $s.type "huggingface" }}
-- mountPath: {{ $s.mountPath }}
+- mountPath: {{ $s.mountPath | quote }}
   name: models
 {{- end }}
 {{- end -}}
@@ -269,7 +269,7 @@ spec:
   {{- end }}
   containers:
     - name: ray-{{ .role }}
-      image: "{{ $v.image.repository }}:{{ $v.image.tag }}"
+      image: {{ printf "%s:%s" $v.image.repository $v.image.tag | quote }}
       imagePullPolicy: {{ $v.image.pullPolicy }}
       {{- if eq .role "head" }}
       ports:

@@ -17,11 +17,11 @@ Usage: {{- include "common.cache.volume" (dict "context" $ "cache" .Values.cache
     claimName: {{ include "common.cache.claimName" . | quote }}
   {{- else if eq .cache.type "hostPath" }}
   hostPath:
-    path: {{ .cache.hostPath.path }}
+    path: {{ .cache.hostPath.path | quote }}
     type: {{ .cache.hostPath.type }}
   {{- else }}
   emptyDir:
-    sizeLimit: {{ .cache.emptyDir.sizeLimit }}
+    sizeLimit: {{ .cache.emptyDir.sizeLimit | quote }}
   {{- end }}
 {{- end -}}
 

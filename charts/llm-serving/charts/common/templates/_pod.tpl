@@ -6,7 +6,7 @@ Usage: {{- include "common.pod.imagePullSecrets" (dict "context" $) | nindent 6 
 {{- with (dig "imagePullSecrets" list (.context.Values.global | default dict)) }}
 imagePullSecrets:
 {{- range . }}
-  - name: {{ . }}
+  - name: {{ . | quote }}
 {{- end }}
 {{- end }}
 {{- end -}}
@@ -52,7 +52,7 @@ Usage: {{- include "common.pod.shmVolume" (dict "sizeLimit" .Values.shm.sizeLimi
   emptyDir:
     medium: Memory
     {{- with .sizeLimit }}
-    sizeLimit: {{ . }}
+    sizeLimit: {{ . | quote }}
     {{- end }}
 {{- end -}}
 
@@ -83,10 +83,10 @@ Usage: {{- include "common.pod.secretFile" (dict "part" "volume" "name" "hf-toke
     defaultMode: 0444
     items:
       - key: {{ .key | quote }}
-        path: {{ .file }}
+        path: {{ .file | quote }}
 {{- else if eq .part "mount" -}}
 - name: {{ .name }}
-  mountPath: {{ .dir }}
+  mountPath: {{ .dir | quote }}
   readOnly: true
 {{- else -}}
 {{- fail (printf "common.pod.secretFile: unknown part %q" .part) -}}

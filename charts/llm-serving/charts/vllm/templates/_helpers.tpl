@@ -5,7 +5,7 @@ Usage: {{- include "vllm.args" . | nindent 12 }}
 {{- define "vllm.args" -}}
 {{- $e := .Values.engine -}}
 - {{ .Values.model.name | quote }}
-- --served-model-name={{ .Values.model.servedModelName }}
+- {{ printf "--served-model-name=%s" .Values.model.servedModelName | quote }}
 - --host=0.0.0.0
 - --port={{ include "vllm.containerPort" . }}
 - --tensor-parallel-size={{ $e.tensorParallelSize }}
@@ -20,7 +20,7 @@ Usage: {{- include "vllm.args" . | nindent 12 }}
 - {{ ternary "--enable-chunked-prefill" "--no-enable-chunked-prefill" $e.enableChunkedPrefill }}
 - {{ ternary "--enable-prefix-caching" "--no-enable-prefix-caching" $e.enablePrefixCaching }}
 {{- with .Values.model.revision }}
-- --revision={{ . }}
+- {{ printf "--revision=%s" . | quote }}
 {{- end }}
 {{- range $e.extraArgs }}
 - {{ . | quote }}
