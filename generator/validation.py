@@ -121,6 +121,20 @@ def _documents(returncode: int, stdout: str, stderr: str) -> list[dict[str, Any]
     return [doc for doc in yaml.load_all(stdout, Loader=_LOADER) if doc]
 
 
+def _run_together(commands: list[list[str]]) -> list[tuple[int, str, str]]:
+    """(exit code, stdout, stderr) of each command, all started at once; none outlives the call."""
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for cmd in commands]
+    try:
+        outputs = [proc.communicate(timeout=300) for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return [(proc.returncode, *out) for proc, out in zip(procs, outputs, strict=True)]
+
+
 def _lint_command(helm: Path, values_file: Path, chart: Path) -> list[str]:
     # helm lint has no --api-versions: the operator check is switched off for linting only.
     return [str(helm), "lint", "--strict", str(chart), "-f", str(values_file),
@@ -227,26 +241,21 @@ class Result:
 def validate_file(values_file: Path, helm_version: str, helm: Path, lint: bool = True,
                   chart: Path = CHART) -> Result:
     result = Result(values_file, helm_version)
-    # helm lint and helm template run side by side while the values are checked against the
-    # schema here: the three take about as long as the render alone.
-    linting = subprocess.Popen(_lint_command(helm, values_file, chart), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True) if lint else None
-    rendering = subprocess.Popen(_template_command(helm, values_file, chart), stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)
     result.errors.extend(f"values: {e}" for e in values_errors(values_file))
-    failure: str | None = None
+    # helm lint and helm template run side by side: the two take about as long as the render.
+    commands = [_template_command(helm, values_file, chart)]
+    if lint:
+        commands.append(_lint_command(helm, values_file, chart))
+    outputs = _run_together(commands)
+    # lint's message names the failing template or value first
+    failures = [(out + err).strip() for code, out, err in outputs[1:] if code != 0]
     try:
-        stdout, stderr = rendering.communicate(timeout=300)
-        result.documents = _documents(rendering.returncode, stdout, stderr)
+        result.documents = _documents(outputs[0][0], outputs[0][1], outputs[0][2])
     except RenderError as exc:
-        failure = str(exc)
-    if linting is not None:
-        output, _ = linting.communicate(timeout=300)
-        if linting.returncode != 0:  # lint's message names the failing template or value first
-            failure = output.strip()
-    if failure is not None:
+        failures.append(str(exc))
+    if failures:
         result.documents = []
-        result.errors.append(f"helm {helm_version}: {failure}")
+        result.errors.append(f"helm {helm_version}: " + "\n".join(dict.fromkeys(failures)))
         return result
     for doc in result.documents:
         result.errors.extend(document_errors(doc))

@@ -59,7 +59,9 @@ def test_ray_ports_stay_inside_the_release():
     (peer,) = internal["from"]
     assert peer["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "r1"
     assert operator["from"][0]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "kuberay-operator"}
-    assert operator["ports"] == [{"port": 8265, "protocol": "TCP"}]  # the dashboard only
+    # the dashboard (Serve deploy and status) and the proxy health check KubeRay's RayService
+    # controller runs on the head (GET :8000/-/healthz) before labelling it ray.io/serve=true
+    assert operator["ports"] == [{"port": 8265, "protocol": "TCP"}, {"port": 8000, "protocol": "TCP"}]
     assert api["ports"] == [{"port": 8000, "protocol": "TCP"}]
 
 

@@ -114,3 +114,24 @@ def test_lint_failure_is_reported_though_the_render_passes(monkeypatch):
     result = validation.validate_file(H100, HELM_VERSIONS[0], helm(HELM_VERSIONS[0]))
     assert not result.ok
     assert result.errors == [f"helm {HELM_VERSIONS[0]}: [ERROR] templates/x.yaml: lint says no"]
+
+
+def test_no_helm_process_outlives_a_failed_validation(monkeypatch):
+    """If waiting for the side-by-side helm processes fails (timeout, Ctrl-C), none is left running."""
+    import subprocess
+
+    started: list[subprocess.Popen] = []
+    real_popen = subprocess.Popen
+
+    def popen(*args, **kwargs):
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    def interrupted(self, timeout=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    monkeypatch.setattr(real_popen, "communicate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        validation._run_together([["sleep", "30"], ["sleep", "30"]])
+    assert len(started) == 2 and all(proc.poll() is not None for proc in started)
