@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from generator import validation
 from generator.build import ROOT
 
 from .conftest import HELM_VERSIONS, helm
@@ -84,7 +85,9 @@ def test_kuberay_route_without_hostnames(tmp_path: Path):
 
 def test_vllm_load_balancer(tmp_path: Path):
     notes, docs = install_dry_run(tmp_path, values={
-        "global": {"apiKey": {"existingSecret": "llm-api-key"}}, "vllm": {"service": {"type": "LoadBalancer"}}})
+        "global": {"apiKey": {"existingSecret": "llm-api-key"},
+                   "networkPolicy": {"allowFrom": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}},
+        "vllm": {"service": {"type": "LoadBalancer"}}})
     assert "get service r1-vllm -o jsonpath='{.status.loadBalancer.ingress[0].ip}" in notes
     assert f"curl http://$ADDRESS:8000/v1/models -H \"{AUTH}\"" in notes
     check_services_exist(notes, docs)
@@ -98,3 +101,17 @@ def test_aibrix_gateway_call_carries_the_key(tmp_path: Path, key: bool):
     assert (AUTH in call) is key
     assert ("get secret r1-api-key" in notes) is key
     check_services_exist(notes, docs)
+
+
+def test_kuberay_route_prefix_reaches_notes_ui_and_helm_test(tmp_path: Path):
+    notes, docs = install_dry_run(tmp_path, VALID / "kuberay-api-key.yaml",
+                                  values={"kuberay": {"serve": {"routePrefix": "/llm/"}}})
+    assert "curl http://localhost:8000/llm/v1/models -H" in notes
+    (ui,) = [d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "r1-chat-ui"]
+    env = {e["name"]: e.get("value") for e in ui["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["BASE_URL"] == "http://r1-kuberay-serve-svc:8000/llm"
+    extra = tmp_path / "extra.yaml"  # written by install_dry_run
+    rendered_docs = validation.helm_template(helm(HELM_VERSIONS[0]), VALID / "kuberay-api-key.yaml",
+                                             extra=("-f", str(extra)))
+    (test_pod,) = [d for d in rendered_docs if d["kind"] == "Pod" and d["metadata"]["name"] == "r1-kuberay-test"]
+    assert '"http://r1-kuberay-serve-svc:8000/llm/v1/models"' in test_pod["spec"]["containers"][0]["args"][0]

@@ -131,8 +131,9 @@ INTERFACE = Group(
               {"type": "string", "enum": ["NewCluster", "None"]}),
         Group("serve", "The Ray Serve application (`serveConfigV2`), built from these values.", (
             Value("applicationName", "llm_app", "Serve application name.", string(minLength=1)),
-            Value("routePrefix", "/", "HTTP route prefix of the OpenAI-compatible API.",
-                  string(r"^/")),
+            Value("routePrefix", "/", "HTTP route prefix of the OpenAI-compatible API (`/llm` "
+                  "serves `/llm/v1/...`); the chat UI, `helm test` and the install notes follow it.",
+                  string(r"^/[A-Za-z0-9._~/-]*$")),
             Value("llmConfigs", [DEFAULT_LLM_CONFIG], "Models served by the application "
                   "(`args.llm_configs`).", {"minItems": 1}, item=LLM_CONFIG),
         )),

@@ -38,7 +38,7 @@ Usage: {{ $endpoint := include "llm-serving.endpoint" . | fromJson }}
 {{- $_ := set $out "models" .Values.ollama.models.pull -}}
 {{- else if eq $engine "kuberay" -}}
 {{- /* The KubeRay operator names the Serve service after the RayService. */ -}}
-{{- $_ := set $out "baseUrl" (printf "http://%s-serve-svc:8000" $svc) -}}
+{{- $_ := set $out "baseUrl" (printf "http://%s-serve-svc:8000%s" $svc (trimSuffix "/" .Values.kuberay.serve.routePrefix)) -}}
 {{- $models := list -}}
 {{- range .Values.kuberay.serve.llmConfigs }}{{ $models = append $models .modelId }}{{ end -}}
 {{- $_ := set $out "models" $models -}}
@@ -74,7 +74,7 @@ Usage: {{- include "llm-serving.ui.labels" . | nindent 4 }}
 llm-serving.notes.reach: NOTES lines that reach an engine's OpenAI API for its exposure: the
 Ingress host, the HTTPRoute hostnames, a LoadBalancer address, or a port-forward. Engine values
 without an `ingress`, `httpRoute` or `service` key skip that exposure; `noKey` leaves out the API
-key (ollama checks none).
+key (ollama checks none); `prefix` is the API's path prefix (KubeRay's serve.routePrefix).
 Usage: {{ include "llm-serving.notes.reach" (dict "context" $ "values" .Values.vllm "service" "r1-vllm" "port" 8000) }}
 */}}
 {{- define "llm-serving.notes.reach" -}}
@@ -86,31 +86,33 @@ Usage: {{ include "llm-serving.notes.reach" (dict "context" $ "values" .Values.v
 {{- $route := dig "httpRoute" "enabled" false $v -}}
 {{- $type := dig "service" "type" "ClusterIP" $v -}}
 {{- $port := dig "service" "port" .port $v -}}
+{{- $models := printf "%s/v1/models" (trimSuffix "/" (default "" .prefix)) -}}
+{{- with $secret }}
+The API key, for the commands below:
+  API_KEY=$(kubectl -n {{ $ns }} get secret {{ . }} -o jsonpath='{.data.{{ $.context.Values.global.apiKey.secretKey }}}' | base64 -d)
+{{- end }}
 {{- if $ingress }}
 Through the Ingress:
-  curl {{ ternary "https" "http" $v.ingress.tls.enabled }}://{{ $v.ingress.host }}/v1/models{{ $auth }}
+  curl {{ ternary "https" "http" $v.ingress.tls.enabled }}://{{ $v.ingress.host }}{{ $models }}{{ $auth }}
 {{- end }}
 {{- if $route }}
 Through the HTTPRoute on {{ range $i, $p := $v.httpRoute.parentRefs }}{{ if $i }}, {{ end }}Gateway {{ $p.namespace | default $ns }}/{{ $p.name }}{{ end }}:
 {{- range $v.httpRoute.hostnames }}
-  curl https://{{ . }}/v1/models{{ $auth }}   # http:// if the listener has no TLS
+  curl https://{{ . }}{{ $models }}{{ $auth }}   # http:// if the listener has no TLS
 {{- else }}
-  curl http://<gateway address>/v1/models{{ $auth }}
+  curl http://<gateway address>{{ $models }}{{ $auth }}
 {{- end }}
 {{- end }}
 {{- if eq $type "LoadBalancer" }}
 Through the LoadBalancer Service (its address appears once the cloud assigns it):
   ADDRESS=$(kubectl -n {{ $ns }} get service {{ .service }} -o jsonpath='{.status.loadBalancer.ingress[0].ip}{.status.loadBalancer.ingress[0].hostname}')
-  curl http://$ADDRESS:{{ $port }}/v1/models{{ $auth }}
+  curl http://$ADDRESS:{{ $port }}{{ $models }}{{ $auth }}
 {{- else if eq $type "NodePort" }}
 Through the NodePort Service, on any node's address:
   PORT=$(kubectl -n {{ $ns }} get service {{ .service }} -o jsonpath='{.spec.ports[0].nodePort}')
-  curl http://<node address>:$PORT/v1/models{{ $auth }}
+  curl http://<node address>:$PORT{{ $models }}{{ $auth }}
 {{- end }}
 From your machine:
   kubectl -n {{ $ns }} port-forward service/{{ .service }} {{ .port }}:{{ $port }}
-  curl http://localhost:{{ .port }}/v1/models{{ $auth }}
-{{- with $secret }}
-  (API_KEY=$(kubectl -n {{ $ns }} get secret {{ . }} -o jsonpath='{.data.{{ $.context.Values.global.apiKey.secretKey }}}' | base64 -d))
-{{- end }}
+  curl http://localhost:{{ .port }}{{ $models }}{{ $auth }}
 {{- end -}}

@@ -49,3 +49,15 @@ Usage: {{- include "common.validate.ingressNamespaces" (dict "context" $ "ingres
 {{- fail (printf "%s.enabled but global.networkPolicy.ingressNamespaces is empty, so the NetworkPolicy would block the ingress controller: set global.networkPolicy.ingressNamespaces (e.g. [ingress-nginx]), or global.networkPolicy.enabled=false." .field) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+common.validate.serviceReachable: a LoadBalancer or NodePort Service behind a NetworkPolicy
+(`policy`: whether the engine renders one) needs its clients in `allowFrom` (`allowFromField`
+names that list), or no one outside the release gets in.
+Usage: {{- include "common.validate.serviceReachable" (dict "policy" true "service" .Values.service "field" "vllm.service.type" "allowFrom" .Values.global.networkPolicy.allowFrom "allowFromField" "global.networkPolicy.allowFrom") }}
+*/}}
+{{- define "common.validate.serviceReachable" -}}
+{{- if and .policy (ne .service.type "ClusterIP") (not .allowFrom) -}}
+{{- fail (printf "%s %s, but the NetworkPolicy admits only the release's chat UI and helm tests, so its clients would be dropped: add them to %s (e.g. - ipBlock: {cidr: 10.0.0.0/8}), or set global.networkPolicy.enabled=false." .field .service.type .allowFromField) -}}
+{{- end -}}
+{{- end -}}
