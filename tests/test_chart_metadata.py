@@ -27,7 +27,8 @@ def images(node: Any) -> set[str]:
     if isinstance(node, dict):
         for key, value in node.items():
             if key in ("containers", "initContainers") and isinstance(value, list):
-                found |= {c["image"] for c in value if isinstance(c, dict) and "image" in c}
+                # a digest a user pins (image.digest) does not change which image it is
+                found |= {c["image"].split("@")[0] for c in value if isinstance(c, dict) and "image" in c}
             found |= images(value)
     elif isinstance(node, list):
         for item in node:

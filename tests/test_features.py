@@ -159,3 +159,13 @@ def test_helm_test_asks_for_a_real_completion(values_file: Path):
     assert "/v1/models" in script and "/v1/chat/completions" in script and '"choices"' in script
     assert tests[0]["metadata"]["labels"]["app.kubernetes.io/component"] == "helm-test"
     assert tests[0]["spec"]["securityContext"]["runAsNonRoot"] is True
+
+
+def test_image_digests_pin_every_image_they_are_set_for():
+    docs = rendered(variant("image-digests"))
+    specs = [d["spec"]["template"]["spec"] if d["kind"] == "Deployment" else d["spec"]
+             for d in docs if d["kind"] in ("Deployment", "Pod")]
+    images = {c["name"]: c["image"] for spec in specs for c in spec["containers"]}
+    assert images["vllm"].endswith(":v0.31.0-cu129@sha256:" + "1" * 64), images
+    assert images["nextchat"].endswith(":v2.16.1@sha256:" + "2" * 64), images
+    assert images["chat"] == "curlimages/curl:8.16.0@sha256:" + "3" * 64

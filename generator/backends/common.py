@@ -61,6 +61,10 @@ def image_group(doc: str, repository: str, tag: str, tag_doc: str, repository_no
         Value("repository", repository, "Image repository." + MIRROR + repository_note,
               string(minLength=1)),
         Value("tag", tag, tag_doc + MOVING_TAGS, PINNED_TAG),
+        Value("digest", "", "Manifest digest (`sha256:...`, from `crane digest` or `docker "
+              "buildx imagetools inspect`) appended as `@digest`: nodes then run exactly that "
+              "image even if the tag is pushed again. Empty: the tag alone (the chart cannot know "
+              "your registry's digests).", {"type": "string", "pattern": "^(sha256:[a-f0-9]{64})?$"}),
         Value("pullPolicy", "IfNotPresent", pull_doc,
               {"type": "string", "enum": ["IfNotPresent", "Always", "Never"]}),
     ))

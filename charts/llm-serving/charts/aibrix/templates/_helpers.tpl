@@ -269,7 +269,7 @@ spec:
   {{- end }}
   containers:
     - name: ray-{{ .role }}
-      image: {{ printf "%s:%s" $v.image.repository $v.image.tag | quote }}
+      image: {{ include "common.image.ref" (dict "image" $v.image) | quote }}
       imagePullPolicy: {{ $v.image.pullPolicy }}
       {{- if eq .role "head" }}
       ports:

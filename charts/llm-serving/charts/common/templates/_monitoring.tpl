@@ -106,7 +106,7 @@ spec:
   containers:
     - name: chat
       {{- $image := dig "tests" "image" dict (.context.Values.global | default dict) }}
-      image: {{ printf "%s:%s" $image.repository $image.tag | quote }}
+      image: {{ include "common.image.ref" (dict "image" $image) | quote }}
       imagePullPolicy: {{ $image.pullPolicy }}
       command: ["/bin/sh", "-c"]
       args:

@@ -7,7 +7,7 @@ Usage: {{ include "ollama.image" . }}
 {{- if and (gt (int .Values.gpu.count) 0) (eq .Values.gpu.vendor "amd") (not (hasSuffix "-rocm" $tag)) -}}
 {{- $tag = printf "%s-rocm" $tag -}}
 {{- end -}}
-{{- printf "%s:%s" .Values.image.repository $tag -}}
+{{- include "common.image.ref" (dict "image" .Values.image "tag" $tag) -}}
 {{- end -}}
 
 {{/*
