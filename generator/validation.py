@@ -13,9 +13,10 @@ import functools
 import json
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jsonschema
 import yaml
@@ -121,18 +122,23 @@ def _documents(returncode: int, stdout: str, stderr: str) -> list[dict[str, Any]
     return [doc for doc in yaml.load_all(stdout, Loader=_LOADER) if doc]
 
 
-def _run_together(commands: list[list[str]]) -> list[tuple[int, str, str]]:
-    """(exit code, stdout, stderr) of each command, all started at once; none outlives the call."""
+T = TypeVar("T")
+
+
+def _run_together(commands: list[list[str]], meanwhile: Callable[[], T]) -> tuple[T, list[tuple[int, str, str]]]:
+    """Start every command, run `meanwhile` while they work, then (its result, the (exit code,
+    stdout, stderr) of each command). No command outlives the call, whatever raises."""
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for cmd in commands]
     try:
+        done = meanwhile()
         outputs = [proc.communicate(timeout=300) for proc in procs]
     finally:
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-    return [(proc.returncode, *out) for proc, out in zip(procs, outputs, strict=True)]
+    return done, [(proc.returncode, *out) for proc, out in zip(procs, outputs, strict=True)]
 
 
 def _lint_command(helm: Path, values_file: Path, chart: Path) -> list[str]:
@@ -241,12 +247,13 @@ class Result:
 def validate_file(values_file: Path, helm_version: str, helm: Path, lint: bool = True,
                   chart: Path = CHART) -> Result:
     result = Result(values_file, helm_version)
-    result.errors.extend(f"values: {e}" for e in values_errors(values_file))
-    # helm lint and helm template run side by side: the two take about as long as the render.
+    # helm template and helm lint run side by side while the values are checked against the
+    # schema here: the three take about as long as the render alone.
     commands = [_template_command(helm, values_file, chart)]
     if lint:
         commands.append(_lint_command(helm, values_file, chart))
-    outputs = _run_together(commands)
+    schema_errors, outputs = _run_together(commands, lambda: values_errors(values_file))
+    result.errors.extend(f"values: {e}" for e in schema_errors)
     # lint's message names the failing template or value first
     failures = [(out + err).strip() for code, out, err in outputs[1:] if code != 0]
     try:

@@ -130,8 +130,13 @@ def test_no_helm_process_outlives_a_failed_validation(monkeypatch):
     def interrupted(self, timeout=None):
         raise KeyboardInterrupt
 
+    def bad_values():
+        raise ValueError("values.yaml: the top level is a list")
+
     monkeypatch.setattr(subprocess, "Popen", popen)
+    with pytest.raises(ValueError):  # the values check, run while helm works, fails
+        validation._run_together([["sleep", "30"], ["sleep", "30"]], bad_values)
     monkeypatch.setattr(real_popen, "communicate", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        validation._run_together([["sleep", "30"], ["sleep", "30"]])
-    assert len(started) == 2 and all(proc.poll() is not None for proc in started)
+    with pytest.raises(KeyboardInterrupt):  # waiting for helm is interrupted
+        validation._run_together([["sleep", "30"], ["sleep", "30"]], lambda: None)
+    assert len(started) == 4 and all(proc.poll() is not None for proc in started)
