@@ -39,14 +39,6 @@ def _bounded(low: int, high: int | None = None):
     return parse
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
-                         f"{exc.start}): save it as UTF-8") from exc
-
-
 def cmd_generate(args: argparse.Namespace) -> int:
     root = build.ROOT
     files = build.generated_files(lambda rel: write.read_text(root, rel))
@@ -125,7 +117,7 @@ def _hardware(args: argparse.Namespace):
     import jsonschema
     import yaml
 
-    from . import interface, planner
+    from . import interface, planner, validation
 
     flags = {"--gpu": args.gpu, "--gpus-per-node": args.gpus_per_node, "--nodes": args.nodes,
              "--cpu": args.cpu, "--memory": args.memory, "--rdma": args.rdma or None}
@@ -137,7 +129,9 @@ def _hardware(args: argparse.Namespace):
                              "(set gpu, gpusPerNode, nodes, cpu, memoryGiB, interconnect.rdma in the file)")
         path = Path(args.hardware)
         try:
-            data = yaml.safe_load(_read_text(path))
+            data = yaml.safe_load(validation.read_utf8(path))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
         except yaml.YAMLError as exc:
             raise UsageError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
         data = {} if data is None else data

@@ -40,15 +40,19 @@ class RenderError(RuntimeError):
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: renders parse faster
 
 
-def load_yaml(path: Path) -> dict[str, Any]:
-    """A values file: a YAML mapping in UTF-8 ({} when empty). Anything else is a ValueError
-    naming the file and the fix; invalid YAML is yaml.YAMLError."""
+def read_utf8(path: Path) -> str:
+    """A text file's content; a ValueError naming the file, the byte and the fix if not UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
                          f"{exc.start}): save it as UTF-8") from exc
-    data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader (libyaml's when present)
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    """A values file: a YAML mapping in UTF-8 ({} when empty). Anything else is a ValueError
+    naming the file and the fix; invalid YAML is yaml.YAMLError."""
+    data = yaml.load(read_utf8(path), Loader=_LOADER)  # noqa: S506 - a safe loader (libyaml's when present)
     if data is None:
         return {}
     if not isinstance(data, dict):

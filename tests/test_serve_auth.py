@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 
 from generator.build import ROOT
 
-from .conftest import HELM_VERSIONS, find, rendered
+from .conftest import HELM_VERSIONS, find, rendered, secret_file
 
 KEYED = ROOT / "tests" / "values-valid" / "kuberay-api-key.yaml"
 UNKEYED = ROOT / "tests" / "values-valid" / "ui-with-kuberay.yaml"
@@ -120,11 +120,8 @@ def test_every_ray_pod_loads_the_check_with_the_key(version: str):
         (container,) = spec["containers"]
         env = {e["name"]: e for e in container["env"]}
         assert "LLM_SERVING_API_KEY" not in env  # no Secret in the environment: a mounted file
-        key_path = env["LLM_SERVING_API_KEY_FILE"]["value"]
-        (key_mount,) = [m for m in container["volumeMounts"] if key_path.startswith(m["mountPath"] + "/")]
-        (key_volume,) = [v for v in spec["volumes"] if v["name"] == key_mount["name"]]
-        assert key_volume["secret"]["secretName"] == "llm-api-key" and key_mount["readOnly"]
-        assert key_volume["secret"]["items"] == [{"key": "api-key", "path": key_path.rsplit("/", 1)[1]}]
+        key_secret = secret_file(spec, container, "LLM_SERVING_API_KEY_FILE")  # read-only, path matches
+        assert key_secret["secretName"] == "llm-api-key" and key_secret["items"][0]["key"] == "api-key"
         assert env["RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH"]["value"] == "llm_serving_auth.middlewares"
         (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == env["PYTHONPATH"]["value"]]
         (volume,) = [v for v in spec["volumes"] if v["name"] == mount["name"]]

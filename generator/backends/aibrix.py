@@ -9,7 +9,18 @@ from typing import Any
 from .. import catalog
 from ..interface import Group, Value
 from . import Backend
-from .common import BOOLEAN, K8S_NAME, QUANTITY, STRING_MAP, image_group, integer, object_list, resources_schema, string
+from .common import (
+    BOOLEAN,
+    K8S_NAME,
+    QUANTITY,
+    STRING_MAP,
+    image_group,
+    integer,
+    object_list,
+    pod_resources,
+    resources_schema,
+    string,
+)
 
 # The image AIBrix's DeepSeek-R1 guide (seed 002) runs: vLLM v0.7.3 with NCCL 2.25.1 and
 # ray[default,adag] 2.40.0. The runtime image carries the model downloader.
@@ -227,8 +238,7 @@ def profile_values(profile: Any) -> dict[str, Any]:
                     "localNvme": {"fillFromHub": True}},
         "engine": {"tensorParallelSize": tp, "pipelineParallelSize": pp, "trustRemoteCode": True},
         "rdma": {"enabled": profile.rdma},
-        "resources": {"requests": {"cpu": str(profile.cpu_per_replica), "memory": f"{profile.memory_gib()}Gi"},
-                      "limits": {"memory": f"{profile.memory_gib()}Gi"}},
+        "resources": pod_resources(profile),
         "startupProbe": {"failureThreshold": math.ceil((startup - 180) / 10)},
     }
     if profile.tolerations():

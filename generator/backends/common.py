@@ -40,6 +40,15 @@ def object_list(required: list[str] | None = None) -> dict[str, Any]:
     return {"type": "array", "items": items}
 
 
+def pod_resources(profile: Any, memory_limit_gib: int | None = None, cpu_limit: bool = False) -> dict[str, Any]:
+    """A profile pod's CPU and memory: its CPU and memory request (profile.memory_gib()), a memory
+    limit (the request unless given), and the CPU as a limit too when `cpu_limit`."""
+    cpu, memory = str(profile.cpu_per_replica), profile.memory_gib()
+    limits = {"cpu": cpu} if cpu_limit else {}
+    limits["memory"] = f"{memory_limit_gib or memory}Gi"
+    return {"requests": {"cpu": cpu, "memory": f"{memory}Gi"}, "limits": limits}
+
+
 def resources_schema() -> dict[str, Any]:
     quantities = {"type": "object", "additionalProperties": QUANTITY}
     return {

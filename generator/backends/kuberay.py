@@ -22,6 +22,7 @@ from .common import (
     integer,
     metrics_group,
     object_list,
+    pod_resources,
     resources_schema,
     string,
 )
@@ -180,12 +181,10 @@ def profile_values(profile: Any) -> dict[str, Any]:
     profile.fit()
     tp, pp = profile.gpus_per_node, profile.nodes
     shm_gib = 8 * tp
-    memory = profile.memory_gib()
     group: dict[str, Any] = {
         "groupName": "gpu-group", "replicas": pp, "minReplicas": pp, "maxReplicas": pp,
         "gpus": tp,
-        "resources": {"requests": {"cpu": str(profile.cpu_per_replica), "memory": f"{memory}Gi"},
-                      "limits": {"cpu": str(profile.cpu_per_replica), "memory": f"{memory}Gi"}},
+        "resources": pod_resources(profile, cpu_limit=True),
         "shmSizeLimit": f"{shm_gib}Gi",
         "rayStartParams": {},
         "nodeSelector": {},

@@ -23,6 +23,7 @@ from .common import (
     integer,
     metrics_group,
     object_list,
+    pod_resources,
     resources_schema,
     scheduling_values,
     string,
@@ -200,7 +201,6 @@ def profile_values(profile: Any) -> dict[str, Any]:
     gpu = catalog.GPUS[profile.gpu]
     tp = profile.gpus_per_node
     profile.fit()
-    ram_gib = profile.memory_gib()
     shm_gib = 2 if tp == 1 else 8 * tp
     values: dict[str, Any] = {
         "model": {"name": ckpt.repo, "servedModelName": profile.served_model_name},
@@ -214,10 +214,7 @@ def profile_values(profile: Any) -> dict[str, Any]:
             "maxNumSeqs": profile.max_num_seqs,
         },
         "gpu": {"count": tp, "vendor": gpu.vendor},
-        "resources": {
-            "requests": {"cpu": str(profile.cpu_per_replica), "memory": f"{ram_gib}Gi"},
-            "limits": {"memory": f"{ram_gib + shm_gib}Gi"},
-        },
+        "resources": pod_resources(profile, memory_limit_gib=profile.memory_gib() + shm_gib),
         "shm": {"sizeLimit": f"{shm_gib}Gi"},
         "cache": {"pvc": {"size": f"{math.ceil(ckpt.weights_gib * 1.2 + 5)}Gi"}},
         "probes": {"startup": {"failureThreshold": math.ceil(

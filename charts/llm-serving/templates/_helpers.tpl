@@ -87,9 +87,8 @@ Usage: {{ include "llm-serving.notes.reach" (dict "context" $ "values" .Values.v
 {{- $type := dig "service" "type" "ClusterIP" $v -}}
 {{- $port := dig "service" "port" .port $v -}}
 {{- $models := printf "%s/v1/models" (trimSuffix "/" (default "" .prefix)) -}}
-{{- with $secret }}
-The API key, for the commands below:
-  API_KEY=$(kubectl -n {{ $ns }} get secret {{ . }} -o jsonpath='{.data.{{ $.context.Values.global.apiKey.secretKey }}}' | base64 -d)
+{{- if $secret }}
+{{ include "llm-serving.notes.apiKey" .context }}
 {{- end }}
 {{- if $ingress }}
 Through the Ingress:
@@ -115,4 +114,16 @@ Through the NodePort Service, on any node's address:
 From your machine:
   kubectl -n {{ $ns }} port-forward service/{{ .service }} {{ .port }}:{{ $port }}
   curl http://localhost:{{ .port }}{{ $models }}{{ $auth }}
+{{- end -}}
+
+{{/*
+llm-serving.notes.apiKey: the NOTES lines that read the release's API key into $API_KEY, to paste
+before the commands that send it; nothing when the API is served without a key.
+Usage: {{ include "llm-serving.notes.apiKey" $ }}
+*/}}
+{{- define "llm-serving.notes.apiKey" -}}
+{{- with include "common.apiKey.secretName" (dict "context" $) -}}
+The API key, for the commands below:
+  API_KEY=$(kubectl -n {{ $.Release.Namespace }} get secret {{ . }} -o jsonpath='{.data.{{ $.Values.global.apiKey.secretKey }}}' | base64 -d)
+{{- end -}}
 {{- end -}}

@@ -40,7 +40,7 @@ Usage: {{- include "common.cache.env" (dict "cache" .Values.cache "model" .Value
 {{- end }}
 {{- if .model.hfToken.existingSecret }}
 - name: HF_TOKEN_PATH
-  value: /var/run/secrets/llm-serving/hf-token/token
+  value: {{ include "common.cache.tokenDir" . }}/token
 {{- end }}
 {{- end -}}
 
@@ -51,9 +51,15 @@ Usage: {{- include "common.cache.token" (dict "part" "mount" "model" .Values.mod
 */}}
 {{- define "common.cache.token" -}}
 {{- with .model.hfToken.existingSecret -}}
-{{ include "common.pod.secretFile" (dict "part" $.part "name" "hf-token" "secret" . "key" $.model.hfToken.secretKey "file" "token" "dir" "/var/run/secrets/llm-serving/hf-token") }}
+{{ include "common.pod.secretFile" (dict "part" $.part "name" "hf-token" "secret" . "key" $.model.hfToken.secretKey "file" "token" "dir" (include "common.cache.tokenDir" $)) }}
 {{- end -}}
 {{- end -}}
+
+{{/*
+common.cache.tokenDir: where the Hugging Face token Secret is mounted (file `token`).
+Usage: {{ include "common.cache.tokenDir" . }}
+*/}}
+{{- define "common.cache.tokenDir" -}}/var/run/secrets/llm-serving/hf-token{{- end -}}
 
 {{/*
 common.cache.claim: the PersistentVolumeClaim of the cache when the chart creates it; kept on uninstall.
