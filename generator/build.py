@@ -36,16 +36,29 @@ KUBE_VERSION = ">=1.25.0-0"
 # Oldest and newest Kubernetes minor the rendered manifests are validated against.
 KUBE_VERSIONS = ("1.25.0", "1.37.0")
 
+# Every engine subchart declares the library chart it includes, so each lints and renders on its
+# own (after `helm dependency build`); inside the umbrella, helm shares the umbrella's copy.
+COMMON_DEPENDENCY = {"name": "common", "version": __version__, "repository": "file://../common"}
+
 # The engine enabled by default when a user installs the umbrella chart with no profile.
 DEFAULT_ENGINE = "vllm"
 
 
 # ---------------------------------------------------------------- interfaces
 
+# Library chart: takes no values, but helm gives it a section with `global` in every chart that
+# depends on it.
+COMMON_SECTION = Value("common", {}, "Section helm creates for the `common` library chart.",
+                       {"type": "object", "properties": {"global": {"type": "object"}},
+                        "additionalProperties": False}, required=False, documented=False)
+
+
 def subchart_interface(backend: Backend) -> Group:
-    """What the subchart accepts: its own keys plus `global` and `enabled`, which helm injects."""
+    """What the subchart accepts: its own keys plus `global`, `enabled` and the `common` section,
+    which helm injects."""
     return Group(backend.name, backend.interface.doc, (
         GLOBAL,
+        COMMON_SECTION,
         Value("enabled", backend.name == DEFAULT_ENGINE,
               f"Deploy the {backend.name} engine (the umbrella's dependency condition).",
               {"type": "boolean"}),
@@ -68,10 +81,7 @@ def umbrella_interface() -> Group:
     )
     return Group("llm-serving", "Values of the llm-serving umbrella chart.", (
         GLOBAL,
-        # Library chart: takes no values, but helm gives it a section with `global`.
-        Value("common", {}, "Section helm creates for the `common` library chart.",
-              {"type": "object", "properties": {"global": {"type": "object"}},
-               "additionalProperties": False}, required=False, documented=False),
+        COMMON_SECTION,
         *engines,
         ui.INTERFACE,
     ))
@@ -282,10 +292,9 @@ def generated_files(read: Callable[[str], str | None]) -> dict[str, str]:
     for backend in REGISTRY.values():
         base = f"{UMBRELLA}/charts/{backend.name}"
         sub = subchart_interface(backend)
-        # Named templates are global across a chart tree: the engine subcharts use the
-        # umbrella's `common` library without depending on it themselves.
         files[f"{base}/Chart.yaml"] = chart_yaml(_chart_meta(
-            backend.name, backend.description, backend.app_version, backend.keywords))
+            backend.name, backend.description, backend.app_version, backend.keywords,
+            dependencies=[COMMON_DEPENDENCY]))
         files[f"{base}/values.yaml"] = values_yaml(
             sub, f"Defaults of the {backend.name} subchart of llm-serving.")
         sub_schema = values_schema(sub, f"llm-serving {backend.name} values")
