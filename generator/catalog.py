@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 GIB = 2**30
 
@@ -34,6 +35,8 @@ class Gpu:
 
 # Extended resource name each vendor's device plugin advertises.
 VENDOR_RESOURCES = {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu"}
+# The software stack an image must be built for to drive each vendor's GPUs.
+VENDOR_STACKS = {"nvidia": "CUDA", "amd": "ROCm"}
 
 GPUS: dict[str, Gpu] = {
     g.name: g
@@ -349,7 +352,11 @@ class Fit:
 
 
 class DoesNotFit(ValueError):
-    pass
+    """Weights and KV cache do not fit; `numbers` holds the figures behind it (GiB, tokens)."""
+
+    def __init__(self, message: str, numbers: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.numbers = numbers or {}
 
 
 def fit(model: Model, ckpt: Checkpoint, gpu: Gpu, tensor_parallel: int, utilization: float,

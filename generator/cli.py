@@ -46,18 +46,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
         stale = write.stale(root, files)
         if stale:
             print("stale generated files (run `llm-serving generate`):", file=sys.stderr)
-            for rel in stale:
-                print(f"  {rel}", file=sys.stderr)
+            for entry in stale:
+                print(f"  {entry}", file=sys.stderr)
             return EXIT_FAIL
         print(f"{len(files)} generated files up to date")
         return 0
     for rel in write.write(root, files):
         print(f"wrote {rel}")
-    for rel in write.stale(root, files):
-        if rel.endswith("(no profile generates it any more)"):
-            path = rel.split(" ", 1)[0]
-            (root / path).unlink()
-            print(f"removed {path}")
+    for orphan in write.stale(root, files):
+        if orphan.orphan:
+            (root / orphan.path).unlink()
+            print(f"removed {orphan.path}")
     return 0
 
 
@@ -101,8 +100,9 @@ def cmd_package(args: argparse.Namespace) -> int:
 
     stale = write.stale(build.ROOT, build.generated_files(lambda rel: write.read_text(build.ROOT, rel)))
     if stale:
-        raise UsageError(f"generated files are stale ({', '.join(stale[:3])}): run `llm-serving generate` first")
-    helm = next(iter(tools.require_helm_binaries().values()))
+        raise UsageError(f"generated files are stale ({', '.join(map(str, stale[:3]))}): run `llm-serving "
+                         "generate` first")
+    helm = next(iter(tools.find_helms(args.helm).values()))
     dest = Path(args.destination)
     dest.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run([str(helm), "package", str(build.ROOT / build.UMBRELLA), "--destination", str(dest)],
@@ -241,7 +241,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if code:
             return code
     files = _values_files(args.profiles)
-    helms = tools.require_helm_binaries()
+    helms = tools.find_helms(args.helm)
     # Every file is read and shape-checked before any is validated: a bad one stops the run
     # with one line, not half a report.
     defaults = validation.load_yaml(validation.CHART / "values.yaml")
@@ -258,6 +258,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 raise UsageError(f"{path}: {key} is {merged[key]!r}, not a mapping: write `{key}:` with its "
                                  f"settings indented below it (see charts/llm-serving/values.yaml)")
         merged_files.append((path, merged))
+    print("validating with " + ", ".join(f"helm {v} ({p})" for v, p in helms.items()), flush=True)
     rows = []
     failed = False
     for path, merged in merged_files:
@@ -290,7 +291,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    from .planner import DEFAULT_CPU_MEMORY_GIB, MIN_REQUEST_CONTEXT
+    from .backends import REGISTRY
+    from .backends.ollama import DEFAULT_CPU_MEMORY_GIB
+    from .planner import MIN_REQUEST_CONTEXT
 
     p = Parser(prog="llm-serving", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -300,6 +303,8 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="generate, then render and validate every profile")
     v.add_argument("profiles", nargs="*", help="profile names or values files (default: values/*.yaml)")
     v.add_argument("--no-generate", action="store_true", help="validate the files as they are")
+    v.add_argument("--helm", action="append", metavar="PATH", help="helm binary to validate with, repeatable "
+                   "(default: the pinned helm 4.3.1 and 3.19.0 when installed, else the helm on PATH)")
     v.set_defaults(func=cmd_validate)
     t = sub.add_parser("tools", help="install the pinned helm binaries into .tools/ when missing")
     t.set_defaults(func=cmd_tools)
@@ -318,7 +323,8 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--hardware", help="hardware profile YAML (schemas/hardware-profile.schema.json); "
                     "the whole description, not combined with the flags above")
     pl.add_argument("--model", default="deepseek-r1", help="catalog model or ollama tag (default: the 671B)")
-    pl.add_argument("--engine", choices=["ollama", "vllm", "kuberay", "aibrix"])
+    pl.add_argument("--engine", choices=list(REGISTRY), help="engine to plan for (default: the one the "
+                    "hardware calls for)")
     pl.add_argument("--context", type=_bounded(MIN_REQUEST_CONTEXT),
                     help=f"max tokens per sequence, {MIN_REQUEST_CONTEXT} to the model's maximum")
     pl.add_argument("--precision", help="bf16, fp8 or awq-int4 (ollama: ollama-q4_K_M)")
@@ -327,6 +333,8 @@ def parser() -> argparse.ArgumentParser:
     pl.set_defaults(func=cmd_plan)
     k = sub.add_parser("package", help="helm package the umbrella chart into dist/")
     k.add_argument("--destination", default=str(build.ROOT / "dist"), help="output folder (default: dist/)")
+    k.add_argument("--helm", action="append", metavar="PATH", help="helm binary to package with (default: as "
+                   "for validate)")
     k.set_defaults(func=cmd_package)
     d = sub.add_parser("vendor", help="copy upstream files the charts ship (Grafana dashboards)")
     d.add_argument("--upstream", required=True, help="the shared/upstream folder")

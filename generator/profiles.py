@@ -1,77 +1,19 @@
 """Hardware profiles: one `values/<name>.yaml` each.
 
-A profile names the hardware and the model; the engine backend derives parallelism, sizes
-and probe budgets from the catalog, and `catalog.fit` refuses a profile whose weights and
-KV cache do not fit. `overrides` holds the deployment choices that are not hardware facts
+A profile names the hardware and what is asked of it; the planner chooses the engine, its
+parallelism and sizes, and refuses a profile whose weights and KV cache do not fit; the
+engine's backend turns the plan into values. `overrides` holds the deployment choices that are not hardware facts
 (autoscaling, ingress, cache), deep-merged last.
 """
 
 from __future__ import annotations
 
-import math
+import functools
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import catalog
-
-
-@dataclass(frozen=True)
-class Profile:
-    name: str
-    title: str
-    engine: str
-    gpu: str | None  # catalog GPU name; None: CPU only
-    gpus_per_node: int
-    nodes: int
-    model: str
-    precision: str
-    max_model_len: int
-    max_num_seqs: int
-    gpu_memory_utilization: float
-    cpu_per_replica: int  # CPU request of each GPU pod (one pod per node and replica)
-    # Memory request of each GPU pod; None: the checkpoint's share plus 8 GiB.
-    memory_gib_per_replica: int | None = None
-    # Tolerate the `nvidia.com/gpu` NoSchedule taint that GPU node pools carry.
-    tolerate_gpu_taint: bool = False
-    served_model_name: str = "deepseek-r1"  # the `model` clients send
-    engine_env: dict[str, str] = field(default_factory=dict)  # env of the engine processes
-    # The planner's checkpoint adapted to the GPU (fp16 for bf16 weights on T4, plain AWQ below
-    # sm80); None: the catalog's checkpoint of `precision`.
-    checkpoint_override: catalog.Checkpoint | None = None
-    replicas: int = 1  # model replicas (vLLM: pods of gpus_per_node GPUs each)
-    hardware: str = ""  # the machines the profile is planned for, as the planner describes them
-    rdma: bool = False  # the nodes are linked by RDMA (AIBrix then runs tensor parallel across them)
-
-    def parallelism(self) -> tuple[int, int]:
-        """(tensor, pipeline) across the profile's nodes: tensor parallel over every GPU with RDMA
-        (seed 002), else within a node with one pipeline stage per node (seed 004)."""
-        if self.rdma:
-            return self.gpus_per_node * self.nodes, 1
-        return self.gpus_per_node, self.nodes
-    overrides: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def checkpoint(self) -> catalog.Checkpoint:
-        return self.checkpoint_override or catalog.MODELS[self.model].checkpoint(self.precision)
-
-    def fit(self) -> catalog.Fit:
-        """The memory arithmetic per GPU for the profile's parallelism."""
-        if self.gpu is None:
-            raise ValueError(f"profile {self.name} has no GPU")
-        tp, pp = self.parallelism()
-        return catalog.fit(catalog.MODELS[self.model], self.checkpoint, catalog.GPUS[self.gpu], tp,
-                           self.gpu_memory_utilization, self.max_model_len, self.max_num_seqs,
-                           pipeline_parallel=pp)
-
-    def memory_gib(self) -> int:
-        if self.memory_gib_per_replica is not None:
-            return self.memory_gib_per_replica
-        return math.ceil(self.checkpoint.weights_gib / self.nodes + 8)
-
-    def tolerations(self) -> list[dict[str, str]]:
-        if not self.tolerate_gpu_taint:
-            return []
-        return [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+from .model import Hardware, Profile, Request
+from .planner import plan
 
 
 @dataclass(frozen=True)
@@ -80,26 +22,27 @@ class ProfileSpec:
 
     name: str
     title: str
-    hardware: Any  # planner.Hardware
-    request: Any  # planner.Request
+    hardware: Hardware
+    request: Request
     overrides: dict[str, Any] = field(default_factory=dict)
 
 
 def build_profiles(specs: tuple[ProfileSpec, ...]) -> tuple[Profile, ...]:
     """Every profile goes through the planner, which refuses any that would not load."""
-    from .planner import plan
-
     out = []
     for spec in specs:
         planned = plan(spec.hardware, spec.request).profile
-        out.append(replace(planned, name=spec.name, title=spec.title, overrides=spec.overrides,
-                           hardware=spec.hardware.describe()))
+        out.append(replace(planned, name=spec.name, title=spec.title, overrides=spec.overrides))
     return tuple(out)
 
 
-def _specs() -> tuple[ProfileSpec, ...]:
-    from .planner import Hardware, Request
+@functools.cache
+def shipped() -> tuple[Profile, ...]:
+    """The profiles of values/, planned on first use (the build asks for them, imports do not)."""
+    return build_profiles(SPECS)
 
+
+def _specs() -> tuple[ProfileSpec, ...]:
     r1_14b = "deepseek-r1-distill-qwen-14b"
     return (
         # Seed 001: one H100 80 GB, BF16, PVC cache, HPA and Ingress with TLS.
@@ -108,8 +51,8 @@ def _specs() -> tuple[ProfileSpec, ...]:
         # 6.8 sequences of 32768 tokens at once.
         ProfileSpec(
             "h100-80gb", "1 x H100 80 GB, R1 distill Qwen 14B in BF16, autoscaled, Ingress with TLS",
-            Hardware("H100-80GB", 1, cloud="a3-highgpu-1g"),
-            Request(r1_14b, context=32768, max_num_seqs=64, utilization=0.90, cpu_per_replica=8),
+            Hardware("H100-80GB", 1, node_shape="a3-highgpu-1g"),
+            Request(r1_14b, context=32768, max_num_seqs=64, utilization=0.90, cpu_per_pod=8),
             # A public Ingress: the chart generates the API key vLLM checks (seed 001 has none).
             {"global": {"networkPolicy": {"ingressNamespaces": ["ingress-nginx"]}, "apiKey": {"create": True}},
              "vllm": {
@@ -128,8 +71,8 @@ def _specs() -> tuple[ProfileSpec, ...]:
         # at 192 KiB per token -> 45k tokens, 2.8 sequences of 16384 tokens at once.
         ProfileSpec(
             "l4-24gb", "1 x L4 24 GB, R1 distill Qwen 14B in AWQ 4-bit",
-            Hardware("L4-24GB", 1, cloud="g2-standard-8"),
-            Request(r1_14b, context=16384, max_num_seqs=16, utilization=0.92, cpu_per_replica=4,
+            Hardware("L4-24GB", 1, node_shape="g2-standard-8"),
+            Request(r1_14b, context=16384, max_num_seqs=16, utilization=0.92, cpu_per_pod=4,
                     tolerate_gpu_taint=True),
             {"vllm": {"cache": {"type": "pvc"},
                       "nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-l4"}}}),
@@ -139,45 +82,45 @@ def _specs() -> tuple[ProfileSpec, ...]:
         # of weights exceed its 22.5 GiB), A100 40 GB holds BF16.
         ProfileSpec(
             "t4-16gb", "1 x T4 16 GB, R1 distill Qwen 14B in AWQ 4-bit (fp16 compute)",
-            Hardware("T4-16GB", 1, cloud="n1-standard-8"),
-            Request(r1_14b, context=8192, max_num_seqs=4, utilization=0.95, cpu_per_replica=4,
+            Hardware("T4-16GB", 1, node_shape="n1-standard-8"),
+            Request(r1_14b, context=8192, max_num_seqs=4, utilization=0.95, cpu_per_pod=4,
                     tolerate_gpu_taint=True),
             {"vllm": {"nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-tesla-t4"}}}),
         ProfileSpec(
             "a10-24gb", "1 x A10 24 GB, R1 distill Qwen 14B in AWQ 4-bit",
-            Hardware("A10-24GB", 1, cloud="g5.xlarge"),
-            Request(r1_14b, cpu_per_replica=4, tolerate_gpu_taint=True)),
+            Hardware("A10-24GB", 1, node_shape="g5.xlarge"),
+            Request(r1_14b, cpu_per_pod=4, tolerate_gpu_taint=True)),
         ProfileSpec(
             "a100-40gb", "1 x A100 40 GB, R1 distill Qwen 14B in BF16",
-            Hardware("A100-40GB", 1, cloud="a2-highgpu-1g"),
-            Request(r1_14b, context=16384, cpu_per_replica=8, tolerate_gpu_taint=True),
+            Hardware("A100-40GB", 1, node_shape="a2-highgpu-1g"),
+            Request(r1_14b, context=16384, cpu_per_pod=8, tolerate_gpu_taint=True),
             {"vllm": {"nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-tesla-a100"}}}),
         # Seed 003: the 1.5b distill on CPU, 2 CPUs / 8 GiB, with the chat UI.
         ProfileSpec(
             "cpu-only", "CPU only, R1 distill Qwen 1.5B (ollama Q4_K_M), chat UI",
             Hardware(None),
-            Request("deepseek-r1:1.5b", context=8192, max_num_seqs=2, cpu_per_replica=2),
+            Request("deepseek-r1:1.5b", context=8192, max_num_seqs=2, cpu_per_pod=2),
             {"ui": {"enabled": True}}),
         # Seed 000: one RTX 3060 12 GB desktop node (i9-13900, 64 GB RAM) with a RuntimeClass for
         # the NVIDIA runtime. The 7B distill in Q4_K_M (4.4 GiB) leaves room for two 16k contexts.
         ProfileSpec(
             "rtx3060-12gb", "1 x RTX 3060 12 GB desktop, R1 distill Qwen 7B (ollama Q4_K_M), chat UI",
             Hardware("RTX3060-12GB", 1, cpu_per_node=32, memory_gib_per_node=64),
-            Request("deepseek-r1:7b", context=16384, max_num_seqs=2, cpu_per_replica=4),
+            Request("deepseek-r1:7b", context=16384, max_num_seqs=2, cpu_per_pod=4),
             {"ollama": {"gpu": {"runtimeClassName": "nvidia"}}, "ui": {"enabled": True}}),
         # vLLM's DeepSeek-R1 recipe: 8 x H200 141 GB on one node, FP8 weights, tensor parallel 8.
         # 642 GiB / 8 = 80.3 GiB per GPU of 140.4 GiB x 0.90.
         ProfileSpec(
             "h200-141gb-x8", "8 x H200 141 GB on one node, DeepSeek-R1 671B FP8, vLLM tensor parallel 8",
-            Hardware("H200-141GB", 8, cloud="a3-ultragpu-8g"),
-            Request("deepseek-r1", cpu_per_replica=96, tolerate_gpu_taint=True),
+            Hardware("H200-141GB", 8, node_shape="a3-ultragpu-8g"),
+            Request("deepseek-r1", cpu_per_pod=96, tolerate_gpu_taint=True),
             {"vllm": {"cache": {"type": "hostPath", "hostPath": {"path": "/mnt/stateful_partition/models"}}}}),
         # AMD: 8 x MI300X 192 GB. 642 GiB of FP8 weights fit 4 GPUs (160.5 GiB each of 172), so
         # the node serves two replicas of tensor parallel 4 with the ROCm build of vLLM.
         ProfileSpec(
             "mi300x-192gb-x8", "8 x MI300X 192 GB on one node, DeepSeek-R1 671B FP8, vLLM (ROCm)",
-            Hardware("MI300X-192GB", 8, cloud="ND MI300X v5"),
-            Request("deepseek-r1", cpu_per_replica=48),
+            Hardware("MI300X-192GB", 8, node_shape="ND MI300X v5"),
+            Request("deepseek-r1", cpu_per_pod=48),
             {"vllm": {"cache": {"type": "hostPath", "hostPath": {"path": "/mnt/resource/models"}}}}),
         # Seed 004 and KubeRay's ray-service.deepseek.yaml: DeepSeek-R1 671B (FP8 weights) on two
         # a3-highgpu-8g nodes (8 x H100 80 GB each), TP 8 within a node x PP 2 across the nodes.
@@ -187,9 +130,9 @@ def _specs() -> tuple[ProfileSpec, ...]:
         # 8 GPUs give 640 GB: one node cannot hold the 689 GB of weights.
         ProfileSpec(
             "h100-80gb-2x8", "2 nodes x 8 H100 80 GB (a3-highgpu-8g), DeepSeek-R1 671B FP8, KubeRay RayService",
-            Hardware("H100-80GB", 8, 2, cpu_per_node=208, memory_gib_per_node=1744, cloud="a3-highgpu-8g"),
-            Request("deepseek-r1", context=16384, max_num_seqs=40, utilization=0.92, cpu_per_replica=24,
-                    memory_gib_per_replica=500, tolerate_gpu_taint=True, served_model_name="deepseek",
+            Hardware("H100-80GB", 8, 2, cpu_per_node=208, memory_gib_per_node=1744, node_shape="a3-highgpu-8g"),
+            Request("deepseek-r1", context=16384, max_num_seqs=40, utilization=0.92, cpu_per_pod=24,
+                    memory_gib_per_pod=500, tolerate_gpu_taint=True, served_model_name="deepseek",
                     engine_env={"VLLM_USE_V1": "1"})),
         # Seed 002: DeepSeek-R1 671B full (FP8) weights on 2 nodes x 8 H20 96 GB with 8 x 400 Gbps
         # RDMA, AIBrix RayClusterFleet, tensor parallel 16 over both nodes (RDMA makes that viable).
@@ -199,11 +142,10 @@ def _specs() -> tuple[ProfileSpec, ...]:
         ProfileSpec(
             "h20-96gb-2x8-rdma", "2 nodes x 8 H20 96 GB with RDMA, DeepSeek-R1 671B FP8, AIBrix RayClusterFleet",
             Hardware("H20-96GB", 8, 2, cpu_per_node=192, memory_gib_per_node=2048, rdma=True,
-                     cloud="ecs.ebmhpcpni3l.48xlarge"),
-            Request("deepseek-r1", context=163840, max_num_seqs=256, utilization=0.90, cpu_per_replica=96,
+                     node_shape="ecs.ebmhpcpni3l.48xlarge"),
+            Request("deepseek-r1", context=163840, max_num_seqs=256, utilization=0.90, cpu_per_pod=96,
                     served_model_name="deepseek-r1-671b")),
     )
 
 
 SPECS = _specs()
-PROFILES: tuple[Profile, ...] = build_profiles(SPECS)

@@ -145,6 +145,32 @@ def helm_binaries(install_missing: bool = False) -> dict[str, Path]:
     return found
 
 
+def find_helms(given: list[str] | None = None) -> dict[str, Path]:
+    """The helm binaries to validate with, by version: every one `given` (paths or names on
+    PATH), else the pinned pair when both are installed, else the helm on PATH (with a pinned
+    binary of .tools/ beside it when one is there). ToolError when there is none."""
+    if given:
+        found: dict[str, Path] = {}
+        for name in given:
+            path = shutil.which(name) or name
+            version = helm_version(path)
+            if version is None:
+                raise ToolError(f"--helm {name}: not a helm binary that runs (`{name} version` failed)")
+            found.setdefault(version, Path(path))
+        return found
+    pinned = helm_binaries()
+    if len(pinned) == len(HELM_PINS):
+        return pinned
+    on_path = shutil.which("helm")
+    version = helm_version(on_path) if on_path else None
+    if version is not None and on_path is not None:
+        pinned.setdefault(version, Path(on_path))
+    if not pinned:
+        raise ToolError("no helm found: put helm on PATH, pass --helm PATH, or run `llm-serving tools` to "
+                        f"install the pinned {' and '.join(p.version for p in HELM_PINS)} into .tools/")
+    return pinned
+
+
 def require_helm_binaries() -> dict[str, Path]:
     found = helm_binaries()
     missing = [p.version for p in HELM_PINS if p.version not in found]

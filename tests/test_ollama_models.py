@@ -95,8 +95,53 @@ def test_helm_derives_resources_for_deepseek_r1_8b(tmp_path):
         "server": {"contextLength": 8192, "numParallel": 2}}})
     (deployment,) = find(docs, "Deployment")
     server = next(c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "ollama")
-    # 4.84 GiB + 0.1406 GiB/1k tokens x 16k tokens + 1 GiB runtime = 8.1 -> 9Gi
-    assert server["resources"]["requests"]["memory"] == "9Gi"
+    # 4.84 GiB + 0.1406 GiB/1k tokens x 16k tokens + 1 GiB runtime = 8.09 GiB, + 1 GiB headroom -> 10Gi,
+    # what the planner asks for the same pod (it was 9Gi when the chart left out the runtime).
+    assert server["resources"]["requests"]["memory"] == "10Gi"
+
+
+def _tag_plans():
+    """(tag, plan) for every catalogued ollama tag: on a CPU node large enough for it, and on the
+    smallest catalogued GPU it fits, at the chart's default context and parallelism."""
+    from generator import catalog
+    from generator.planner import Hardware, Refused, Request, plan
+
+    out = []
+    for model in catalog.MODELS.values():
+        tag = model.ollama_tag()
+        if tag is None:
+            continue
+        request = Request(tag.repo, context=8192, max_num_seqs=2)
+        out.append(pytest.param(tag.repo, plan(Hardware(None, memory_gib_per_node=1024), request),
+                                id=f"{tag.repo}-cpu"))
+        for gpu in sorted(catalog.GPUS.values(), key=lambda g: g.memory_gib):
+            try:
+                out.append(pytest.param(tag.repo, plan(Hardware(gpu.name, 1), request, suggest=False),
+                                        id=f"{tag.repo}-{gpu.name}"))
+                break
+            except Refused:
+                continue
+    return out
+
+
+@pytest.mark.parametrize("tag, planned", _tag_plans())
+def test_chart_and_planner_size_every_tag_alike(tmp_path, tag, planned):
+    """One sizing formula: the chart's derived requests (resources empty) equal the planner's."""
+    from generator.backends import ollama
+
+    values = ollama.profile_values(planned.profile)
+    profile = planned.profile
+    docs = render(tmp_path, {"vllm": {"enabled": False}, "ollama": {
+        "enabled": True, "models": {"pull": [tag]}, "resources": {},
+        "server": {"contextLength": profile.max_model_len, "numParallel": profile.max_num_seqs},
+        **({"gpu": values["gpu"]} if "gpu" in values else {})}})
+    (deployment,) = find(docs, "Deployment")
+    server = next(c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "ollama")
+    requests = server["resources"]["requests"]
+    assert (requests["cpu"], requests["memory"]) == (str(profile.cpu_per_pod), f"{profile.memory_gib_per_pod}Gi")
+    assert values["resources"]["requests"] == {"cpu": str(profile.cpu_per_pod),
+                                               "memory": f"{profile.memory_gib_per_pod}Gi"}
+    assert server["resources"]["limits"]["memory"] == requests["memory"]
 
 
 def test_plan_for_deepseek_r1_8b_writes_valid_values(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from generator import catalog
-from generator.profiles import PROFILES
+from generator.profiles import shipped
 
 from .conftest import HELM_VERSIONS, VALUES_FILES, find, rendered, validated
 
@@ -18,7 +18,7 @@ VLLM_FILES = [p for p in VALUES_FILES if yaml.safe_load(p.read_text()).get("vllm
 
 
 def test_profiles_exist():
-    assert {p.name for p in PROFILES} <= set(PROFILE_IDS)
+    assert {p.name for p in shipped()} <= set(PROFILE_IDS)
     assert {"h100-80gb", "l4-24gb", "h100-80gb-2x8", "cpu-only", "rtx3060-12gb"} <= set(PROFILE_IDS)
 
 
@@ -117,7 +117,7 @@ def test_h100_profile_follows_seed_001():
 
 
 def test_l4_profile_is_quantized_and_fits():
-    profile = next(p for p in PROFILES if p.name == "l4-24gb")
+    profile = next(p for p in shipped() if p.name == "l4-24gb")
     fit = profile.fit()
     assert catalog.MODELS[profile.model].checkpoint(profile.precision).quantization
     assert fit.kv_tokens >= profile.max_model_len

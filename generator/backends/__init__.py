@@ -1,24 +1,44 @@
-"""Engine backends. Each module exposes `BACKEND`, a `Backend` with the same contract:
+"""Engine backends. Each module exposes `BACKEND`, a `Backend` with the same contract, and the
+registry below is the one list of engines: the planner, the CLI and the build ask it, and
+nothing else names an engine.
 
+What a backend says about its chart:
 - `name`: subchart directory under charts/llm-serving/charts/ and its key in the umbrella values;
 - `description`, `app_version` (the pinned engine image tag) and `keywords` for Chart.yaml;
 - `interface`: the values interface (generator.interface.Group) of the subchart;
-- `profile_values(profile)`: the values a hardware profile sets for this engine;
+- `enabled_by_default`: the engine the umbrella's own values.yaml enables;
+- `images`: the image the chart runs per GPU vendor (the first is the default one); a vendor
+  missing here is one the pinned images cannot drive;
+- `files(cmd)`: extra generated files the subchart ships, by path inside the subchart;
+- `profile_values(profile)`: the values a planned profile sets for this engine;
 - `summary(values)`: model, GPUs and TP x PP of rendered values, for the validation report;
-- `arithmetic(profile)`: the memory arithmetic of a profile, lines for its file header;
-- `other_images`: images the chart runs besides those in its values' defaults (e.g. the ROCm
-  build chosen for AMD GPUs), listed in the umbrella's Artifact Hub annotation.
+- `arithmetic(profile)`: the memory arithmetic of a profile, lines for its file header.
 
-The registry below is the one list of engines; nothing else enumerates them.
+What the planner asks it:
+- `precisions`: the checkpoint precisions it loads, best first; `weights_doc` says which in words;
+- `needs_gpu`, `multi_node`: whether it runs on CPU-only nodes, and across several nodes;
+- `chosen_for(hw, gpu)`: whether the planner picks it for that hardware when no engine is asked
+  for (exactly one backend answers yes for any hardware);
+- `shapes(hw)`: the ways it can spread one model over the hardware, preferred first;
+- `fit(model, ckpt, gpu, hw, shape, utilization, context, req)`: the memory arithmetic of one
+  candidate (a catalog.Fit), or catalog.DoesNotFit with the numbers;
+- `utilizations`: the GPU memory fractions it tries, in order;
+- `pod_cpu(hw, shape)`, `pod_memory_gib(model, ckpt, shape, fit, gpu)`: each pod's requests;
+- `notes(hw)`: assumptions a plan for that hardware rests on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .. import catalog, interface
 from ..interface import Group
+from ..model import Hardware, Profile, Request, Shape
+
+FitFunction = Callable[[catalog.Model, catalog.Checkpoint, "catalog.Gpu | None", Hardware, Shape, float, int,
+                        Request], catalog.Fit]
 
 
 @dataclass(frozen=True)
@@ -28,10 +48,34 @@ class Backend:
     app_version: str
     keywords: tuple[str, ...]
     interface: Group
-    profile_values: Callable[[Any], dict[str, Any]]
+    profile_values: Callable[[Profile], dict[str, Any]]
     summary: Callable[[dict[str, Any]], dict[str, str]]
-    arithmetic: Callable[[Any], list[str]] = lambda profile: profile.fit().lines()
-    other_images: tuple[str, ...] = ()
+    images: Mapping[str, str]
+    precisions: tuple[str, ...]
+    weights_doc: str
+    chosen_for: Callable[[Hardware, catalog.Gpu | None], bool]
+    shapes: Callable[[Hardware], list[Shape]]
+    fit: FitFunction
+    pod_cpu: Callable[[Hardware, Shape], int]
+    pod_memory_gib: Callable[[catalog.Model, catalog.Checkpoint, Shape, catalog.Fit, catalog.Gpu | None], int]
+    needs_gpu: bool = True
+    multi_node: bool = False
+    utilizations: tuple[float, ...] = (0.90, 0.95)
+    arithmetic: Callable[[Profile], list[str]] = lambda profile: profile.fit().lines()
+    notes: Callable[[Hardware], tuple[str, ...]] = lambda hw: ()
+    files: Callable[[str], dict[str, str]] = lambda cmd: {}
+    enabled_by_default: bool = False
+
+    @property
+    def default_image(self) -> str:
+        image = interface.defaults(self.interface)["image"]
+        return f"{image['repository']}:{image['tag']}"
+
+    @property
+    def other_images(self) -> tuple[str, ...]:
+        """Images the chart runs besides its values' default (e.g. the ROCm build for AMD GPUs),
+        listed in the umbrella's Artifact Hub annotation."""
+        return tuple(dict.fromkeys(ref for ref in self.images.values() if ref != self.default_image))
 
 
 def _registry() -> dict[str, Backend]:
@@ -41,3 +85,13 @@ def _registry() -> dict[str, Backend]:
 
 
 REGISTRY: dict[str, Backend] = _registry()
+
+
+def serving(precision: str) -> list[Backend]:
+    """The backends that load checkpoints of `precision`."""
+    return [b for b in REGISTRY.values() if precision in b.precisions]
+
+
+def for_vendor(vendor: str) -> list[Backend]:
+    """The backends whose pinned images drive GPUs of `vendor`."""
+    return [b for b in REGISTRY.values() if vendor in b.images]

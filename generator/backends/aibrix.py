@@ -8,17 +8,24 @@ from typing import Any
 
 from .. import catalog
 from ..interface import Group, Value
+from ..model import Hardware, Shape
 from . import Backend
 from .common import (
     BOOLEAN,
+    HF_PRECISIONS,
+    HF_WEIGHTS,
     K8S_NAME,
     QUANTITY,
     STRING_MAP,
+    gpu_fit,
+    gpu_pod_cpu,
     image_group,
     integer,
+    node_shapes,
     object_list,
     pod_resources,
     resources_schema,
+    staged_memory_gib,
     string,
 )
 
@@ -225,13 +232,13 @@ def profile_values(profile: Any) -> dict[str, Any]:
     """Seed 002: tensor parallel over every GPU of the cluster when RDMA links the nodes."""
     ckpt = profile.checkpoint
     gpu = catalog.GPUS[profile.gpu]
-    tp, pp = profile.parallelism()
+    tp, pp = profile.tensor_parallel, profile.pipeline_parallel
     profile.fit()
     startup = catalog.startup_seconds(ckpt, from_hub=False)
     values: dict[str, Any] = {
         "modelName": profile.served_model_name,
-        "nodes": profile.nodes,
-        "gpu": {"perNode": profile.gpus_per_node, "vendor": gpu.vendor},
+        "nodes": profile.pods,
+        "gpu": {"perNode": profile.gpus_per_pod, "vendor": gpu.vendor},
         # Weights on each node's NVMe, filled from the hub by an init container: a restart
         # reloads from local disk, and the download never races the startup probe.
         "storage": {"type": "localNvme", "huggingface": {"repo": ckpt.repo},
@@ -244,6 +251,14 @@ def profile_values(profile: Any) -> dict[str, Any]:
     if profile.tolerations():
         values["tolerations"] = profile.tolerations()
     return values
+
+
+def shapes(hw: Hardware) -> list[Shape]:
+    """Tensor parallel over every GPU of the cluster when RDMA links the nodes (seed 002); without
+    RDMA, the TCP fallback: tensor parallel per node x pipeline across the nodes."""
+    if hw.rdma:
+        return [Shape(hw.gpus_per_node * hw.nodes, 1, hw.gpus_per_node, hw.nodes)]
+    return node_shapes(hw)
 
 
 def summary(values: dict[str, Any]) -> dict[str, str]:
@@ -264,4 +279,14 @@ BACKEND = Backend(
     interface=INTERFACE,
     profile_values=profile_values,
     summary=summary,
+    images={"nvidia": f"aibrix/vllm-openai:{VLLM_IMAGE_TAG}"},  # a CUDA build only
+    precisions=HF_PRECISIONS,
+    weights_doc=HF_WEIGHTS,
+    multi_node=True,
+    # Several nodes linked by RDMA (seed 002).
+    chosen_for=lambda hw, gpu: gpu is not None and not gpu.consumer and hw.nodes > 1 and hw.rdma,
+    shapes=shapes,
+    fit=gpu_fit,
+    pod_cpu=gpu_pod_cpu,
+    pod_memory_gib=staged_memory_gib,
 )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from typing import Any
 
+from .. import catalog
 from ..interface import Group, Value
+from ..model import Hardware, Request, Shape
 
 QUANTITY = {
     "type": ["string", "integer"],
@@ -41,12 +45,61 @@ def object_list(required: list[str] | None = None) -> dict[str, Any]:
 
 
 def pod_resources(profile: Any, memory_limit_gib: int | None = None, cpu_limit: bool = False) -> dict[str, Any]:
-    """A profile pod's CPU and memory: its CPU and memory request (profile.memory_gib()), a memory
-    limit (the request unless given), and the CPU as a limit too when `cpu_limit`."""
-    cpu, memory = str(profile.cpu_per_replica), profile.memory_gib()
+    """A profile pod's CPU and memory: its CPU and memory request, a memory limit (the request
+    unless given), and the CPU as a limit too when `cpu_limit`."""
+    cpu, memory = str(profile.cpu_per_pod), profile.memory_gib_per_pod
     limits = {"cpu": cpu} if cpu_limit else {}
     limits["memory"] = f"{memory_limit_gib or memory}Gi"
     return {"requests": {"cpu": cpu, "memory": f"{memory}Gi"}, "limits": limits}
+
+
+# ---------------------------------------------------------------- planning of the GPU engines
+# vLLM, and vLLM inside Ray Serve or AIBrix, size the same way.
+
+MAX_SEQS = 256  # the most sequences an automatic plan batches (--max-num-seqs)
+MARGIN_SEQUENCES = 2  # an automatic plan's KV cache holds at least this many full contexts
+
+
+def gpu_fit(model: catalog.Model, ckpt: catalog.Checkpoint, gpu: catalog.Gpu | None, hw: Hardware,
+            shape: Shape, utilization: float, context: int, req: Request) -> catalog.Fit:
+    """Weights and KV cache per GPU at `utilization`. An automatic context must leave room for
+    MARGIN_SEQUENCES full-length sequences; an automatic max-num-seqs is what the KV cache holds
+    at half the context each, at most MAX_SEQS."""
+    assert gpu is not None, "GPU engines are planned for GPUs only"
+    seqs = req.max_num_seqs or 1
+    tp, pp = shape.tensor_parallel, shape.pipeline_parallel
+    fit = catalog.fit(model, ckpt, gpu, tp, utilization, context, seqs, pipeline_parallel=pp)
+    if not req.context and fit.kv_tokens < MARGIN_SEQUENCES * context:
+        raise catalog.DoesNotFit(
+            f"{ckpt.repo} on {tp * pp} x {gpu.name}: KV cache holds {fit.kv_tokens} tokens, "
+            f"fewer than {MARGIN_SEQUENCES} sequences of {context}")
+    if not req.max_num_seqs:
+        seqs = max(1, min(MAX_SEQS, fit.kv_tokens // max(1, context // 2)))
+        fit = replace(fit, max_num_seqs=seqs)
+    return fit
+
+
+def gpu_pod_cpu(hw: Hardware, shape: Shape) -> int:
+    """4 vCPUs per GPU of the pod (tokenizer, scheduler and one worker process per GPU), at least
+    2, and 2 below the node's vCPUs when they are known."""
+    return max(2, min(4 * shape.gpus_per_pod, (hw.cpu_per_node or 10**6) - 2))
+
+
+def staged_memory_gib(model: catalog.Model, ckpt: catalog.Checkpoint, shape: Shape, fit: catalog.Fit,
+                      gpu: catalog.Gpu | None) -> int:
+    """Host memory of a GPU pod: its share of the weights, staged through RAM while loading,
+    plus 8 GiB for the engine's processes."""
+    return math.ceil(ckpt.weights_gib / shape.pods + 8)
+
+
+def node_shapes(hw: Hardware) -> list[Shape]:
+    """One model over every node: tensor parallel within a node, a pipeline stage per node
+    (seed 004), one pod per node."""
+    return [Shape(hw.gpus_per_node, hw.nodes, hw.gpus_per_node, hw.nodes)]
+
+
+HF_PRECISIONS = ("bf16", "fp8", "awq-int4")  # Hugging Face checkpoints, best quality first
+HF_WEIGHTS = "Hugging Face checkpoints (bf16, fp8, awq-int4)"
 
 
 def resources_schema() -> dict[str, Any]:

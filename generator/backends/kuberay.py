@@ -7,23 +7,29 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import catalog
+from .. import catalog, dashboards, interface
 from ..interface import Group, Value
 from . import Backend
 from .common import (
     BOOLEAN,
+    HF_PRECISIONS,
     HF_TOKEN,
+    HF_WEIGHTS,
     OFFLINE,
     QUANTITY,
     STRING_MAP,
     cache_group,
+    gpu_fit,
+    gpu_pod_cpu,
     http_route_group,
     image_group,
     integer,
     metrics_group,
+    node_shapes,
     object_list,
     pod_resources,
     resources_schema,
+    staged_memory_gib,
     string,
 )
 
@@ -97,23 +103,6 @@ WORKER_GROUP = Group("workerGroup", "One group of identical GPU worker pods (one
     Value("tolerations", [], "Tolerations for tainted GPU nodes.", object_list(), required=False),
 ))
 
-DEFAULT_LLM_CONFIG = {
-    "modelId": "deepseek-r1",
-    "modelSource": "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B",
-    "acceleratorType": "",
-    "autoscaling": {"minReplicas": 1, "maxReplicas": 1},
-    "runtimeEnvVars": {},
-    "engineKwargs": {"tensorParallelSize": 1, "pipelineParallelSize": 1,
-                     "gpuMemoryUtilization": 0.9, "dtype": "auto", "maxNumSeqs": 64,
-                     "maxModelLen": 32768, "enableChunkedPrefill": True,
-                     "enablePrefixCaching": True, "extra": {}},
-}
-DEFAULT_WORKER_GROUP = {
-    "groupName": "gpu-group", "replicas": 1, "minReplicas": 1, "maxReplicas": 1, "gpus": 1,
-    "resources": {"requests": {"cpu": "8", "memory": "40Gi"}, "limits": {"memory": "48Gi"}},
-    "shmSizeLimit": "8Gi", "rayStartParams": {}, "nodeSelector": {}, "tolerations": [],
-}
-
 INTERFACE = Group(
     key="kuberay",
     doc="KubeRay RayService running Ray Serve LLM; spans several GPU nodes. Needs the KubeRay "
@@ -135,7 +124,7 @@ INTERFACE = Group(
             Value("routePrefix", "/", "HTTP route prefix of the OpenAI-compatible API (`/llm` "
                   "serves `/llm/v1/...`); the chat UI, `helm test` and the install notes follow it.",
                   string(r"^/[A-Za-z0-9._~/-]*$")),
-            Value("llmConfigs", [DEFAULT_LLM_CONFIG], "Models served by the application "
+            Value("llmConfigs", [interface.defaults(LLM_CONFIG)], "Models served by the application "
                   "(`args.llm_configs`).", {"minItems": 1}, item=LLM_CONFIG),
         )),
         Group("model", "Where workers get weights from.", (HF_TOKEN, OFFLINE)),
@@ -157,7 +146,7 @@ INTERFACE = Group(
                   STRING_MAP),
             Value("tolerations", [], "Tolerations of the head.", object_list()),
         )),
-        Value("workerGroups", [DEFAULT_WORKER_GROUP], "GPU worker groups. Their GPUs must equal "
+        Value("workerGroups", [interface.defaults(WORKER_GROUP)], "GPU worker groups. Their GPUs must equal "
               "what the models need: tensor x pipeline parallel size x maxReplicas, summed over "
               "llmConfigs.", {"minItems": 1}, item=WORKER_GROUP),
         Group("autoscaling", "Ray autoscaler (`enableInTreeAutoscaling`): adds and removes "
@@ -179,11 +168,11 @@ def profile_values(profile: Any) -> dict[str, Any]:
     gpu = catalog.GPUS[profile.gpu]
     ckpt = profile.checkpoint
     profile.fit()
-    tp, pp = profile.gpus_per_node, profile.nodes
-    shm_gib = 8 * tp
+    tp, pp, pods = profile.tensor_parallel, profile.pipeline_parallel, profile.pods
+    shm_gib = 8 * profile.gpus_per_pod
     group: dict[str, Any] = {
-        "groupName": "gpu-group", "replicas": pp, "minReplicas": pp, "maxReplicas": pp,
-        "gpus": tp,
+        "groupName": "gpu-group", "replicas": pods, "minReplicas": pods, "maxReplicas": pods,
+        "gpus": profile.gpus_per_pod,
         "resources": pod_resources(profile, cpu_limit=True),
         "shmSizeLimit": f"{shm_gib}Gi",
         "rayStartParams": {},
@@ -233,4 +222,15 @@ BACKEND = Backend(
     interface=INTERFACE,
     profile_values=profile_values,
     summary=summary,
+    images={"nvidia": f"rayproject/ray-llm:{RAY_IMAGE_TAG}"},  # no ROCm build of ray-llm is pinned
+    precisions=HF_PRECISIONS,
+    weights_doc=HF_WEIGHTS,
+    multi_node=True,
+    # Several nodes over ordinary networking: tensor parallel within a node, pipeline across.
+    chosen_for=lambda hw, gpu: gpu is not None and not gpu.consumer and hw.nodes > 1 and not hw.rdma,
+    shapes=node_shapes,
+    fit=gpu_fit,
+    pod_cpu=gpu_pod_cpu,
+    pod_memory_gib=staged_memory_gib,
+    files=lambda cmd: {"files/dashboards/ray-serve-llm-dashboard.json": dashboards.ray_serve_llm_json(cmd)},
 )

@@ -3,11 +3,13 @@ pod turns Ready."""
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 from .. import catalog
 from ..interface import Group, Value
+from ..model import Hardware, Request, Shape
 from . import Backend
 from .common import (
     BOOLEAN,
@@ -23,6 +25,10 @@ from .common import (
     scheduling_values,
     string,
 )
+
+# RAM assumed for a CPU node when the hardware does not say (a 4-vCPU, 16 GiB machine such as
+# e2-standard-4 or m5.xlarge); the plan states the assumption.
+DEFAULT_CPU_MEMORY_GIB = 16
 
 # Pinned ollama release (the one the reference ollama-helm chart 1.77.0 ships); bump it here
 # and run `llm-serving generate`. AMD GPUs use the `<version>-rocm` image, which the chart
@@ -121,26 +127,81 @@ INTERFACE = Group(
 )
 
 
+# ---------------------------------------------------------------- sizing: the one formula
+# The planner, profile_values and the chart (through files/models.json, which carries these
+# constants) size an ollama pod the same way:
+#   KV cache  = KV bytes per token x contextLength x numParallel (ollama allocates it up front)
+#   need      = weights + KV cache + RUNTIME_GIB                 (what must fit VRAM, or RAM on CPU)
+#   memory    = CPU: max(CPU_MIN_MEMORY_GIB, ceil(need + CPU_HEADROOM_GIB))
+#               GPU: ceil(weights + GPU_HOST_MEMORY_GIB)         (weights and KV live in VRAM)
+#   cpu       = CPU_CPUS on CPU, GPU_CPUS with a GPU
 RUNTIME_GIB = 1.0  # llama.cpp compute buffers and runtime besides weights and KV cache
+CPU_HEADROOM_GIB = 1  # above the need on CPU: the Go server, page cache of the model file
 CPU_MIN_MEMORY_GIB = 8  # seed 003's minimum for a CPU pod (the 1.5b model: 2 CPUs, 8 GiB)
+GPU_HOST_MEMORY_GIB = 4  # host RAM beside the weights while they load into VRAM
+CPU_CPUS = 2  # seed 003: 2 CPUs for the 1.5b model
+GPU_CPUS = 4  # with a GPU the CPU only feeds it: tokenizer, sampling, HTTP
+DEFAULT_PARALLEL = 2  # requests served at once when the plan does not say (OLLAMA_NUM_PARALLEL)
 
 
-def _need(profile: Any) -> tuple[float, float]:
-    """(weights, KV cache) in GiB: ollama allocates contextLength x numParallel KV up front."""
-    model = catalog.MODELS[profile.model]
-    kv = model.kv_bytes_per_token() * profile.max_model_len * profile.max_num_seqs / catalog.GIB
-    return profile.checkpoint.weights_gib, kv
+def kv_gib(model: catalog.Model, context: int, parallel: int) -> float:
+    return model.kv_bytes_per_token() * context * parallel / catalog.GIB
+
+
+def memory_gib(weights_gib: float, kv_cache_gib: float, on_gpu: bool) -> int:
+    """The pod's memory request and limit, GiB."""
+    if on_gpu:
+        return math.ceil(weights_gib + GPU_HOST_MEMORY_GIB)
+    return max(CPU_MIN_MEMORY_GIB, math.ceil(weights_gib + kv_cache_gib + RUNTIME_GIB + CPU_HEADROOM_GIB))
+
+
+def cpus(on_gpu: bool) -> int:
+    return GPU_CPUS if on_gpu else CPU_CPUS
+
+
+def fit(model: catalog.Model, ckpt: catalog.Checkpoint, gpu: catalog.Gpu | None, hw: Hardware, shape: Shape,
+        utilization: float, context: int, req: Request) -> catalog.Fit:
+    """The model and its KV cache in the GPU's memory, or the memory request within the node's
+    RAM on CPU (DEFAULT_CPU_MEMORY_GIB when the hardware does not say)."""
+    parallel = req.max_num_seqs or DEFAULT_PARALLEL
+    weights, kv = ckpt.weights_gib, kv_gib(model, context, parallel)
+    need = weights + kv + RUNTIME_GIB
+    if gpu:
+        capacity: float = gpu.memory_gib
+        request: float = need
+        where = f"{gpu.memory_gib:.1f} GiB of {gpu.name}"
+        asks = f"{need:.1f} GiB"
+    else:
+        capacity = hw.memory_gib_per_node or DEFAULT_CPU_MEMORY_GIB
+        request = memory_gib(weights, kv, on_gpu=False)
+        where = f"{capacity} GiB of RAM" + (" assumed per node (pass --memory)" if hw.memory_gib_per_node is None
+                                            else "")
+        asks = (f"a {request} GiB memory request ({need:.1f} GiB + {CPU_HEADROOM_GIB}, at least "
+                f"{CPU_MIN_MEMORY_GIB})")
+    if request > capacity:
+        raise catalog.DoesNotFit(f"{ckpt.repo} needs {asks} (weights {weights:.1f}, KV cache "
+                                 f"{kv:.1f} for {context} tokens x {parallel}), more than the {where}",
+                                 {"needGiB": round(float(request), 1), "capacityGiB": capacity})
+    return catalog.Fit(capacity, 1.0, weights, RUNTIME_GIB, kv, context * parallel, context, parallel)
+
+
+def notes(hw: Hardware) -> tuple[str, ...]:
+    if hw.gpu is None and hw.memory_gib_per_node is None:
+        return (f"RAM per node assumed to be {DEFAULT_CPU_MEMORY_GIB} GiB: pass --memory "
+                "(memoryGiB in a hardware file) with your nodes' size",)
+    return ()
 
 
 def arithmetic(profile: Any) -> list[str]:
-    weights, kv = _need(profile)
+    model = catalog.MODELS[profile.model]
+    weights, kv = profile.checkpoint.weights_gib, kv_gib(model, profile.max_model_len, profile.max_num_seqs)
     where = f"{catalog.GPUS[profile.gpu].memory_gib:.1f} GiB of {profile.gpu}" if profile.gpu \
         else "the pod's memory request"
     lines = [
         f"weights  {weights:.1f} GiB ({profile.checkpoint.repo}, "
         f"{profile.checkpoint.source.split('(')[-1].rstrip(')')})",
         f"KV cache {kv:.1f} GiB = {profile.max_model_len} tokens x {profile.max_num_seqs} parallel x "
-        f"{catalog.MODELS[profile.model].kv_bytes_per_token() // 1024} KiB per token (f16)",
+        f"{model.kv_bytes_per_token() // 1024} KiB per token (f16)",
         f"total    {weights + kv + RUNTIME_GIB:.1f} GiB with {RUNTIME_GIB:.0f} GiB runtime, within {where}",
     ]
     return lines
@@ -148,8 +209,9 @@ def arithmetic(profile: Any) -> list[str]:
 
 def profile_values(profile: Any) -> dict[str, Any]:
     """ollama profiles: one model tag, CPU (gpu None) or one GPU; memory from size + KV cache."""
-    weights, kv = _need(profile)
-    total = weights + kv + RUNTIME_GIB
+    model = catalog.MODELS[profile.model]
+    weights = profile.checkpoint.weights_gib
+    total = weights + kv_gib(model, profile.max_model_len, profile.max_num_seqs) + RUNTIME_GIB
     values: dict[str, Any] = {
         "models": {"pull": [profile.checkpoint.repo]},
         "server": {"contextLength": profile.max_model_len, "numParallel": profile.max_num_seqs},
@@ -161,26 +223,32 @@ def profile_values(profile: Any) -> dict[str, Any]:
             raise catalog.DoesNotFit(
                 f"{profile.checkpoint.repo} with {profile.max_model_len} tokens x {profile.max_num_seqs} "
                 f"needs {total:.1f} GiB, more than the {gpu.memory_gib:.1f} GiB of {gpu.name}")
-        values["gpu"] = {"count": profile.gpus_per_node, "vendor": gpu.vendor}
-        memory = math.ceil(weights + 4)  # host RAM while loading; weights and KV live in VRAM
-    else:
-        memory = max(CPU_MIN_MEMORY_GIB, math.ceil(total + 1))
-    values["resources"] = {"requests": {"cpu": str(profile.cpu_per_replica), "memory": f"{memory}Gi"},
-                           "limits": {"memory": f"{memory}Gi"}}
+        values["gpu"] = {"count": profile.gpus_per_pod, "vendor": gpu.vendor}
+    memory = f"{profile.memory_gib_per_pod}Gi"
+    values["resources"] = {"requests": {"cpu": str(profile.cpu_per_pod), "memory": memory},
+                           "limits": {"memory": memory}}
     if profile.tolerations():
         values["tolerations"] = profile.tolerations()
     return values
 
 
 def catalog_file() -> dict[str, Any]:
-    """files/models.json of the subchart: what the templates need to size pods per model tag."""
+    """files/models.json of the subchart: the sizing constants above and, per model tag, what the
+    templates need to size a pod for it."""
     models = {}
     for model in catalog.MODELS.values():
         tag = model.ollama_tag()
         if tag:
             models[tag.repo] = {"sizeGiB": tag.weights_gib,
                                 "kvGiBPerKToken": round(model.kv_bytes_per_token() * 1024 / catalog.GIB, 4)}
-    return {"models": dict(sorted(models.items()))}
+    sizing = {"runtimeGiB": RUNTIME_GIB, "cpuHeadroomGiB": CPU_HEADROOM_GIB, "cpuMinMemoryGiB": CPU_MIN_MEMORY_GIB,
+              "gpuHostMemoryGiB": GPU_HOST_MEMORY_GIB, "cpuCpus": CPU_CPUS, "gpuCpus": GPU_CPUS}
+    return {"sizing": sizing, "models": dict(sorted(models.items()))}
+
+
+def models_json(cmd: str) -> str:
+    return json.dumps({"$comment": f"Generated by `{cmd}` from generator/catalog.py and "
+                       "generator/backends/ollama.py; do not edit by hand.", **catalog_file()}, indent=2) + "\n"
 
 
 def summary(values: dict[str, Any]) -> dict[str, str]:
@@ -201,5 +269,18 @@ BACKEND = Backend(
     profile_values=profile_values,
     summary=summary,
     arithmetic=arithmetic,
-    other_images=(f"ollama/ollama:{OLLAMA_VERSION}-rocm",),
+    # The chart appends -rocm to the tag for AMD GPUs (ollama.image).
+    images={"nvidia": f"ollama/ollama:{OLLAMA_VERSION}", "amd": f"ollama/ollama:{OLLAMA_VERSION}-rocm"},
+    precisions=(catalog.OLLAMA_Q4,),
+    weights_doc=f"4-bit GGUF tags ({catalog.OLLAMA_Q4})",
+    needs_gpu=False,
+    # CPU-only nodes and consumer GPUs: GGUF weights, a few users at a time.
+    chosen_for=lambda hw, gpu: gpu is None or gpu.consumer,
+    shapes=lambda hw: [Shape(1, 1, 1 if hw.gpu else 0)],
+    fit=fit,
+    utilizations=(1.0,),
+    pod_cpu=lambda hw, shape: cpus(shape.gpus_per_pod > 0),
+    pod_memory_gib=lambda model, ckpt, shape, fit, gpu: memory_gib(fit.weights_gib, fit.kv_gib, gpu is not None),
+    notes=notes,
+    files=lambda cmd: {"files/models.json": models_json(cmd)},
 )

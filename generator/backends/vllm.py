@@ -7,15 +7,20 @@ from typing import Any
 
 from .. import catalog
 from ..interface import Group, Value
+from ..model import Hardware, Shape
 from . import Backend
 from .common import (
     BOOLEAN,
+    HF_PRECISIONS,
     HF_TOKEN,
+    HF_WEIGHTS,
     K8S_NAME,
     OFFLINE,
     QUANTITY,
     STRING_MAP,
     cache_group,
+    gpu_fit,
+    gpu_pod_cpu,
     hpa_values,
     http_route_group,
     image_group,
@@ -26,6 +31,7 @@ from .common import (
     pod_resources,
     resources_schema,
     scheduling_values,
+    staged_memory_gib,
     string,
 )
 
@@ -195,26 +201,26 @@ INTERFACE = Group(
 
 def profile_values(profile: Any) -> dict[str, Any]:
     """Values a single-node hardware profile sets: model, parallelism, GPUs, sizes, probes."""
-    if profile.nodes != 1:
-        raise ValueError(f"profile {profile.name}: vLLM serves from one node; use kuberay for {profile.nodes}")
+    if profile.pods != 1:
+        raise ValueError(f"profile {profile.name}: vLLM serves a replica from one pod, not {profile.pods}")
     ckpt = profile.checkpoint
     gpu = catalog.GPUS[profile.gpu]
-    tp = profile.gpus_per_node
+    tp = profile.tensor_parallel
     profile.fit()
     shm_gib = 2 if tp == 1 else 8 * tp
     values: dict[str, Any] = {
         "model": {"name": ckpt.repo, "servedModelName": profile.served_model_name},
         "engine": {
             "tensorParallelSize": tp,
-            "pipelineParallelSize": 1,
+            "pipelineParallelSize": profile.pipeline_parallel,
             "dtype": ckpt.dtype,
             "quantization": ckpt.quantization,
             "maxModelLen": profile.max_model_len,
             "gpuMemoryUtilization": profile.gpu_memory_utilization,
             "maxNumSeqs": profile.max_num_seqs,
         },
-        "gpu": {"count": tp, "vendor": gpu.vendor},
-        "resources": pod_resources(profile, memory_limit_gib=profile.memory_gib() + shm_gib),
+        "gpu": {"count": profile.gpus_per_pod, "vendor": gpu.vendor},
+        "resources": pod_resources(profile, memory_limit_gib=profile.memory_gib_per_pod + shm_gib),
         "shm": {"sizeLimit": f"{shm_gib}Gi"},
         "cache": {"pvc": {"size": f"{math.ceil(ckpt.weights_gib * 1.2 + 5)}Gi"}},
         "probes": {"startup": {"failureThreshold": math.ceil(
@@ -244,6 +250,13 @@ def summary(values: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def shapes(hw: Hardware) -> list[Shape]:
+    """The smallest tensor-parallel size that fits comes first; the node's other GPUs serve more
+    replicas of the model, each in its own pod."""
+    return [Shape(tp, 1, tp, 1, hw.gpus_per_node // tp) for tp in (1, 2, 4, 8, 16)
+            if tp <= hw.gpus_per_node and hw.gpus_per_node % tp == 0]
+
+
 BACKEND = Backend(
     name="vllm",
     description="vLLM OpenAI-compatible server for DeepSeek-R1 and its distills",
@@ -252,5 +265,14 @@ BACKEND = Backend(
     interface=INTERFACE,
     profile_values=profile_values,
     summary=summary,
-    other_images=(":".join(VLLM_ROCM_IMAGE),),
+    images={"nvidia": f"vllm/vllm-openai:{VLLM_IMAGE_TAG}", "amd": ":".join(VLLM_ROCM_IMAGE)},
+    precisions=HF_PRECISIONS,
+    weights_doc=HF_WEIGHTS,
+    # Data-center GPUs on one node: vLLM batches many users on them.
+    chosen_for=lambda hw, gpu: gpu is not None and not gpu.consumer and hw.nodes == 1,
+    shapes=shapes,
+    fit=gpu_fit,
+    pod_cpu=gpu_pod_cpu,
+    pod_memory_gib=staged_memory_gib,
+    enabled_by_default=True,
 )

@@ -11,9 +11,11 @@ Usage: {{ include "ollama.image" . }}
 {{- end -}}
 
 {{/*
-ollama.resources: .Values.resources, or derived from the largest pulled model (files/models.json):
-memory = model size + KV cache of contextLength x numParallel + 1 GiB runtime, at least 8 GiB (on
-CPU; with a GPU the weights live in VRAM and host memory covers loading), 2 CPUs.
+ollama.resources: .Values.resources, or derived from the largest pulled model by the generator's
+one sizing formula (generator/backends/ollama.py), whose constants files/models.json carries:
+need = model size + KV cache of contextLength x numParallel + runtimeGiB; on CPU the memory is
+max(cpuMinMemoryGiB, ceil(need + cpuHeadroomGiB)) and the CPU cpuCpus; with a GPU the weights and
+KV cache live in VRAM, so the memory is ceil(size + gpuHostMemoryGiB) and the CPU gpuCpus.
 Usage: {{- include "ollama.resources" . | nindent 12 }}
 */}}
 {{- define "ollama.resources" -}}
@@ -22,6 +24,7 @@ Usage: {{- include "ollama.resources" . | nindent 12 }}
 {{- else -}}
 {{- $catalog := .Files.Get "files/models.json" | fromJson -}}
 {{- $models := get $catalog "models" -}}
+{{- $sizing := get $catalog "sizing" -}}
 {{- $largest := 0.0 -}}
 {{- $kv := 0.0 -}}
 {{- range .Values.models.pull -}}
@@ -36,12 +39,16 @@ Usage: {{- include "ollama.resources" . | nindent 12 }}
 {{- end -}}
 {{- $kvGiB := mulf $kv (divf (mul .Values.server.contextLength .Values.server.numParallel) 1024) -}}
 {{- $memory := 0 -}}
+{{- $cpu := 0 -}}
 {{- if gt (int .Values.gpu.count) 0 -}}
-{{- $memory = ceil (addf $largest 4) -}}
+{{- $memory = ceil (addf $largest (float64 $sizing.gpuHostMemoryGiB)) -}}
+{{- $cpu = int $sizing.gpuCpus -}}
 {{- else -}}
-{{- $memory = max 8 (ceil (addf $largest $kvGiB 1)) -}}
+{{- $need := addf $largest $kvGiB (float64 $sizing.runtimeGiB) -}}
+{{- $memory = max (int $sizing.cpuMinMemoryGiB) (ceil (addf $need (float64 $sizing.cpuHeadroomGiB))) -}}
+{{- $cpu = int $sizing.cpuCpus -}}
 {{- end -}}
-{{- $derived := dict "requests" (dict "cpu" "2" "memory" (printf "%dGi" (int $memory))) "limits" (dict "memory" (printf "%dGi" (int $memory))) -}}
+{{- $derived := dict "requests" (dict "cpu" (toString $cpu) "memory" (printf "%dGi" (int $memory))) "limits" (dict "memory" (printf "%dGi" (int $memory))) -}}
 {{- include "common.gpu.resources" (dict "resources" $derived "gpu" .Values.gpu) -}}
 {{- end -}}
 {{- end -}}
