@@ -33,19 +33,3 @@ spec:
       # A new replica costs a model load: do not give it back on a short lull.
       stabilizationWindowSeconds: 600
 {{- end -}}
-
-{{/*
-common.validate.autoscaling: minReplicas <= maxReplicas and at least one HPA target.
-Usage: {{- include "common.validate.autoscaling" (dict "autoscaling" .Values.autoscaling "field" "vllm.autoscaling" "keda" false) }}
-*/}}
-{{- define "common.validate.autoscaling" -}}
-{{- $a := .autoscaling -}}
-{{- if $a.enabled -}}
-{{- if gt (int $a.minReplicas) (int $a.maxReplicas) -}}
-{{- fail (printf "%s.minReplicas (%d) is above %s.maxReplicas (%d): raise maxReplicas or lower minReplicas." .field (int $a.minReplicas) .field (int $a.maxReplicas)) -}}
-{{- end -}}
-{{- if and (not .keda) (eq (int $a.targetCPUUtilizationPercentage) 0) (eq (int $a.targetMemoryUtilizationPercentage) 0) -}}
-{{- fail (printf "%s.enabled is true but both targetCPUUtilizationPercentage and targetMemoryUtilizationPercentage are 0: set at least one target." .field) -}}
-{{- end -}}
-{{- end -}}
-{{- end -}}

@@ -77,3 +77,42 @@ Usage: {{- include "common.validate.exposedWithKey" (dict "context" $ "exposed" 
 {{- fail (printf "%s exposes the API beyond the cluster without an API key: set global.apiKey.create=true (or global.apiKey.existingSecret), or global.apiKey.allowUnauthenticated=true when the gateway in front authenticates." (join ", " .exposed)) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+common.validate.autoscaling: minReplicas <= maxReplicas and at least one HPA target.
+Usage: {{- include "common.validate.autoscaling" (dict "autoscaling" .Values.autoscaling "field" "vllm.autoscaling" "keda" false) }}
+*/}}
+{{- define "common.validate.autoscaling" -}}
+{{- $a := .autoscaling -}}
+{{- if $a.enabled -}}
+{{- if gt (int $a.minReplicas) (int $a.maxReplicas) -}}
+{{- fail (printf "%s.minReplicas (%d) is above %s.maxReplicas (%d): raise maxReplicas or lower minReplicas." .field (int $a.minReplicas) .field (int $a.maxReplicas)) -}}
+{{- end -}}
+{{- if and (not .keda) (eq (int $a.targetCPUUtilizationPercentage) 0) (eq (int $a.targetMemoryUtilizationPercentage) 0) -}}
+{{- fail (printf "%s.enabled is true but both targetCPUUtilizationPercentage and targetMemoryUtilizationPercentage are 0: set at least one target." .field) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+common.validate.ingressNamespaces: an Ingress behind a NetworkPolicy needs the controller's namespace.
+Usage: {{- include "common.validate.ingressNamespaces" (dict "context" $ "ingress" .Values.ingress "field" "vllm.ingress") }}
+*/}}
+{{- define "common.validate.ingressNamespaces" -}}
+{{- $np := dig "networkPolicy" dict (.context.Values.global | default dict) -}}
+{{- if and .ingress.enabled (dig "enabled" true $np) (not $np.ingressNamespaces) -}}
+{{- fail (printf "%s.enabled but global.networkPolicy.ingressNamespaces is empty, so the NetworkPolicy would block the ingress controller: set global.networkPolicy.ingressNamespaces (e.g. [ingress-nginx]), or global.networkPolicy.enabled=false." .field) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+common.validate.serviceReachable: a LoadBalancer or NodePort Service behind a NetworkPolicy
+(`policy`: whether the engine renders one) needs its clients in `allowFrom` (`allowFromField`
+names that list), or no one outside the release gets in.
+Usage: {{- include "common.validate.serviceReachable" (dict "policy" true "service" .Values.service "field" "vllm.service.type" "allowFrom" .Values.global.networkPolicy.allowFrom "allowFromField" "global.networkPolicy.allowFrom") }}
+*/}}
+{{- define "common.validate.serviceReachable" -}}
+{{- if and .policy (ne .service.type "ClusterIP") (not .allowFrom) -}}
+{{- fail (printf "%s %s, but the NetworkPolicy admits only the release's chat UI and helm tests, so its clients would be dropped: add them to %s (e.g. - ipBlock: {cidr: 10.0.0.0/8}), or set global.networkPolicy.enabled=false." .field .service.type .allowFromField) -}}
+{{- end -}}
+{{- end -}}
