@@ -85,9 +85,7 @@ Usage: {{- include "common.validate.autoscaling" (dict "autoscaling" .Values.aut
 {{- define "common.validate.autoscaling" -}}
 {{- $a := .autoscaling -}}
 {{- if $a.enabled -}}
-{{- if gt (int $a.minReplicas) (int $a.maxReplicas) -}}
-{{- fail (printf "%s.minReplicas (%d) is above %s.maxReplicas (%d): raise maxReplicas or lower minReplicas." .field (int $a.minReplicas) .field (int $a.maxReplicas)) -}}
-{{- end -}}
+{{- include "common.validate.minMax" (dict "min" $a.minReplicas "max" $a.maxReplicas "minField" (printf "%s.minReplicas" .field) "maxField" (printf "%s.maxReplicas" .field)) -}}
 {{- if and (not .keda) (eq (int $a.targetCPUUtilizationPercentage) 0) (eq (int $a.targetMemoryUtilizationPercentage) 0) -}}
 {{- fail (printf "%s.enabled is true but both targetCPUUtilizationPercentage and targetMemoryUtilizationPercentage are 0: set at least one target." .field) -}}
 {{- end -}}
@@ -114,5 +112,15 @@ Usage: {{- include "common.validate.serviceReachable" (dict "policy" true "servi
 {{- define "common.validate.serviceReachable" -}}
 {{- if and .policy (ne .service.type "ClusterIP") (not .allowFrom) -}}
 {{- fail (printf "%s %s, but the NetworkPolicy admits only the release's chat UI and helm tests, so its clients would be dropped: add them to %s (e.g. - ipBlock: {cidr: 10.0.0.0/8}), or set global.networkPolicy.enabled=false." .field .service.type .allowFromField) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+common.validate.minMax: fail when a lower bound is above its upper bound, naming both fields.
+Usage: {{- include "common.validate.minMax" (dict "min" 3 "max" 2 "minField" "aibrix.autoscaling.minReplicas" "maxField" "aibrix.autoscaling.maxReplicas") }}
+*/}}
+{{- define "common.validate.minMax" -}}
+{{- if gt (int .min) (int .max) -}}
+{{- fail (printf "%s (%d) is above %s (%d): raise %s or lower %s." .minField (int .min) .maxField (int .max) .maxField .minField) -}}
 {{- end -}}
 {{- end -}}
