@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from . import build, catalog, tools, write
+from . import build, catalog, paths, tools, write
 
 EXIT_FAIL = 1
 EXIT_USAGE = 2
@@ -40,7 +40,7 @@ def _bounded(low: int, high: int | None = None):
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    root = build.ROOT
+    root = paths.require_checkout()
     files = build.generated_files(lambda rel: write.read_text(root, rel))
     if args.check:
         stale = write.stale(root, files)
@@ -62,6 +62,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def _write_or_check(files: dict[str, str], check: bool) -> int:
     """Write changed files, or with `check` only list the stale ones (exit 1 if any)."""
+    paths.require_checkout()
     if check:
         stale = [rel for rel, text in sorted(files.items()) if write.read_text(build.ROOT, rel) != text]
         for rel in stale:
@@ -98,6 +99,7 @@ def cmd_vendor(args: argparse.Namespace) -> int:
 def cmd_package(args: argparse.Namespace) -> int:
     import subprocess
 
+    paths.require_checkout()
     stale = write.stale(build.ROOT, build.generated_files(lambda rel: write.read_text(build.ROOT, rel)))
     if stale:
         raise UsageError(f"generated files are stale ({', '.join(map(str, stale[:3]))}): run `llm-serving "
@@ -236,6 +238,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from . import validation
     from .backends import REGISTRY
 
+    paths.require_checkout()
     if not args.no_generate:
         code = cmd_generate(argparse.Namespace(check=False))
         if code:
@@ -347,6 +350,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (UsageError, tools.ToolError, catalog.DoesNotFit, OSError) as exc:
+    except (UsageError, tools.ToolError, paths.NoCheckout, catalog.DoesNotFit, OSError) as exc:
         print(f"llm-serving: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -23,7 +23,7 @@ import yaml
 from kubernetes_validate import utils as kv_utils
 from referencing import Registry, Resource
 
-from . import interface
+from . import build, interface
 from .build import KUBE_VERSIONS, ROOT, UMBRELLA
 from .crds import schema_path
 
@@ -63,7 +63,13 @@ def load_yaml(path: Path) -> dict[str, Any]:
 
 @functools.cache
 def _umbrella_validator() -> jsonschema.protocols.Validator:
-    schema = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
+    """The chart's values.schema.json; without a checkout (plan -o of an installed package), the
+    same schema built from the interface."""
+    path = CHART / "values.schema.json"
+    if path.is_file():
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        schema = json.loads(build.values_schema(build.umbrella_interface(), "llm-serving values"))
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
@@ -71,7 +77,10 @@ def _umbrella_validator() -> jsonschema.protocols.Validator:
 
 @functools.cache
 def _chart_defaults(chart_values: Path) -> dict[str, Any]:
-    return load_yaml(chart_values)  # merge() copies it, so the cached tree is never changed
+    # merge() copies it, so the cached tree is never changed
+    if chart_values.is_file():
+        return load_yaml(chart_values)
+    return interface.defaults(build.umbrella_interface())
 
 
 def merged_values(values_file: Path) -> dict[str, Any]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from generator import cli
+from generator import cli, tools
 from generator.build import ROOT
+
+from .conftest import HELM_VERSIONS, helm
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -56,8 +59,6 @@ def test_validate_fails_on_invalid_file(capsys):
 
 def test_package_builds_an_installable_archive(tmp_path):
     import tarfile
-
-    from generator import tools
 
     assert cli.main(["package", "--destination", str(tmp_path)]) == 0
     (archive,) = tmp_path.glob("llm-serving-*.tgz")
@@ -149,3 +150,46 @@ def test_refusal_in_json_is_a_json_object_on_stdout(tmp_path):
     assert data["numbers"]["model"] == "deepseek-r1" and data["numbers"]["weightsGiB"] == 642.0
     assert "2 nodes of 8 x H100-80GB" in data["suggestions"]
     assert not out.exists()
+
+
+# ---------------------------------------------------------------- which helm validate uses
+
+def _fake_helm(directory: Path, version: str) -> Path:
+    """A stand-in binary that answers `helm version --template ...` with `version`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "helm"
+    path.write_text(f"#!/bin/sh\necho {version}\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_find_helms_prefers_the_pinned_pair(monkeypatch, tmp_path):
+    pinned = {pin.version: _fake_helm(tmp_path / pin.version, pin.version) for pin in tools.HELM_PINS}
+    monkeypatch.setattr(tools, "installed_path", lambda pin: pinned[pin.version])
+    monkeypatch.setenv("PATH", str(_fake_helm(tmp_path / "path", "v3.17.2").parent))
+    assert tools.find_helms() == pinned
+
+
+def test_find_helms_falls_back_to_the_helm_on_path(monkeypatch, tmp_path):
+    monkeypatch.setattr(tools, "installed_path", lambda pin: tmp_path / "none" / pin.version)
+    on_path = _fake_helm(tmp_path / "path", "v3.17.2")
+    monkeypatch.setenv("PATH", str(on_path.parent))
+    assert tools.find_helms() == {"v3.17.2": on_path}
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(tools.ToolError, match="no helm found.*--helm"):
+        tools.find_helms()
+
+
+def test_find_helms_takes_every_helm_given(tmp_path):
+    first, second = _fake_helm(tmp_path / "a", "v3.16.4"), _fake_helm(tmp_path / "b", "v4.0.0")
+    assert tools.find_helms([str(first), str(second)]) == {"v3.16.4": first, "v4.0.0": second}
+    not_helm = tmp_path / "nothing"
+    with pytest.raises(tools.ToolError, match=f"--helm {not_helm}"):
+        tools.find_helms([str(not_helm)])
+
+
+def test_validate_with_one_helm_names_its_version():
+    version = HELM_VERSIONS[-1]
+    proc = run("validate", "--no-generate", "cpu-only", "--helm", str(helm(version)))
+    assert proc.returncode == 0, proc.stderr
+    assert f"validating with helm {version}" in proc.stdout and f"objects (helm {version})" in proc.stdout
