@@ -12,6 +12,8 @@ from generator.build import ROOT
 
 VALUES_FILES = sorted((ROOT / "values").glob("*.yaml"))
 INVALID_FILES = sorted((ROOT / "tests" / "values-invalid").glob("*.yaml"))
+# Feature variants that must render and validate (tests/values-valid/), one glob for every module.
+VARIANTS = sorted((ROOT / "tests" / "values-valid").glob("*.yaml"))
 HELM_VERSIONS = [pin.version for pin in tools.HELM_PINS]
 
 

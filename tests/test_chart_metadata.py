@@ -11,9 +11,7 @@ import yaml
 
 from generator.build import ROOT
 
-from .conftest import VALUES_FILES, rendered
-
-VARIANTS = sorted((ROOT / "tests" / "values-valid").glob("*.yaml"))
+from .conftest import VALUES_FILES, VARIANTS, rendered
 
 
 def annotated_images() -> set[str]:

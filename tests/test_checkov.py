@@ -19,11 +19,10 @@ import yaml
 
 from generator.build import ROOT
 
-from .conftest import VALUES_FILES, rendered
+from .conftest import VALUES_FILES, VARIANTS, rendered
 
 CHECKOV = ROOT / ".tools" / "checkov" / "bin" / "checkov"
 SKIPS = yaml.safe_load((ROOT / "tests" / "checkov-skips.yaml").read_text())
-VARIANTS = sorted((ROOT / "tests" / "values-valid").glob("*.yaml"))
 # Kinds whose pods checkov scans itself; a pod template in any other kind becomes a synthetic Pod.
 CHECKOV_WORKLOADS = {"Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "ReplicationController",
                      "Job", "CronJob"}

@@ -11,9 +11,8 @@ import yaml
 
 from generator.build import ROOT
 
-from .conftest import HELM_VERSIONS, VALUES_FILES, find, rendered, secret_file, validated
+from .conftest import HELM_VERSIONS, VALUES_FILES, VARIANTS, find, rendered, secret_file, validated
 
-VARIANTS = sorted((ROOT / "tests" / "values-valid").glob("*.yaml"))
 GOLDEN = ROOT / "tests" / "golden"
 UPDATE = os.environ.get("LLM_SERVING_UPDATE_GOLDEN") == "1"
 
