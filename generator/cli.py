@@ -262,6 +262,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
                                  f"settings indented below it (see charts/llm-serving/values.yaml)")
         merged_files.append((path, merged))
     print("validating with " + ", ".join(f"helm {v} ({p})" for v, p in helms.items()), flush=True)
+    outcome = validation.validate_all(
+        [path for path, _ in merged_files], helms, args.jobs,
+        started=lambda path, version: print(f"validating {path.name} with helm {version} ...", flush=True))
     rows = []
     failed = False
     for path, merged in merged_files:
@@ -272,10 +275,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 info = REGISTRY[engines[0]].summary(merged[engines[0]])
             except (KeyError, TypeError):
                 pass
-        results = []
-        for version, helm in helms.items():
-            print(f"validating {path.name} with helm {version} ...", flush=True)
-            results.append(validation.validate_file(path, version, helm))
+        results = [outcome[path, version] for version in helms]
         errors = [e for r in results for e in r.errors]
         failed |= bool(errors)
         rows.append([path.stem, ",".join(engines) or "-", info["model"], info["gpus"],
@@ -306,6 +306,8 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="generate, then render and validate every profile")
     v.add_argument("profiles", nargs="*", help="profile names or values files (default: values/*.yaml)")
     v.add_argument("--no-generate", action="store_true", help="validate the files as they are")
+    v.add_argument("--jobs", type=_bounded(1, 64), help="values files x helm versions validated at once "
+                   "(default: one per CPU)")
     v.add_argument("--helm", action="append", metavar="PATH", help="helm binary to validate with, repeatable "
                    "(default: the pinned helm 4.3.1 and 3.19.0 when installed, else the helm on PATH)")
     v.set_defaults(func=cmd_validate)

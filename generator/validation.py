@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import subprocess
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -224,7 +226,17 @@ def _core_errors(doc: dict[str, Any], version: str) -> list[str] | None:
 
 
 def document_errors(doc: dict[str, Any], crd_set: str = "") -> list[str]:
-    """Every problem with one rendered document, prefixed with kind/name."""
+    """Every problem with one rendered document, prefixed with kind/name. Documents that render
+    alike (most do, under both helm versions) are validated once."""
+    return list(_document_errors(json.dumps(doc, sort_keys=True), crd_set))
+
+
+@functools.lru_cache(maxsize=4096)
+def _document_errors(text: str, crd_set: str) -> tuple[str, ...]:
+    return tuple(_validate_document(json.loads(text), crd_set))
+
+
+def _validate_document(doc: dict[str, Any], crd_set: str) -> list[str]:
     api_version, kind = doc.get("apiVersion", ""), doc.get("kind", "")
     name = f"{kind}/{doc.get('metadata', {}).get('name', '?')}"
     core = {version: _core_errors(doc, version) for version in KUBE_VERSIONS}
@@ -258,14 +270,14 @@ class Result:
 
 
 def validate_file(values_file: Path, helm_version: str, helm: Path, lint: bool = True,
-                  chart: Path = CHART) -> Result:
+                  chart: Path = CHART, check_values: bool = True) -> Result:
+    """One values file with one helm: `check_values` checks the merged values against the schema
+    (the same for every helm version), while helm template and helm lint run side by side."""
     result = Result(values_file, helm_version)
-    # helm template and helm lint run side by side while the values are checked against the
-    # schema here: the three take about as long as the render alone.
     commands = [_template_command(helm, values_file, chart)]
     if lint:
         commands.append(_lint_command(helm, values_file, chart))
-    schema_errors, outputs = _run_together(commands, lambda: values_errors(values_file))
+    schema_errors, outputs = _run_together(commands, lambda: values_errors(values_file) if check_values else [])
     result.errors.extend(f"values: {e}" for e in schema_errors)
     # lint's message names the failing template or value first
     failures = [(out + err).strip() for code, out, err in outputs[1:] if code != 0]
@@ -280,3 +292,20 @@ def validate_file(values_file: Path, helm_version: str, helm: Path, lint: bool =
     for doc in result.documents:
         result.errors.extend(document_errors(doc))
     return result
+
+
+def validate_all(files: list[Path], helms: dict[str, Path], jobs: int | None = None,
+                 started: Callable[[Path, str], None] = lambda path, version: None) -> dict[tuple[Path, str], Result]:
+    """Every file with every helm, `jobs` (file, helm) pairs at a time (default: one per CPU;
+    each pair runs helm template and helm lint side by side). The values schema is checked once
+    per file. `started` is told when a pair starts."""
+    first = next(iter(helms))
+
+    def one(path: Path, version: str) -> Result:
+        started(path, version)
+        return validate_file(path, version, helms[version], check_values=version == first)
+
+    pairs = [(path, version) for path in files for version in helms]
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        futures = {pair: pool.submit(one, *pair) for pair in pairs}
+        return {pair: future.result() for pair, future in futures.items()}

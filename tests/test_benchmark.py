@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -12,4 +13,5 @@ def test_benchmark_runs():
     proc = subprocess.run([sys.executable, "benchmarks/render_vs_validate.py", "--repeat", "1",
                            "h100-80gb-2x8", "cpu-only"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert "worst ratio" in proc.stdout and "h100-80gb-2x8" in proc.stdout
+    assert "h100-80gb-2x8" in proc.stdout and "cpu-only" in proc.stdout
+    assert re.search(r"^ratio [0-9.]+ \(target <= 1.3\): (met|NOT met)$", proc.stdout, re.M), proc.stdout

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -58,11 +59,16 @@ def test_every_runtime_import_is_a_declared_dependency():
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
     """A fresh virtualenv with `pip install .` (no extras, not editable); its bin/ folder."""
+    # pip builds in the source tree (build/, *.egg-info): build from a copy of what the package is made of.
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(ROOT / name, source / name)
+    shutil.copytree(ROOT / "generator", source / "generator", ignore=shutil.ignore_patterns("__pycache__"))
     env_dir = tmp_path_factory.mktemp("venv")
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
     proc = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                           str(ROOT)], capture_output=True, text=True, check=False, timeout=540)
+                           str(source)], capture_output=True, text=True, check=False, timeout=540)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return env_dir / "bin"
 

@@ -140,3 +140,29 @@ def test_no_helm_process_outlives_a_failed_validation(monkeypatch):
     with pytest.raises(KeyboardInterrupt):  # waiting for helm is interrupted
         validation._run_together([["sleep", "30"], ["sleep", "30"]], lambda: None)
     assert len(started) == 4 and all(proc.poll() is not None for proc in started)
+
+
+def test_validate_all_checks_every_pair_and_the_values_once(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("vllm:\n  engine:\n    maxNumSeqs: zero\n")
+    helms = {version: helm(version) for version in HELM_VERSIONS}
+    good = VALUES_FILES[0]
+    started: list[tuple[str, str]] = []
+    results = validation.validate_all([good, bad], helms, jobs=2,
+                                      started=lambda path, version: started.append((path.name, version)))
+    assert sorted(started) == sorted((p.name, v) for p in (good, bad) for v in helms)
+    assert all(results[good, v].ok and results[good, v].documents for v in helms)
+    for version in helms:
+        assert not results[bad, version].ok and not results[bad, version].documents
+    values_errors = [e for v in helms for e in results[bad, v].errors if e.startswith("values: ")]
+    assert len(values_errors) == 1 and "vllm.engine.maxNumSeqs" in values_errors[0]
+
+
+def test_identical_documents_are_validated_once(monkeypatch):
+    calls = []
+    real = validation._validate_document
+    monkeypatch.setattr(validation, "_validate_document", lambda doc, crd_set: calls.append(1) or real(doc, crd_set))
+    validation._document_errors.cache_clear()
+    doc = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"a": "b"}, "bogus": 1}
+    first, second = validation.document_errors(doc), validation.document_errors(dict(doc))
+    assert first == second and first and len(calls) == 1
