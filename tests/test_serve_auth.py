@@ -38,7 +38,8 @@ def _rendered_module(tmp_path: Path, version: str = HELM_VERSIONS[0]) -> ModuleT
     return module
 
 
-def _call(app, path: str, headers: list[tuple[bytes, bytes]], method: str = "POST") -> tuple[int, bytes]:
+def _call(app, path: str, headers: list[tuple[bytes, bytes]], method: str = "POST",
+          root_path: str = "") -> tuple[int, bytes]:
     """One HTTP request through an ASGI app; returns status and body."""
     sent: list[dict] = []
 
@@ -48,7 +49,8 @@ def _call(app, path: str, headers: list[tuple[bytes, bytes]], method: str = "POS
     async def send(message):
         sent.append(message)
 
-    asyncio.run(app({"type": "http", "method": method, "path": path, "headers": headers}, receive, send))
+    scope = {"type": "http", "method": method, "path": path, "headers": headers, "root_path": root_path}
+    asyncio.run(app(scope, receive, send))
     start = next(m for m in sent if m["type"] == "http.response.start")
     return start["status"], b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
 
@@ -87,6 +89,19 @@ def test_request_with_the_key_is_served(proxy):
                                          ("/v1/chat/completions", "OPTIONS")])
 def test_health_probe_and_preflight_need_no_key(proxy, path, method):
     assert _call(proxy, path, [], method) == (200, b"served")
+
+
+@pytest.mark.parametrize("path", ["/-/", "/-/other", "/-/healthz/", "/-/healthzx", "/-/routes/x", "/-/v1/models",
+                                  "/x/-/healthz"])
+def test_other_dash_paths_need_the_key(proxy, path):
+    """Serve answers only /-/healthz and /-/routes itself; any other path reaches the application
+    (by longest route prefix, so `/` catches them), and must carry the key."""
+    assert _call(proxy, path, [], "GET")[0] == 401
+
+
+def test_serve_own_paths_below_a_root_path(proxy):
+    assert _call(proxy, "/api/-/healthz", [], "GET", root_path="/api") == (200, b"served")
+    assert _call(proxy, "/api/-/other", [], "GET", root_path="/api")[0] == 401
 
 
 def test_callback_refuses_to_start_without_a_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

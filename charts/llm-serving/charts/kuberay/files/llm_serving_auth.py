@@ -5,8 +5,13 @@ RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH in every HTTP proxy and wraps the prox
 Starlette middlewares it returns. The chart mounts this file, puts its directory on PYTHONPATH,
 sets that variable to `llm_serving_auth.middlewares` and mounts the release's API key Secret as
 the file LLM_SERVING_API_KEY_FILE names (LLM_SERVING_API_KEY, the key itself, also works), so
-every request needs `Authorization: Bearer <key>`, as vLLM asks with --api-key. Exempt: Serve's
-own `/-/` paths (KubeRay's readiness probe calls /-/healthz) and CORS preflight (OPTIONS).
+every request needs `Authorization: Bearer <key>`, as vLLM asks with --api-key. Exempt: exactly
+the two paths Serve's proxy answers itself, `/-/healthz` (KubeRay's readiness probe and the
+operator's health check) and `/-/routes`, and CORS preflight (OPTIONS). Any other path, `/-/...`
+included, is routed to the application by longest route prefix, so it needs the key. The proxy
+compares the path below the ASGI `root_path` with those two (ASGIProxyRequest.is_health_request
+and is_route_request in ray/serve/_private/proxy_request_response.py, the Ray 2.x proxy the
+pinned rayproject/ray-llm 2.52 image runs); this check does the same.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 KEY_ENV = "LLM_SERVING_API_KEY"
 KEY_FILE_ENV = "LLM_SERVING_API_KEY_FILE"
-EXEMPT_PREFIX = "/-/"
+# The paths Serve's HTTP proxy answers itself, without calling the application.
+SERVE_OWN_PATHS = frozenset({"/-/healthz", "/-/routes"})
 
 _REJECTION = json.dumps({"error": {
     "message": "Missing or wrong API key: send 'Authorization: Bearer <key>' with the key from "
@@ -43,8 +49,7 @@ class ApiKeyMiddleware:
         self._expected = f"Bearer {api_key}".encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") == "OPTIONS" \
-                or scope.get("path", "").startswith(EXEMPT_PREFIX):
+        if scope["type"] != "http" or scope.get("method") == "OPTIONS" or _route_path(scope) in SERVE_OWN_PATHS:
             await self.app(scope, receive, send)
             return
         given = dict(scope.get("headers") or []).get(b"authorization", b"")
@@ -55,6 +60,12 @@ class ApiKeyMiddleware:
             (b"content-type", b"application/json"), (b"www-authenticate", b"Bearer"),
             (b"content-length", str(len(_REJECTION)).encode())]})
         await send({"type": "http.response.body", "body": _REJECTION})
+
+
+def _route_path(scope: Scope) -> str:
+    """The request path below the ASGI root_path, as Serve's proxy routes it."""
+    path, root = scope.get("path", ""), scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path
 
 
 def middlewares() -> list[Any]:
