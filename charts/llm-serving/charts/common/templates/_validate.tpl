@@ -67,14 +67,16 @@ Usage: {{- include "common.validate.ingress" (dict "ingress" .Values.ingress "fi
 {{- end -}}
 
 {{/*
-common.validate.exposedWithKey: an engine reachable from outside the cluster needs the API key,
-unless global.apiKey.allowUnauthenticated says a gateway in front authenticates.
-Usage: {{- include "common.validate.exposedWithKey" (dict "context" $ "exposed" (list "vllm.ingress.enabled")) }}
+common.validate.exposedWithKey: an engine reachable from outside the cluster (common.exposure.fields
+of its `values`, named from `field`) needs the API key, unless global.apiKey.allowUnauthenticated
+says a gateway in front authenticates.
+Usage: {{- include "common.validate.exposedWithKey" (dict "context" $ "values" .Values "field" "vllm") }}
 */}}
 {{- define "common.validate.exposedWithKey" -}}
 {{- $k := dig "apiKey" dict (.context.Values.global | default dict) -}}
-{{- if and .exposed (not (include "common.apiKey.secretName" (dict "context" .context))) (not $k.allowUnauthenticated) -}}
-{{- fail (printf "%s exposes the API beyond the cluster without an API key: set global.apiKey.create=true (or global.apiKey.existingSecret), or global.apiKey.allowUnauthenticated=true when the gateway in front authenticates." (join ", " .exposed)) -}}
+{{- $exposed := include "common.exposure.fields" (dict "values" .values "field" .field) | fromJsonArray -}}
+{{- if and $exposed (not (include "common.apiKey.secretName" (dict "context" .context))) (not $k.allowUnauthenticated) -}}
+{{- fail (printf "%s exposes the API beyond the cluster without an API key: set global.apiKey.create=true (or global.apiKey.existingSecret), or global.apiKey.allowUnauthenticated=true when the gateway in front authenticates." (join ", " $exposed)) -}}
 {{- end -}}
 {{- end -}}
 
