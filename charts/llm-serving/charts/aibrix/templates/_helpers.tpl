@@ -251,19 +251,7 @@ metadata:
 spec:
   # Neither vLLM, Ray nor the init-model downloader calls the Kubernetes API (KubeRay's Ray
   # autoscaler is not enabled for fleets), so the pods get no service-account token.
-  automountServiceAccountToken: false
-  {{- include "common.pod.securityContext" (dict) | nindent 2 }}
-  {{- with include "common.pod.imagePullSecrets" (dict "context" $) }}
-  {{- . | nindent 2 }}
-  {{- end }}
-  {{- with $v.nodeSelector }}
-  nodeSelector:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
-  {{- with $v.tolerations }}
-  tolerations:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
+  {{- include "common.pod.spec" (dict "context" $ "nodeSelector" $v.nodeSelector "tolerations" $v.tolerations) | nindent 2 }}
   {{- with include "aibrix.initContainers" $ | trim }}
   {{- . | nindent 2 }}
   {{- end }}

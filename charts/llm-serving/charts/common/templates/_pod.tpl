@@ -12,6 +12,44 @@ imagePullSecrets:
 {{- end -}}
 
 {{/*
+common.pod.spec: the fields a pod spec of the release opens with, before its containers: no
+service-account token (unless `serviceAccountToken`), common.pod.securityContext (`user`, `group`),
+global.imagePullSecrets, then whichever of `runtimeClassName`, `priorityClassName`,
+`terminationGracePeriodSeconds`, `nodeSelector`, `tolerations` and `affinity` are given and set.
+Usage: {{- include "common.pod.spec" (dict "context" $ "runtimeClassName" .Values.gpu.runtimeClassName "nodeSelector" .Values.nodeSelector "tolerations" .Values.tolerations "affinity" .Values.affinity) | nindent 6 }}
+*/}}
+{{- define "common.pod.spec" -}}
+{{- if not .serviceAccountToken -}}
+automountServiceAccountToken: false
+{{ end -}}
+{{ include "common.pod.securityContext" (dict "user" .user "group" .group) }}
+{{- with include "common.pod.imagePullSecrets" (dict "context" .context) | trim }}
+{{ . }}
+{{- end }}
+{{- with .runtimeClassName }}
+runtimeClassName: {{ . | quote }}
+{{- end }}
+{{- with .priorityClassName }}
+priorityClassName: {{ . | quote }}
+{{- end }}
+{{- if hasKey . "terminationGracePeriodSeconds" }}
+terminationGracePeriodSeconds: {{ .terminationGracePeriodSeconds }}
+{{- end }}
+{{- with .nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
 common.pod.securityContext: pod-level security context every engine starts from; "user" and
 "group" (the image's own non-root user) make the pod run as non-root.
 Usage: {{- include "common.pod.securityContext" (dict "user" 1000 "group" 100) | nindent 6 }}

@@ -42,20 +42,16 @@ Usage: {{- include "kuberay.env" . | nindent 12 }}
 {{- end -}}
 
 {{/*
-kuberay.podDefaults: pod-level fields shared by head ("role" head) and worker templates.
-Only the head gets a service-account token, and only with autoscaling: KubeRay adds the Ray
-autoscaler as a sidecar of the head, and it alone talks to the API server.
-Usage: {{- include "kuberay.podDefaults" (dict "context" $ "role" "head") | nindent 10 }}
+kuberay.podDefaults: the opening of the head ("role" head, `pod` .Values.head) and worker (`pod`
+the worker group) pod specs, up to their containers. Only the head gets a service-account token,
+and only with autoscaling: KubeRay adds the Ray autoscaler as a sidecar of the head, and it alone
+talks to the API server. Only workers, which hold the GPUs, get the GPU runtime class.
+Usage: {{- include "kuberay.podDefaults" (dict "context" $ "role" "head" "pod" .Values.head) | nindent 10 }}
 */}}
 {{- define "kuberay.podDefaults" -}}
-{{- if not (and (eq .role "head") .context.Values.autoscaling.enabled) }}
-automountServiceAccountToken: false
-{{- end }}
-{{- /* rayproject images run as user ray (uid 1000, gid 100). */}}
-{{ include "common.pod.securityContext" (dict "user" 1000 "group" 100) }}
-{{- with include "common.pod.imagePullSecrets" (dict "context" .context) }}
-{{ . }}
-{{- end }}
+{{- $head := eq .role "head" -}}
+{{- /* rayproject images run as user ray (uid 1000, gid 100). */ -}}
+{{- include "common.pod.spec" (dict "context" .context "serviceAccountToken" (and $head .context.Values.autoscaling.enabled) "user" 1000 "group" 100 "runtimeClassName" (ternary "" .context.Values.gpu.runtimeClassName $head) "nodeSelector" .pod.nodeSelector "tolerations" .pod.tolerations) -}}
 {{- end -}}
 
 {{/*
