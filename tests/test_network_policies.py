@@ -86,3 +86,25 @@ def test_disabling_network_policies(tmp_path):
 
     docs = validation.helm_template(helm(HELM_VERSIONS[0]), ROOT / "values/h100-80gb.yaml", extra=("-f", str(off)))
     assert not find(docs, "NetworkPolicy")
+
+
+@pytest.mark.parametrize(("global_on", "ollama_on"), [(True, True), (True, False), (False, True), (False, False)])
+def test_ollama_network_policy_needs_both_switches(tmp_path, global_on, ollama_on):
+    """ollama's NetworkPolicy is rendered only when global.networkPolicy.enabled and
+    ollama.networkPolicy.enabled are both true; the UI's follows the global switch alone."""
+    import yaml
+
+    from generator import validation
+
+    from .conftest import HELM_VERSIONS, helm
+
+    extra = tmp_path / "switches.yaml"
+    extra.write_text(yaml.safe_dump({
+        "global": {"networkPolicy": {"enabled": global_on}},
+        # without ollama's own policy, its exposure needs consent
+        "ollama": {"networkPolicy": {"enabled": ollama_on}, "exposure": {"allowUnauthenticated": True}},
+    }))
+    docs = validation.helm_template(helm(HELM_VERSIONS[0]), ROOT / "values/cpu-only.yaml", extra=("-f", str(extra)))
+    names = {p["metadata"]["name"] for p in find(docs, "NetworkPolicy")}
+    assert ("r1-ollama" in names) is (global_on and ollama_on)
+    assert ("r1-chat-ui" in names) is global_on
