@@ -1,0 +1,27 @@
+{{/*
+The engine contract the umbrella chart includes for every enabled engine; each takes `values`
+(this chart's values as the umbrella holds them) and `context` (the caller's root context, for
+.Release and the global values).
+*/}}
+
+{{/*
+vllm.endpoint: the OpenAI-compatible endpoint of the vLLM Service, as common.endpoint JSON.
+Usage: {{ $endpoint := include "vllm.endpoint" (dict "values" .Values.vllm "context" $) | fromJson }}
+*/}}
+{{- define "vllm.endpoint" -}}
+{{- $svc := include "common.names.fullname" (dict "context" .context "chart" "vllm") -}}
+{{- include "common.endpoint" (dict "context" .context "baseUrl" (printf "http://%s:%d" $svc (int .values.service.port)) "models" (list .values.model.servedModelName)) -}}
+{{- end -}}
+
+{{/*
+vllm.notes: the install notes of vLLM: the model, how to watch the first start, how to call the API.
+Usage: {{ include "vllm.notes" (dict "values" .Values.vllm "context" $) }}
+*/}}
+{{- define "vllm.notes" -}}
+{{- $v := .values -}}
+{{- $svc := include "common.names.fullname" (dict "context" .context "chart" "vllm") -}}
+vLLM serves {{ $v.model.name }} as model "{{ $v.model.servedModelName }}".
+The first start downloads and loads the weights; watch it with:
+  kubectl -n {{ .context.Release.Namespace }} rollout status deployment/{{ $svc }} --timeout={{ mul $v.probes.startup.periodSeconds $v.probes.startup.failureThreshold }}s
+{{ include "common.notes.reach" (dict "context" .context "values" $v "service" $svc "port" 8000) }}
+{{- end -}}
