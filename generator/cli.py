@@ -122,7 +122,7 @@ def _hardware(args: argparse.Namespace):
     from . import interface, planner, validation
 
     flags = {"--gpu": args.gpu, "--gpus-per-node": args.gpus_per_node, "--nodes": args.nodes,
-             "--cpu": args.cpu, "--memory": args.memory, "--rdma": args.rdma or None}
+             "--cpu": args.cpu, "--memory": args.memory, "--rdma": args.rdma or None, "--machine": args.machine}
     if args.hardware:
         # The file is the whole description: a flag beside it would silently lose or win.
         given = [flag for flag, value in flags.items() if value is not None]
@@ -155,8 +155,14 @@ def _hardware(args: argparse.Namespace):
                          f"({', '.join(planner.catalog.GPUS)}), or drop --gpus-per-node for CPU nodes")
     per_node = args.gpus_per_node if args.gpus_per_node is not None else (1 if gpu else 0)
     nodes = args.nodes if args.nodes is not None else 1
+    from . import platforms
+
+    for name in args.machine or ():
+        if name not in platforms.MACHINES:
+            raise UsageError(f"--machine {name}: unknown; machines: {', '.join(platforms.MACHINES)}")
     try:
-        return planner.Hardware(gpu, per_node, nodes, args.cpu, args.memory, args.rdma)
+        return planner.Hardware(gpu, per_node, nodes, args.cpu, args.memory, args.rdma,
+                                machines=tuple(args.machine or ()))
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
 
@@ -325,6 +331,8 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--memory", type=_bounded(1),
                     help=f"RAM per node, GiB (CPU plans assume {DEFAULT_CPU_MEMORY_GIB} without it)")
     pl.add_argument("--rdma", action="store_true", help="nodes are linked by RDMA")
+    pl.add_argument("--machine", action="append", help="machine type of the nodes (e.g. g5.xlarge; repeatable, "
+                    "one per platform): pods are sized to fit the smallest")
     pl.add_argument("--hardware", help="hardware profile YAML (schemas/hardware-profile.schema.json); "
                     "the whole description, not combined with the flags above")
     pl.add_argument("--model", default="deepseek-r1", help="catalog model or ollama tag (default: the 671B)")

@@ -22,7 +22,9 @@ class Hardware:
     cpu_per_node: int | None = None
     memory_gib_per_node: int | None = None
     rdma: bool = False
-    node_shape: str = ""  # the machine type, e.g. a3-highgpu-8g, shown beside the description
+    # Machine types of the nodes (generator/platforms.py MACHINES, e.g. g5.xlarge): the planner
+    # sizes pods to fit the smallest. Other names only describe the nodes.
+    machines: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.gpu is not None and self.gpu not in catalog.GPUS:
@@ -38,7 +40,7 @@ class Hardware:
                 raise ValueError(f"{name} {value}: give 1 or more")
 
     def describe(self) -> str:
-        shape = f" ({self.node_shape})" if self.node_shape else ""
+        shape = f" ({', '.join(self.machines)})" if self.machines else ""
         if self.gpu is None:
             return f"{self.nodes} CPU node(s){shape}"
         return (f"{self.nodes} node(s) x {self.gpus_per_node} {self.gpu}" + (" with RDMA" if self.rdma else "")
@@ -62,7 +64,6 @@ class Request:
     memory_gib_per_pod: int | None = None
     served_model_name: str = "deepseek-r1"
     engine_env: dict[str, str] = field(default_factory=dict)
-    tolerate_gpu_taint: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,6 @@ class Profile:
     replicas: int  # model replicas (vLLM: pods of gpus_per_pod GPUs each)
     cpu_per_pod: int  # CPU request of each pod
     memory_gib_per_pod: int  # memory request of each pod, GiB
-    # Tolerate the `nvidia.com/gpu` NoSchedule taint that GPU node pools carry.
-    tolerate_gpu_taint: bool = False
     served_model_name: str = "deepseek-r1"  # the `model` clients send
     engine_env: dict[str, str] = field(default_factory=dict)  # env of the engine processes
     # The planner's checkpoint adapted to the GPU (fp16 for bf16 weights on T4, plain AWQ below
@@ -121,9 +120,4 @@ class Profile:
         return catalog.fit(catalog.MODELS[self.model], self.checkpoint, catalog.GPUS[self.gpu],
                            self.tensor_parallel, self.gpu_memory_utilization, self.max_model_len,
                            self.max_num_seqs, pipeline_parallel=self.pipeline_parallel)
-
-    def tolerations(self) -> list[dict[str, str]]:
-        if not self.tolerate_gpu_taint:
-            return []
-        return [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
 

@@ -26,10 +26,11 @@ ValueError naming the option and the fix.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import catalog
+from . import catalog, platforms
 from .backends import REGISTRY, Backend, for_vendor, serving
 from .interface import Group, Value
 from .model import Hardware, Profile, Request, Shape
@@ -305,14 +306,14 @@ def plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
         break
     else:
         raise _refusal(hw, req, backend, model, last, suggest)
+    cpu, memory = _size_pods(hw, req, backend, model, ckpt, shape, fit, gpu)
     profile = Profile(
         name="planned", title="", engine=backend.name, gpu=hw.gpu, model=model.key, precision=ckpt.precision,
         max_model_len=context, max_num_seqs=fit.max_num_seqs, gpu_memory_utilization=fit.utilization,
         tensor_parallel=shape.tensor_parallel, pipeline_parallel=shape.pipeline_parallel,
         gpus_per_pod=shape.gpus_per_pod, pods=shape.pods, replicas=shape.replicas,
-        cpu_per_pod=req.cpu_per_pod or backend.pod_cpu(hw, shape),
-        memory_gib_per_pod=req.memory_gib_per_pod or backend.pod_memory_gib(model, ckpt, shape, fit, gpu),
-        tolerate_gpu_taint=req.tolerate_gpu_taint, served_model_name=req.served_model_name,
+        cpu_per_pod=cpu, memory_gib_per_pod=memory,
+        served_model_name=req.served_model_name,
         engine_env=dict(req.engine_env), checkpoint_override=_for_gpu(ckpt, gpu), hardware=hw.describe(),
         rdma=hw.rdma)
     # Decoding reads every active weight once per token, over tensor_parallel GPUs at once.
@@ -320,6 +321,64 @@ def plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
              if gpu else None)
     return Plan(hw, profile, tuple(backend.arithmetic(profile)), bound, catalog.startup_seconds(ckpt),
                 backend.notes(hw))
+
+
+# ---------------------------------------------------------------- sizing against the machines
+
+def _machines(hw: Hardware) -> list[platforms.Machine]:
+    """The catalogued machines the hardware names; ValueError for one that carries other GPUs."""
+    out = []
+    for name in hw.machines:
+        machine = platforms.MACHINES.get(name)
+        if machine is None:
+            continue  # a free-form description (a hardware file's cloud.nodeShape): not sized
+        if machine.gpu != hw.gpu or machine.gpus < hw.gpus_per_node:
+            carries = f"{machine.gpus} x {machine.gpu}" if machine.gpu else "no GPU"
+            wants = f"{hw.gpus_per_node} x {hw.gpu}" if hw.gpu else "no GPU"
+            fitting = ", ".join(m.name for m in platforms.machines_for(hw.gpu)) if hw.gpu else "a CPU type"
+            raise ValueError(f"machine {name} carries {carries}, not {wants}: name machines of the planned GPU "
+                             f"({fitting})")
+        out.append(machine)
+    return out
+
+
+def _size_pods(hw: Hardware, req: Request, backend: Backend, model: catalog.Model, ckpt: catalog.Checkpoint,
+               shape: Shape, fit: catalog.Fit, gpu: catalog.Gpu | None) -> tuple[int, int]:
+    """(CPU, GiB) each pod requests: what was asked, else the backend's sizes, within what the
+    smallest named machine leaves to the pods the plan puts on one node (allocatable less the
+    DaemonSet room of platforms.DAEMONSET_*). A request that does not fit is refused."""
+    cpu = req.cpu_per_pod or backend.pod_cpu(hw, shape)
+    memory = req.memory_gib_per_pod or backend.pod_memory_gib(model, ckpt, shape, fit, gpu)
+    machines = _machines(hw)
+    if not machines:
+        return cpu, memory
+    per_node = max(1, math.ceil(shape.pods * shape.replicas / hw.nodes))
+    cpu_machine = min(machines, key=lambda m: m.allocatable[0])
+    memory_machine = min(machines, key=lambda m: m.allocatable[1])
+    cpu_left = (cpu_machine.allocatable[0] - platforms.DAEMONSET_CPU) / per_node
+    memory_left = (memory_machine.allocatable[1] - platforms.DAEMONSET_MEMORY_GIB) / per_node
+    least = backend.least_memory_gib(model, ckpt, shape, fit, gpu) if backend.least_memory_gib else memory
+    if not req.cpu_per_pod:
+        cpu = min(cpu, math.floor(cpu_left))
+    if not req.memory_gib_per_pod and memory > memory_left:
+        memory = max(math.floor(memory_left), least)
+    for what, asked, left, machine, unit in (("CPU", cpu, cpu_left, cpu_machine, ""),
+                                              ("memory", memory, memory_left, memory_machine, " GiB")):
+        if asked > left + 1e-9 or asked < 1:
+            alloc_cpu, alloc_memory = machine.allocatable
+            room = (f"{platforms.DAEMONSET_CPU} CPU" if what == "CPU"
+                    else f"{platforms.DAEMONSET_MEMORY_GIB} GiB")
+            raise Refused(
+                f"{per_node} {backend.name} pod(s) per node asking {asked}{unit} {what} each do not fit "
+                f"{machine.name} ({machine.vcpu} vCPU, {machine.memory_gib:g} GiB; {alloc_cpu:.2f} CPU and "
+                f"{alloc_memory:.1f} GiB allocatable on {machine.platform}, less {room} kept for DaemonSets): "
+                f"at most {math.floor(left)}{unit} each fits"
+                + (f", and the engine needs at least {least} GiB" if what == "memory" and least > left else ""),
+                {"machine": machine.name, "resource": what, "requestedPerPod": asked, "podsPerNode": per_node,
+                 "allocatableCpu": round(alloc_cpu, 3), "allocatableMemoryGiB": round(alloc_memory, 2),
+                 "daemonSetCpu": platforms.DAEMONSET_CPU, "daemonSetMemoryGiB": platforms.DAEMONSET_MEMORY_GIB},
+                [f"--machine of a larger type than {machine.name}"])
+    return cpu, memory
 
 
 # ---------------------------------------------------------------- refusals
@@ -440,4 +499,4 @@ def hardware_from_dict(data: dict[str, Any]) -> Hardware:
         gpu=data.get("gpu"), gpus_per_node=int(data.get("gpusPerNode", 0)), nodes=int(data.get("nodes", 1)),
         cpu_per_node=data.get("cpu"), memory_gib_per_node=data.get("memoryGiB"),
         rdma=bool((data.get("interconnect") or {}).get("rdma", False)),
-        node_shape=(data.get("cloud") or {}).get("nodeShape", ""))
+        machines=tuple(filter(None, [(data.get("cloud") or {}).get("nodeShape", "")])))

@@ -51,7 +51,7 @@ def _specs() -> tuple[ProfileSpec, ...]:
         # 6.8 sequences of 32768 tokens at once.
         ProfileSpec(
             "h100-80gb", "1 x H100 80 GB, R1 distill Qwen 14B in BF16, autoscaled, Ingress with TLS",
-            Hardware("H100-80GB", 1, node_shape="a3-highgpu-1g"),
+            Hardware("H100-80GB", 1, machines=("a3-highgpu-1g", "p5.4xlarge")),
             Request(r1_14b, context=32768, max_num_seqs=64, utilization=0.90, cpu_per_pod=8),
             # A public Ingress: the chart generates the API key vLLM checks (seed 001 has none).
             {"global": {"networkPolicy": {"ingressNamespaces": ["ingress-nginx"]}, "apiKey": {"create": True}},
@@ -63,64 +63,61 @@ def _specs() -> tuple[ProfileSpec, ...]:
                     "enabled": True, "className": "nginx", "host": "deepseek-r1.example.com",
                     "annotations": {"nginx.ingress.kubernetes.io/proxy-read-timeout": "600"},
                     "tls": {"enabled": True, "secretName": "deepseek-r1-tls"},
-                },
-                "nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-h100-80gb"},
+                }
             }}),
         # One L4 24 GB: the BF16 checkpoint (27.5 GiB) does not fit; AWQ 4-bit (9.3 GiB) does.
         # 22.5 GiB x 0.92 = 20.7 GiB; - 9.3 GiB weights - 3 GiB overhead = 8.4 GiB of KV cache
         # at 192 KiB per token -> 45k tokens, 2.8 sequences of 16384 tokens at once.
         ProfileSpec(
             "l4-24gb", "1 x L4 24 GB, R1 distill Qwen 14B in AWQ 4-bit",
-            Hardware("L4-24GB", 1, node_shape="g2-standard-8"),
-            Request(r1_14b, context=16384, max_num_seqs=16, utilization=0.92, cpu_per_pod=4,
-                    tolerate_gpu_taint=True),
-            {"vllm": {"cache": {"type": "pvc"},
-                      "nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-l4"}}}),
+            Hardware("L4-24GB", 1, machines=("g2-standard-8", "g6.2xlarge")),
+            Request(r1_14b, context=16384, max_num_seqs=16, utilization=0.92, cpu_per_pod=4),
+            {"vllm": {"cache": {"type": "pvc"}}}),
         # Seed 001's precision rows for the 14B distill, one profile per GPU; the planner picks
         # the precision: T4 has neither the memory for BF16 nor bf16 arithmetic (AWQ in fp16,
         # utilization 0.95 for an 8k context), A10 takes AWQ (seed 001 lists FP16, but 27.5 GiB
         # of weights exceed its 22.5 GiB), A100 40 GB holds BF16.
         ProfileSpec(
             "t4-16gb", "1 x T4 16 GB, R1 distill Qwen 14B in AWQ 4-bit (fp16 compute)",
-            Hardware("T4-16GB", 1, node_shape="n1-standard-8"),
-            Request(r1_14b, context=8192, max_num_seqs=4, utilization=0.95, cpu_per_pod=4,
-                    tolerate_gpu_taint=True),
-            {"vllm": {"nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-tesla-t4"}}}),
+            Hardware("T4-16GB", 1, machines=("n1-standard-8", "g4dn.2xlarge", "Standard_NC8as_T4_v3")),
+            Request(r1_14b, context=8192, max_num_seqs=4, utilization=0.95, cpu_per_pod=4)),
+        # g5.xlarge (4 vCPU, 16 GiB) leaves 3.92 CPU and 13.8 GiB to pods: the planner sizes the
+        # pod to 3 CPU and 12 GiB, DaemonSets keeping the rest.
         ProfileSpec(
             "a10-24gb", "1 x A10 24 GB, R1 distill Qwen 14B in AWQ 4-bit",
-            Hardware("A10-24GB", 1, node_shape="g5.xlarge"),
-            Request(r1_14b, cpu_per_pod=4, tolerate_gpu_taint=True)),
+            Hardware("A10-24GB", 1, machines=("g5.xlarge", "Standard_NV36ads_A10_v5")),
+            Request(r1_14b)),
         ProfileSpec(
             "a100-40gb", "1 x A100 40 GB, R1 distill Qwen 14B in BF16",
-            Hardware("A100-40GB", 1, node_shape="a2-highgpu-1g"),
-            Request(r1_14b, context=16384, cpu_per_pod=8, tolerate_gpu_taint=True),
-            {"vllm": {"nodeSelector": {"cloud.google.com/gke-accelerator": "nvidia-tesla-a100"}}}),
+            Hardware("A100-40GB", 1, machines=("a2-highgpu-1g", "p4d.24xlarge", "Standard_ND96asr_v4")),
+            Request(r1_14b, context=16384, cpu_per_pod=8)),
         # Seed 003: the 1.5b distill on CPU, 2 CPUs / 8 GiB, with the chat UI.
         ProfileSpec(
             "cpu-only", "CPU only, R1 distill Qwen 1.5B (ollama Q4_K_M), chat UI",
-            Hardware(None),
+            Hardware(None, machines=("e2-standard-4", "m5.xlarge", "Standard_D4s_v5")),
             Request("deepseek-r1:1.5b", context=8192, max_num_seqs=2, cpu_per_pod=2),
             {"ui": {"enabled": True}}),
         # Seed 000: one RTX 3060 12 GB desktop node (i9-13900, 64 GB RAM) with a RuntimeClass for
         # the NVIDIA runtime. The 7B distill in Q4_K_M (4.4 GiB) leaves room for two 16k contexts.
         ProfileSpec(
             "rtx3060-12gb", "1 x RTX 3060 12 GB desktop, R1 distill Qwen 7B (ollama Q4_K_M), chat UI",
-            Hardware("RTX3060-12GB", 1, cpu_per_node=32, memory_gib_per_node=64),
+            Hardware("RTX3060-12GB", 1, cpu_per_node=32, memory_gib_per_node=64,
+                     machines=("desktop-i9-13900-rtx3060",)),
             Request("deepseek-r1:7b", context=16384, max_num_seqs=2, cpu_per_pod=4),
             {"ollama": {"gpu": {"runtimeClassName": "nvidia"}}, "ui": {"enabled": True}}),
         # vLLM's DeepSeek-R1 recipe: 8 x H200 141 GB on one node, FP8 weights, tensor parallel 8.
         # 642 GiB / 8 = 80.3 GiB per GPU of 140.4 GiB x 0.90.
         ProfileSpec(
             "h200-141gb-x8", "8 x H200 141 GB on one node, DeepSeek-R1 671B FP8, vLLM tensor parallel 8",
-            Hardware("H200-141GB", 8, node_shape="a3-ultragpu-8g"),
-            Request("deepseek-r1", cpu_per_pod=96, tolerate_gpu_taint=True),
+            Hardware("H200-141GB", 8, machines=("a3-ultragpu-8g", "p5e.48xlarge", "Standard_ND96isr_H200_v5")),
+            Request("deepseek-r1"),
             {"vllm": {"cache": {"type": "hostPath", "hostPath": {"path": "/mnt/stateful_partition/models"}}}}),
         # AMD: 8 x MI300X 192 GB. 642 GiB of FP8 weights fit 4 GPUs (160.5 GiB each of 172), so
         # the node serves two replicas of tensor parallel 4 with the ROCm build of vLLM.
         ProfileSpec(
             "mi300x-192gb-x8", "8 x MI300X 192 GB on one node, DeepSeek-R1 671B FP8, vLLM (ROCm)",
-            Hardware("MI300X-192GB", 8, node_shape="ND MI300X v5"),
-            Request("deepseek-r1", cpu_per_pod=48),
+            Hardware("MI300X-192GB", 8, machines=("Standard_ND96isr_MI300X_v5",)),
+            Request("deepseek-r1"),
             {"vllm": {"cache": {"type": "hostPath", "hostPath": {"path": "/mnt/resource/models"}}}}),
         # Seed 004 and KubeRay's ray-service.deepseek.yaml: DeepSeek-R1 671B (FP8 weights) on two
         # a3-highgpu-8g nodes (8 x H100 80 GB each), TP 8 within a node x PP 2 across the nodes.
@@ -130,9 +127,9 @@ def _specs() -> tuple[ProfileSpec, ...]:
         # 8 GPUs give 640 GB: one node cannot hold the 689 GB of weights.
         ProfileSpec(
             "h100-80gb-2x8", "2 nodes x 8 H100 80 GB (a3-highgpu-8g), DeepSeek-R1 671B FP8, KubeRay RayService",
-            Hardware("H100-80GB", 8, 2, cpu_per_node=208, memory_gib_per_node=1744, node_shape="a3-highgpu-8g"),
+            Hardware("H100-80GB", 8, 2, cpu_per_node=208, memory_gib_per_node=1744, machines=("a3-highgpu-8g",)),
             Request("deepseek-r1", context=16384, max_num_seqs=40, utilization=0.92, cpu_per_pod=24,
-                    memory_gib_per_pod=500, tolerate_gpu_taint=True, served_model_name="deepseek",
+                    memory_gib_per_pod=500, served_model_name="deepseek",
                     engine_env={"VLLM_USE_V1": "1"})),
         # Seed 002: DeepSeek-R1 671B full (FP8) weights on 2 nodes x 8 H20 96 GB with 8 x 400 Gbps
         # RDMA, AIBrix RayClusterFleet, tensor parallel 16 over both nodes (RDMA makes that viable).
@@ -142,7 +139,7 @@ def _specs() -> tuple[ProfileSpec, ...]:
         ProfileSpec(
             "h20-96gb-2x8-rdma", "2 nodes x 8 H20 96 GB with RDMA, DeepSeek-R1 671B FP8, AIBrix RayClusterFleet",
             Hardware("H20-96GB", 8, 2, cpu_per_node=192, memory_gib_per_node=2048, rdma=True,
-                     node_shape="ecs.ebmhpcpni3l.48xlarge"),
+                     machines=("ecs.ebmhpcpni3l.48xlarge",)),
             Request("deepseek-r1", context=163840, max_num_seqs=256, utilization=0.90, cpu_per_pod=96,
                     served_model_name="deepseek-r1-671b")),
     )

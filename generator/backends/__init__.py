@@ -23,7 +23,9 @@ What the planner asks it:
 - `fit(model, ckpt, gpu, hw, shape, utilization, context, req)`: the memory arithmetic of one
   candidate (a catalog.Fit), or catalog.DoesNotFit with the numbers;
 - `utilizations`: the GPU memory fractions it tries, in order;
-- `pod_cpu(hw, shape)`, `pod_memory_gib(model, ckpt, shape, fit, gpu)`: each pod's requests;
+- `pod_cpu(hw, shape)`, `pod_memory_gib(model, ckpt, shape, fit, gpu)`: each pod's requests, and
+  `least_memory_gib` (same arguments) the least it runs with when a machine leaves less (None:
+  the memory cannot shrink, as ollama's on CPU, where it holds the model);
 - `notes(hw)`: assumptions a plan for that hardware rests on.
 """
 
@@ -60,6 +62,8 @@ class Backend:
     pod_memory_gib: Callable[[catalog.Model, catalog.Checkpoint, Shape, catalog.Fit, catalog.Gpu | None], int]
     needs_gpu: bool = True
     multi_node: bool = False
+    least_memory_gib: Callable[[catalog.Model, catalog.Checkpoint, Shape, catalog.Fit, catalog.Gpu | None], int] \
+        | None = None
     utilizations: tuple[float, ...] = (0.90, 0.95)
     arithmetic: Callable[[Profile], list[str]] = lambda profile: profile.fit().lines()
     notes: Callable[[Hardware], tuple[str, ...]] = lambda hw: ()

@@ -18,9 +18,11 @@ from .common import (
     QUANTITY,
     STRING_MAP,
     gpu_fit,
+    gpu_model_value,
     gpu_pod_cpu,
     image_group,
     integer,
+    least_staged_memory_gib,
     node_shapes,
     object_list,
     pod_resources,
@@ -151,6 +153,7 @@ INTERFACE = Group(
         Value("nodes", 2, "GPU nodes of one cluster: the head plus nodes - 1 workers, all with "
               "`gpu.perNode` GPUs.", integer(1)),
         Group("gpu", "GPUs of every node.", (
+            gpu_model_value("head and workers"),
             Value("perNode", 8, "GPUs per pod (one pod per node).", integer(1)),
             Value("vendor", "nvidia", "GPU vendor; selects `nvidia.com/gpu` or `amd.com/gpu`.",
                   {"type": "string", "enum": sorted(catalog.VENDOR_RESOURCES)}),
@@ -238,7 +241,7 @@ def profile_values(profile: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         "modelName": profile.served_model_name,
         "nodes": profile.pods,
-        "gpu": {"perNode": profile.gpus_per_pod, "vendor": gpu.vendor},
+        "gpu": {"perNode": profile.gpus_per_pod, "vendor": gpu.vendor, "model": gpu.name},
         # Weights on each node's NVMe, filled from the hub by an init container: a restart
         # reloads from local disk, and the download never races the startup probe.
         "storage": {"type": "localNvme", "huggingface": {"repo": ckpt.repo},
@@ -248,8 +251,6 @@ def profile_values(profile: Any) -> dict[str, Any]:
         "resources": pod_resources(profile),
         "startupProbe": {"failureThreshold": math.ceil((startup - 180) / 10)},
     }
-    if profile.tolerations():
-        values["tolerations"] = profile.tolerations()
     return values
 
 
@@ -289,4 +290,5 @@ BACKEND = Backend(
     fit=gpu_fit,
     pod_cpu=gpu_pod_cpu,
     pod_memory_gib=staged_memory_gib,
+    least_memory_gib=least_staged_memory_gib,
 )

@@ -6,7 +6,7 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from .. import catalog
+from .. import catalog, platforms
 from ..interface import Group, Value
 from ..model import Hardware, Request, Shape
 
@@ -90,6 +90,14 @@ def staged_memory_gib(model: catalog.Model, ckpt: catalog.Checkpoint, shape: Sha
     """Host memory of a GPU pod: its share of the weights, staged through RAM while loading,
     plus 8 GiB for the engine's processes."""
     return math.ceil(ckpt.weights_gib / shape.pods + 8)
+
+
+def least_staged_memory_gib(model: catalog.Model, ckpt: catalog.Checkpoint, shape: Shape, fit: catalog.Fit,
+                            gpu: catalog.Gpu | None) -> int:
+    """The least host memory a GPU pod loads with when its machine leaves less than
+    staged_memory_gib: the weights stream through the page cache shard by shard, so the engine's
+    8 GiB plus 2 GiB per GPU (a worker process, its CUDA context and pinned buffers) do."""
+    return 8 + 2 * shape.gpus_per_pod
 
 
 def node_shapes(hw: Hardware) -> list[Shape]:
@@ -185,6 +193,27 @@ GLOBAL = Group(
             image_group("Image of the test pods (curl and a POSIX shell).", "curlimages/curl",
                         "8.16.0", "Image tag, pinned to a curl release."),
         )),
+        Group("placement", "Where pods land. A pod with GPUs gets a required node affinity whose "
+              "terms (ORed) name its engine's `gpu.model` the way each platform in `platforms` labels "
+              "it, so it schedules on that GPU on any of them, never on a node labelled with another "
+              "GPU, and still on GPU nodes that name no model (device plugin only); it tolerates the "
+              "`nvidia.com/gpu` and `amd.com/gpu` NoSchedule taints. A pod without GPUs prefers nodes "
+              "without GPU labels, so it does not take a GPU machine where those are not tainted. An "
+              "engine's own `nodeSelector` or `affinity` replaces the chart's affinity for its pods, its "
+              "`tolerations` the chart's tolerations.", (
+            Value("enabled", True, "Render the placement above. false: the pods carry only the "
+                  "nodeSelector, affinity and tolerations you give.", BOOLEAN),
+            Value("platforms", list(platforms.PLATFORMS), "Platforms whose GPU labels the affinity "
+                  "lists: `gke` (cloud.google.com/gke-accelerator), `eks` (Karpenter's "
+                  "karpenter.k8s.aws/instance-gpu-name and the instance types of managed node groups), "
+                  "`aks` (instance types: AKS labels no GPU model), `volcengine` (instance types), "
+                  "`nvidia-gpu-operator` (nvidia.com/gpu.product), `amd-gpu-operator` "
+                  "(amd.com/gpu.product-name), `unlabelled` (GPU nodes that name no model, as with the "
+                  "vendor's device plugin alone). All by default, so one profile schedules everywhere; "
+                  "narrow it to yours to keep the rendered affinity short.",
+                  {"type": "array", "minItems": 1, "uniqueItems": True,
+                   "items": {"type": "string", "enum": list(platforms.PLATFORMS)}}),
+        )),
         Value("imagePullSecrets", [],
               "Names of docker-registry Secrets used to pull every image of the release (mirrors, "
               "air-gapped registries). Empty: the node's own credentials are used.",
@@ -197,14 +226,24 @@ def scheduling_values(vendor_hint: str) -> tuple[Value, ...]:
     """nodeSelector, tolerations and affinity, described once for every engine."""
     return (
         Value("nodeSelector", {},
-              f"Node labels the pods must match, e.g. `{vendor_hint}` to land on a GPU pool. "
-              "Empty: any node that has the requested GPU resource.", STRING_MAP),
+              f"Node labels the pods must match, e.g. `{vendor_hint}`. Set, it replaces the chart's "
+              "node affinity (global.placement) for these pods. Empty: the chart's placement.",
+              STRING_MAP),
         Value("tolerations", [],
-              "Tolerations for tainted GPU nodes (GKE and most clouds taint GPU pools with "
-              "`nvidia.com/gpu=present:NoSchedule`).", object_list()),
-        Value("affinity", {}, "Pod affinity and anti-affinity rules, passed through as they are.",
+              "Tolerations of the pods. Set, they replace the chart's (the `nvidia.com/gpu` and "
+              "`amd.com/gpu` NoSchedule taints for GPU pods). Empty: the chart's.", object_list()),
+        Value("affinity", {}, "Pod affinity and anti-affinity, passed through as they are. Set, it "
+              "replaces the chart's node affinity (global.placement) for these pods.",
               {"type": "object"}),
     )
+
+
+def gpu_model_value(what: str) -> Value:
+    """The planned GPU model of an engine's GPU pods, which global.placement pins them to."""
+    return Value("model", "", f"Catalog name of the GPU {what} are planned for (e.g. H100-80GB); "
+                 "global.placement pins GPU pods to nodes of that GPU on every platform. Empty: any "
+                 "node with the GPU resource. Profiles set it.",
+                 {"type": "string", "enum": ["", *sorted(platforms.LABELS)]})
 
 
 HF_TOKEN = Group(

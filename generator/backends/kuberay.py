@@ -20,10 +20,12 @@ from .common import (
     STRING_MAP,
     cache_group,
     gpu_fit,
+    gpu_model_value,
     gpu_pod_cpu,
     http_route_group,
     image_group,
     integer,
+    least_staged_memory_gib,
     metrics_group,
     node_shapes,
     object_list,
@@ -130,6 +132,7 @@ INTERFACE = Group(
         Group("model", "Where workers get weights from.", (HF_TOKEN, OFFLINE)),
         cache_group(default_type="emptyDir", size="100Gi"),
         Group("gpu", "GPU vendor and runtime of the worker nodes.", (
+            gpu_model_value("the worker groups"),
             Value("vendor", "nvidia", "Selects the extended resource (`nvidia.com/gpu` or "
                   "`amd.com/gpu`).", {"type": "string", "enum": sorted(catalog.VENDOR_RESOURCES)}),
             Value("runtimeClassName", "", "RuntimeClass of GPU nodes. Empty: the node default.",
@@ -177,7 +180,7 @@ def profile_values(profile: Any) -> dict[str, Any]:
         "shmSizeLimit": f"{shm_gib}Gi",
         "rayStartParams": {},
         "nodeSelector": {},
-        "tolerations": profile.tolerations(),
+        "tolerations": [],
     }
     config = {
         "modelId": profile.served_model_name,
@@ -196,7 +199,7 @@ def profile_values(profile: Any) -> dict[str, Any]:
     cache_gib = math.ceil(ckpt.weights_gib * 1.2)
     return {
         "serve": {"llmConfigs": [config]},
-        "gpu": {"vendor": gpu.vendor},
+        "gpu": {"vendor": gpu.vendor, "model": gpu.name},
         "workerGroups": [group],
         "cache": {"type": "emptyDir", "emptyDir": {"sizeLimit": f"{cache_gib}Gi"},
                   "pvc": {"size": f"{cache_gib}Gi"}},
@@ -232,5 +235,6 @@ BACKEND = Backend(
     fit=gpu_fit,
     pod_cpu=gpu_pod_cpu,
     pod_memory_gib=staged_memory_gib,
+    least_memory_gib=least_staged_memory_gib,
     files=lambda cmd: {"files/dashboards/ray-serve-llm-dashboard.json": dashboards.ray_serve_llm_json(cmd)},
 )

@@ -15,6 +15,7 @@ from .common import (
     BOOLEAN,
     STRING_MAP,
     cache_group,
+    gpu_model_value,
     hpa_values,
     http_route_group,
     image_group,
@@ -66,6 +67,7 @@ INTERFACE = Group(
         )),
         cache_group(default_type="pvc", size="20Gi", env="OLLAMA_MODELS"),
         Group("gpu", "Optional GPU. Small models run on CPU; larger ones need a GPU.", (
+            gpu_model_value("the pod (with gpu.count > 0)"),
             Value("count", 0, "GPUs of the pod; 0 runs on CPU. ollama uses one GPU per model "
                   "well; more only for models that do not fit one.", integer(0)),
             Value("vendor", "nvidia", "GPU vendor when count > 0: nvidia (`nvidia.com/gpu`) or "
@@ -223,12 +225,10 @@ def profile_values(profile: Any) -> dict[str, Any]:
             raise catalog.DoesNotFit(
                 f"{profile.checkpoint.repo} with {profile.max_model_len} tokens x {profile.max_num_seqs} "
                 f"needs {total:.1f} GiB, more than the {gpu.memory_gib:.1f} GiB of {gpu.name}")
-        values["gpu"] = {"count": profile.gpus_per_pod, "vendor": gpu.vendor}
+        values["gpu"] = {"count": profile.gpus_per_pod, "vendor": gpu.vendor, "model": gpu.name}
     memory = f"{profile.memory_gib_per_pod}Gi"
     values["resources"] = {"requests": {"cpu": str(profile.cpu_per_pod), "memory": memory},
                            "limits": {"memory": memory}}
-    if profile.tolerations():
-        values["tolerations"] = profile.tolerations()
     return values
 
 

@@ -20,12 +20,14 @@ from .common import (
     STRING_MAP,
     cache_group,
     gpu_fit,
+    gpu_model_value,
     gpu_pod_cpu,
     hpa_values,
     http_route_group,
     image_group,
     ingress_group,
     integer,
+    least_staged_memory_gib,
     metrics_group,
     object_list,
     pod_resources,
@@ -108,6 +110,7 @@ INTERFACE = Group(
                   {"type": "array", "items": {"type": "string"}}),
         )),
         Group("gpu", "GPUs of each replica.", (
+            gpu_model_value("each replica's pod"),
             Value("count", 1, "GPUs per replica, all on one node.", integer(1)),
             Value("vendor", "nvidia", "GPU vendor; selects the extended resource (`nvidia.com/gpu` "
                   "or `amd.com/gpu`) advertised by the vendor's device plugin.",
@@ -219,7 +222,7 @@ def profile_values(profile: Any) -> dict[str, Any]:
             "gpuMemoryUtilization": profile.gpu_memory_utilization,
             "maxNumSeqs": profile.max_num_seqs,
         },
-        "gpu": {"count": profile.gpus_per_pod, "vendor": gpu.vendor},
+        "gpu": {"count": profile.gpus_per_pod, "vendor": gpu.vendor, "model": gpu.name},
         "resources": pod_resources(profile, memory_limit_gib=profile.memory_gib_per_pod + shm_gib),
         "shm": {"sizeLimit": f"{shm_gib}Gi"},
         "cache": {"pvc": {"size": f"{math.ceil(ckpt.weights_gib * 1.2 + 5)}Gi"}},
@@ -232,8 +235,6 @@ def profile_values(profile: Any) -> dict[str, Any]:
         values["cache"]["pvc"]["accessModes"] = ["ReadWriteMany"]
     if gpu.vendor == "amd":
         values["image"] = {"repository": VLLM_ROCM_IMAGE[0], "tag": VLLM_ROCM_IMAGE[1]}
-    if profile.tolerations():
-        values["tolerations"] = profile.tolerations()
     if profile.engine_env:
         values["extraEnv"] = [{"name": k, "value": v} for k, v in profile.engine_env.items()]
     return values
@@ -274,5 +275,6 @@ BACKEND = Backend(
     fit=gpu_fit,
     pod_cpu=gpu_pod_cpu,
     pod_memory_gib=staged_memory_gib,
+    least_memory_gib=least_staged_memory_gib,
     enabled_by_default=True,
 )

@@ -251,7 +251,7 @@ metadata:
 spec:
   # Neither vLLM, Ray nor the init-model downloader calls the Kubernetes API (KubeRay's Ray
   # autoscaler is not enabled for fleets), so the pods get no service-account token.
-  {{- include "common.pod.spec" (dict "context" $ "nodeSelector" $v.nodeSelector "tolerations" $v.tolerations) | nindent 2 }}
+  {{- include "common.pod.spec" (dict "context" $ "gpus" $v.gpu.perNode "gpuModel" $v.gpu.model "field" "aibrix" "nodeSelector" $v.nodeSelector "tolerations" $v.tolerations) | nindent 2 }}
   {{- with include "aibrix.initContainers" $ | trim }}
   {{- . | nindent 2 }}
   {{- end }}

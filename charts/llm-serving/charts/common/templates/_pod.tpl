@@ -15,8 +15,10 @@ imagePullSecrets:
 common.pod.spec: the fields a pod spec of the release opens with, before its containers: no
 service-account token (unless `serviceAccountToken`), common.pod.securityContext (`user`, `group`),
 global.imagePullSecrets, then whichever of `runtimeClassName`, `priorityClassName`,
-`terminationGracePeriodSeconds`, `nodeSelector`, `tolerations` and `affinity` are given and set.
-Usage: {{- include "common.pod.spec" (dict "context" $ "runtimeClassName" .Values.gpu.runtimeClassName "nodeSelector" .Values.nodeSelector "tolerations" .Values.tolerations "affinity" .Values.affinity) | nindent 6 }}
+`terminationGracePeriodSeconds` are given and set, and the nodeSelector, tolerations and affinity
+of common.placement.scheduling from `gpus` (the pod's GPU count), `gpuModel`, `field` and the
+engine's `nodeSelector`, `tolerations` and `affinity`.
+Usage: {{- include "common.pod.spec" (dict "context" $ "runtimeClassName" .Values.gpu.runtimeClassName "gpus" .Values.gpu.count "gpuModel" .Values.gpu.model "field" "vllm" "nodeSelector" .Values.nodeSelector "tolerations" .Values.tolerations "affinity" .Values.affinity) | nindent 6 }}
 */}}
 {{- define "common.pod.spec" -}}
 {{- if not .serviceAccountToken -}}
@@ -35,15 +37,16 @@ priorityClassName: {{ . | quote }}
 {{- if hasKey . "terminationGracePeriodSeconds" }}
 terminationGracePeriodSeconds: {{ .terminationGracePeriodSeconds }}
 {{- end }}
-{{- with .nodeSelector }}
+{{- $scheduling := include "common.placement.scheduling" (dict "context" .context "gpus" .gpus "gpuModel" .gpuModel "nodeSelector" .nodeSelector "affinity" .affinity "tolerations" .tolerations "field" .field) | fromYaml }}
+{{- with $scheduling.nodeSelector }}
 nodeSelector:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .tolerations }}
+{{- with $scheduling.tolerations }}
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .affinity }}
+{{- with $scheduling.affinity }}
 affinity:
   {{- toYaml . | nindent 2 }}
 {{- end }}

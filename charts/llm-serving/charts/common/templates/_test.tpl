@@ -19,6 +19,11 @@ spec:
   restartPolicy: Never
   automountServiceAccountToken: false
   activeDeadlineSeconds: {{ add .timeout 60 }}
+  {{- /* no GPUs: common.placement.scheduling prefers nodes without them */ -}}
+  {{- with (include "common.placement.scheduling" (dict "context" .context) | fromYaml).affinity }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   securityContext:
     runAsNonRoot: true
     runAsUser: 10001
