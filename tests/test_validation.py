@@ -166,3 +166,12 @@ def test_identical_documents_are_validated_once(monkeypatch):
     doc = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"a": "b"}, "bogus": 1}
     first, second = validation.document_errors(doc), validation.document_errors(dict(doc))
     assert first == second and first and len(calls) == 1
+
+
+def test_helm_runs_with_the_collector_off_unless_the_caller_says(monkeypatch):
+    monkeypatch.delenv("GOGC", raising=False)
+    assert validation._helm_env()["GOGC"] == "off" and validation._helm_env()["GOMEMLIMIT"] == "2GiB"
+    monkeypatch.setenv("GOGC", "100")
+    assert validation._helm_env()["GOGC"] == "100"
+    lint = validation._lint_command(Path("helm"), Path("v.yaml"), validation.CHART)
+    assert "--strict" in lint and "--skip-schema-validation" in lint
