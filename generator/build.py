@@ -162,13 +162,16 @@ def readme(existing: str | None, title: str, intro: str, table: str) -> str:
 
 
 def profiles_table() -> str:
-    rows = ["| Profile | Hardware | Engine | Model | TP x PP | Context (tokens) |",
-            "| --- | --- | --- | --- | --- | --- |"]
+    rows = ["| Profile | Hardware | Engine | Model | TP x PP | Context (tokens) | Pod Security |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
     for p in shipped():
-        values = profile_values(p)[p.engine]
-        summary = REGISTRY[p.engine].summary(interface.merge(interface.defaults(REGISTRY[p.engine].interface), values))
+        backend = REGISTRY[p.engine]
+        values = interface.merge(interface.defaults(backend.interface), profile_values(p)[p.engine])
+        summary = backend.summary(values)
+        level, need = backend.pod_security(values)
         rows.append(f"| [`{p.name}`](values/{p.name}.yaml) | {p.hardware} | {p.engine} | "
-                    f"{p.checkpoint.repo} ({p.precision}) | {summary['parallel']} | {p.max_model_len} |")
+                    f"{p.checkpoint.repo} ({p.precision}) | {summary['parallel']} | {p.max_model_len} | "
+                    f"{level}{f' ({need})' if need else ''} |")
     return "\n".join(rows)
 
 

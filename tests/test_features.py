@@ -41,7 +41,8 @@ def test_default_render_needs_no_secret_and_is_online():
     docs = rendered(variant("emptydir-cache"))
     env = env_of(docs)
     assert "HF_HUB_OFFLINE" not in env and "VLLM_API_KEY" not in env and "HF_TOKEN" not in env
-    assert pod(docs)["volumes"][1]["emptyDir"]["sizeLimit"] == "40Gi"
+    (cache,) = [v for v in pod(docs)["volumes"] if v["name"] == "cache"]
+    assert cache["emptyDir"]["sizeLimit"] == "40Gi"
     assert not find(docs, "PersistentVolumeClaim")
 
 

@@ -12,7 +12,9 @@ What a backend says about its chart:
 - `files(cmd)`: extra generated files the subchart ships, by path inside the subchart;
 - `profile_values(profile)`: the values a planned profile sets for this engine;
 - `summary(values)`: model, GPUs and TP x PP of rendered values, for the validation report;
-- `arithmetic(profile)`: the memory arithmetic of a profile, lines for its file header.
+- `arithmetic(profile)`: the memory arithmetic of a profile, lines for its file header;
+- `pod_security(values)`: the Pod Security level the engine's pods need with those values
+  (`restricted`, or `privileged` for a stated hardware need) and that need.
 
 What the planner asks it:
 - `precisions`: the checkpoint precisions it loads, best first; `weights_doc` says which in words;
@@ -52,6 +54,7 @@ class Backend:
     interface: Group
     profile_values: Callable[[Profile], dict[str, Any]]
     summary: Callable[[dict[str, Any]], dict[str, str]]
+    pod_security: Callable[[dict[str, Any]], tuple[str, str]]
     images: Mapping[str, str]
     precisions: tuple[str, ...]
     weights_doc: str

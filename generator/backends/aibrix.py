@@ -262,6 +262,17 @@ def shapes(hw: Hardware) -> list[Shape]:
     return node_shapes(hw)
 
 
+def pod_security(values: dict[str, Any]) -> tuple[str, str]:
+    """RDMA pods add IPC_LOCK and run as root, where Kubernetes lets the capability take effect;
+    objectStore and localNvme keep the weights in a node directory (hostPath)."""
+    needs = []
+    if values["rdma"]["enabled"]:
+        needs.append("IPC_LOCK as root for RDMA")
+    if values["storage"]["type"] in ("objectStore", "localNvme"):
+        needs.append("hostPath volume for node-local weights")
+    return ("privileged", ", ".join(needs)) if needs else ("restricted", "")
+
+
 def summary(values: dict[str, Any]) -> dict[str, str]:
     engine = values["engine"]
     return {
@@ -280,6 +291,7 @@ BACKEND = Backend(
     interface=INTERFACE,
     profile_values=profile_values,
     summary=summary,
+    pod_security=pod_security,
     images={"nvidia": f"aibrix/vllm-openai:{VLLM_IMAGE_TAG}"},  # a CUDA build only
     precisions=HF_PRECISIONS,
     weights_doc=HF_WEIGHTS,

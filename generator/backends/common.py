@@ -238,6 +238,22 @@ def scheduling_values(vendor_hint: str) -> tuple[Value, ...]:
     )
 
 
+def supplemental_groups_value() -> Value:
+    """Extra GIDs of a GPU pod: AMD's device nodes belong to the host's render and video groups."""
+    return Value("supplementalGroups", [], "Extra group IDs of the pod (`securityContext."
+                 "supplementalGroups`). The containers run as UID/GID 10001; AMD GPUs' /dev/kfd and "
+                 "/dev/dri/renderD* belong to the node's `render` and `video` groups, whose IDs differ "
+                 "between distributions: give them here (`stat -c %g /dev/kfd /dev/dri/renderD128` on a "
+                 "node), or apply AMD's udev rule (MODE=\"0666\" for kfd and renderD*). NVIDIA device "
+                 "nodes need none.", {"type": "array", "items": {"type": "integer", "minimum": 1}})
+
+
+def hostpath_level(uses_hostpath: bool, why: str = "hostPath volume for node-local weights") -> tuple[str, str]:
+    """The Pod Security level a pod needs: `privileged` for a hostPath volume (baseline forbids
+    them), else `restricted`."""
+    return ("privileged", why) if uses_hostpath else ("restricted", "")
+
+
 def gpu_model_value(what: str) -> Value:
     """The planned GPU model of an engine's GPU pods, which global.placement pins them to."""
     return Value("model", "", f"Catalog name of the GPU {what} are planned for (e.g. H100-80GB); "
@@ -288,7 +304,12 @@ def cache_group(default_type: str = "pvc", size: str = "100Gi",
                   "otherwise pods on other nodes cannot mount it.",
                   {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ACCESS_MODES}}),
         )),
-        Group("hostPath", "Node directory used when `type` is hostPath (local NVMe).", (
+        Group("hostPath", "Node directory used when `type` is hostPath (local NVMe). A hostPath "
+              "volume is a node-local hardware need that Pod Security admits only at `privileged` "
+              "(label the namespace `pod-security.kubernetes.io/enforce=privileged`); everything else "
+              "about the pod meets `restricted`. The pod runs as UID/GID 10001, which must be able to "
+              "write the directory: create it on each node with `install -d -o 10001 -g 10001 <path>` "
+              "(a directory kubelet creates is root's).", (
             Value("path", "/mnt/models", "Absolute directory on the node.", string(r"^/")),
             Value("type", "DirectoryOrCreate", "hostPath type; use Directory to fail fast when "
                   "the disk is not mounted.",

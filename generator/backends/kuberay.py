@@ -22,6 +22,7 @@ from .common import (
     gpu_fit,
     gpu_model_value,
     gpu_pod_cpu,
+    hostpath_level,
     http_route_group,
     image_group,
     integer,
@@ -225,6 +226,7 @@ BACKEND = Backend(
     interface=INTERFACE,
     profile_values=profile_values,
     summary=summary,
+    pod_security=lambda values: hostpath_level(values["cache"]["type"] == "hostPath"),
     images={"nvidia": f"rayproject/ray-llm:{RAY_IMAGE_TAG}"},  # no ROCm build of ray-llm is pinned
     precisions=HF_PRECISIONS,
     weights_doc=HF_WEIGHTS,

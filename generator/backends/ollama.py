@@ -16,6 +16,7 @@ from .common import (
     STRING_MAP,
     cache_group,
     gpu_model_value,
+    hostpath_level,
     hpa_values,
     http_route_group,
     image_group,
@@ -25,6 +26,7 @@ from .common import (
     resources_schema,
     scheduling_values,
     string,
+    supplemental_groups_value,
 )
 
 # RAM assumed for a CPU node when the hardware does not say (a 4-vCPU, 16 GiB machine such as
@@ -73,6 +75,7 @@ INTERFACE = Group(
             Value("vendor", "nvidia", "GPU vendor when count > 0: nvidia (`nvidia.com/gpu`) or "
                   "amd (`amd.com/gpu`, ROCm image).",
                   {"type": "string", "enum": sorted(catalog.VENDOR_RESOURCES)}),
+            supplemental_groups_value(),
             Value("runtimeClassName", "", "RuntimeClass of GPU nodes (seed setups define one "
                   "named `nvidia` for the NVIDIA container runtime). Empty: the node default.",
                   string()),
@@ -268,6 +271,7 @@ BACKEND = Backend(
     interface=INTERFACE,
     profile_values=profile_values,
     summary=summary,
+    pod_security=lambda values: hostpath_level(values["cache"]["type"] == "hostPath"),
     arithmetic=arithmetic,
     # The chart appends -rocm to the tag for AMD GPUs (ollama.image).
     images={"nvidia": f"ollama/ollama:{OLLAMA_VERSION}", "amd": f"ollama/ollama:{OLLAMA_VERSION}-rocm"},

@@ -22,6 +22,7 @@ from .common import (
     gpu_fit,
     gpu_model_value,
     gpu_pod_cpu,
+    hostpath_level,
     hpa_values,
     http_route_group,
     image_group,
@@ -35,6 +36,7 @@ from .common import (
     scheduling_values,
     staged_memory_gib,
     string,
+    supplemental_groups_value,
 )
 
 # Pinned vLLM release (the newest at the time of writing); bump it here and run
@@ -115,6 +117,7 @@ INTERFACE = Group(
             Value("vendor", "nvidia", "GPU vendor; selects the extended resource (`nvidia.com/gpu` "
                   "or `amd.com/gpu`) advertised by the vendor's device plugin.",
                   {"type": "string", "enum": sorted(catalog.VENDOR_RESOURCES)}),
+            supplemental_groups_value(),
             Value("runtimeClassName", "", "RuntimeClass of GPU nodes (e.g. `nvidia` when the "
                   "NVIDIA container runtime is not the default). Empty: the node default.",
                   K8S_NAME),
@@ -266,6 +269,7 @@ BACKEND = Backend(
     interface=INTERFACE,
     profile_values=profile_values,
     summary=summary,
+    pod_security=lambda values: hostpath_level(values["cache"]["type"] == "hostPath"),
     images={"nvidia": f"vllm/vllm-openai:{VLLM_IMAGE_TAG}", "amd": ":".join(VLLM_ROCM_IMAGE)},
     precisions=HF_PRECISIONS,
     weights_doc=HF_WEIGHTS,

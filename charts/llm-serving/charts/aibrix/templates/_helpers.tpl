@@ -56,6 +56,7 @@ aibrix.env: NCCL/Gloo networking, RDMA settings and the Hugging Face token.
 Usage: {{- include "aibrix.env" . | nindent 14 }}
 */}}
 {{- define "aibrix.env" -}}
+{{ include "common.pod.home" (dict "part" "env") }}
 - name: GLOO_SOCKET_IFNAME
   value: {{ .Values.socketIfname | quote }}
 - name: NCCL_SOCKET_IFNAME
@@ -154,6 +155,7 @@ initContainers:
       - {{ $s.localNvme.modelDir | quote }}
       {{- end }}
     env:
+      {{- include "common.pod.home" (dict "part" "env") | nindent 6 }}
       - name: DOWNLOADER_MODEL_NAME
         value: {{ ternary (include "aibrix.uriName" $s.objectStore.uri) $s.localNvme.modelDir (eq $s.type "objectStore") | quote }}
       - name: DOWNLOADER_NUM_THREADS
@@ -186,6 +188,7 @@ initContainers:
     {{- end }}
     {{- include "common.pod.containerSecurityContext" (dict) | nindent 4 }}
     volumeMounts:
+      {{- include "common.pod.home" (dict "part" "mount") | nindent 6 }}
       - mountPath: {{ $s.mountPath | quote }}
         name: models
 {{- end }}
@@ -197,6 +200,7 @@ Usage: {{- include "aibrix.volumes" . | nindent 12 }}
 */}}
 {{- define "aibrix.volumes" -}}
 {{- $s := .Values.storage -}}
+{{ include "common.pod.home" (dict "part" "volume") }}
 {{ include "common.pod.shmVolume" (dict "name" "shared-mem" "sizeLimit" .Values.shmSizeLimit) }}
 {{- if eq $s.type "pvc" }}
 - name: models
@@ -221,6 +225,7 @@ aibrix.volumeMounts: mounts matching aibrix.volumes.
 Usage: {{- include "aibrix.volumeMounts" . | nindent 16 }}
 */}}
 {{- define "aibrix.volumeMounts" -}}
+{{ include "common.pod.home" (dict "part" "mount") }}
 - mountPath: /dev/shm
   name: shared-mem
 {{- $s := .Values.storage }}
@@ -251,7 +256,8 @@ metadata:
 spec:
   # Neither vLLM, Ray nor the init-model downloader calls the Kubernetes API (KubeRay's Ray
   # autoscaler is not enabled for fleets), so the pods get no service-account token.
-  {{- include "common.pod.spec" (dict "context" $ "gpus" $v.gpu.perNode "gpuModel" $v.gpu.model "field" "aibrix" "nodeSelector" $v.nodeSelector "tolerations" $v.tolerations) | nindent 2 }}
+  {{- /* RDMA: NCCL pins memory with IPC_LOCK, which only root processes get (common.pod.securityContext). */}}
+  {{- include "common.pod.spec" (dict "context" $ "root" $v.rdma.enabled "gpus" $v.gpu.perNode "gpuModel" $v.gpu.model "field" "aibrix" "nodeSelector" $v.nodeSelector "tolerations" $v.tolerations) | nindent 2 }}
   {{- with include "aibrix.initContainers" $ | trim }}
   {{- . | nindent 2 }}
   {{- end }}

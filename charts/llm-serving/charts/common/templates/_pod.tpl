@@ -13,7 +13,8 @@ imagePullSecrets:
 
 {{/*
 common.pod.spec: the fields a pod spec of the release opens with, before its containers: no
-service-account token (unless `serviceAccountToken`), common.pod.securityContext (`user`, `group`),
+service-account token (unless `serviceAccountToken`), common.pod.securityContext (`user`, `group`,
+`supplementalGroups`, `root`),
 global.imagePullSecrets, then whichever of `runtimeClassName`, `priorityClassName`,
 `terminationGracePeriodSeconds` are given and set, and the nodeSelector, tolerations and affinity
 of common.placement.scheduling from `gpus` (the pod's GPU count), `gpuModel`, `field` and the
@@ -24,7 +25,7 @@ Usage: {{- include "common.pod.spec" (dict "context" $ "runtimeClassName" .Value
 {{- if not .serviceAccountToken -}}
 automountServiceAccountToken: false
 {{ end -}}
-{{ include "common.pod.securityContext" (dict "user" .user "group" .group) }}
+{{ include "common.pod.securityContext" (dict "user" .user "group" .group "supplementalGroups" .supplementalGroups "root" .root) }}
 {{- with include "common.pod.imagePullSecrets" (dict "context" .context) | trim }}
 {{ . }}
 {{- end }}
@@ -53,20 +54,59 @@ affinity:
 {{- end -}}
 
 {{/*
-common.pod.securityContext: pod-level security context every engine starts from; "user" and
-"group" (the image's own non-root user) make the pod run as non-root.
-Usage: {{- include "common.pod.securityContext" (dict "user" 1000 "group" 100) | nindent 6 }}
+common.pod.securityContext: the pod-level security context of every pod of the release, as Pod
+Security "restricted" asks: a non-root numeric user, seccomp RuntimeDefault. "user" and "group"
+are the image's own non-root user where it has one (rayproject images: 1000/100); otherwise the
+chart's UID and GID 10001, which owns nothing in the image (above 10000, clear of host users).
+fsGroup makes the volumes (cache claims, emptyDirs) group-writable; OnRootMismatch keeps a large
+model claim from being re-chowned at every start. "supplementalGroups": extra GIDs, e.g. the
+host's render and video groups that own AMD GPU device nodes. "root": the image's own user
+(root), for pods that need a capability to take effect: Kubernetes gives added capabilities to
+root processes only (kubernetes/kubernetes#56374: non-root processes get them in their bounding
+set, not their permitted or effective set).
+Usage: {{- include "common.pod.securityContext" (dict "user" 1000 "group" 100 "supplementalGroups" (list 44)) | nindent 6 }}
 */}}
 {{- define "common.pod.securityContext" -}}
+{{- $user := .user | default 10001 -}}
+{{- $group := .group | default 10001 -}}
 securityContext:
-  {{- with .user }}
+  {{- if not .root }}
   runAsNonRoot: true
-  runAsUser: {{ . }}
-  runAsGroup: {{ $.group }}
-  fsGroup: {{ $.group }}
+  runAsUser: {{ $user }}
+  runAsGroup: {{ $group }}
+  fsGroup: {{ $group }}
+  fsGroupChangePolicy: OnRootMismatch
+  {{- end }}
+  {{- with .supplementalGroups }}
+  supplementalGroups: {{ toJson . }}
   {{- end }}
   seccompProfile:
     type: RuntimeDefault
+{{- end -}}
+
+{{/*
+common.pod.home: a writable home for the images that keep their state under $HOME and define no
+non-root user (vLLM, ollama, AIBrix: caches under ~/.cache and ~/.triton, vLLM's usage stats
+under ~/.config, ollama's key pair under ~/.ollama), whose own HOME (/root) the chart's UID cannot
+write. "part" "env" gives HOME, USER and LOGNAME (torch and Ray look the user name up, and the
+chart's UID has no passwd entry), "mount" the container's volumeMount, "volume" the pod's emptyDir.
+Usage: {{- include "common.pod.home" (dict "part" "env") | nindent 12 }}
+*/}}
+{{- define "common.pod.home" -}}
+{{- if eq .part "env" -}}
+- name: HOME
+  value: /home/llm-serving
+- name: USER
+  value: llm-serving
+- name: LOGNAME
+  value: llm-serving
+{{- else if eq .part "mount" -}}
+- name: home
+  mountPath: /home/llm-serving
+{{- else -}}
+- name: home
+  emptyDir: {}
+{{- end -}}
 {{- end -}}
 
 {{/*
