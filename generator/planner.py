@@ -67,6 +67,7 @@ class Plan:
     decode_tokens_per_s: float | None  # upper bound from memory bandwidth
     startup_seconds: int
     notes: tuple[str, ...] = ()  # assumptions the plan rests on
+    alternatives: tuple[str, ...] = ()  # the other engines that would serve it on this hardware
 
     @property
     def tensor_parallel(self) -> int:
@@ -100,6 +101,8 @@ class Plan:
                 rows.append(("observed", observed))
         rows.append(("startup budget", f"{self.startup_seconds} s (download, load, warm-up, 50% margin)"))
         rows += [("note", note) for note in self.notes]
+        if self.alternatives:
+            rows.append(("alternatives", "; ".join(self.alternatives)))
         return rows
 
     def as_dict(self) -> dict[str, Any]:
@@ -114,6 +117,7 @@ class Plan:
             "memoryGiBPerPod": p.memory_gib_per_pod, "memory": list(self.lines),
             "decodeTokensPerSecondBound": self.decode_tokens_per_s,
             "startupSeconds": self.startup_seconds, "notes": list(self.notes),
+            "alternatives": list(self.alternatives),
         }
 
 
@@ -319,8 +323,10 @@ def plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
     # Decoding reads every active weight once per token, over tensor_parallel GPUs at once.
     bound = (shape.tensor_parallel * gpu.bandwidth_gbs * 1e9 / (ckpt.weights_gib * catalog.GIB * model.active_fraction)
              if gpu else None)
+    alternatives = tuple(f"--engine {b.name} ({b.description})" for b in REGISTRY.values()
+                         if suggest and not req.engine and b is not backend and _fits(hw, replace(req, engine=b.name)))
     return Plan(hw, profile, tuple(backend.arithmetic(profile)), bound, catalog.startup_seconds(ckpt),
-                backend.notes(hw))
+                backend.notes(hw), alternatives)
 
 
 # ---------------------------------------------------------------- sizing against the machines

@@ -131,6 +131,15 @@ def _specs() -> tuple[ProfileSpec, ...]:
             Request("deepseek-r1", context=16384, max_num_seqs=40, utilization=0.92, cpu_per_pod=24,
                     memory_gib_per_pod=500, served_model_name="deepseek",
                     engine_env={"VLLM_USE_V1": "1"})),
+        # The same model settings as seed 004's Ray Serve config on the same two a3-highgpu-8g nodes,
+        # served by vLLM alone: a LeaderWorkerSet group of two pods (TP 8 within a node x PP 2 across
+        # the nodes), vLLM's multiprocessing backend joining them, no Ray.
+        ProfileSpec(
+            "h100-80gb-2x8-vllm", "2 nodes x 8 H100 80 GB (a3-highgpu-8g), DeepSeek-R1 671B FP8, vLLM on a "
+            "LeaderWorkerSet (no Ray)",
+            Hardware("H100-80GB", 8, 2, cpu_per_node=208, memory_gib_per_node=1744, machines=("a3-highgpu-8g",)),
+            Request("deepseek-r1", engine="vllm", context=16384, max_num_seqs=40, utilization=0.92, cpu_per_pod=24,
+                    memory_gib_per_pod=500, served_model_name="deepseek", engine_env={"VLLM_USE_V1": "1"})),
         # Seed 002: DeepSeek-R1 671B full (FP8) weights on 2 nodes x 8 H20 96 GB with 8 x 400 Gbps
         # RDMA, AIBrix RayClusterFleet, tensor parallel 16 over both nodes (RDMA makes that viable).
         # Per GPU: 95.6 GiB x 0.90 = 86.0 GiB; - 642 GiB / 16 = 40.1 GiB weights - 3 GiB overhead

@@ -29,10 +29,12 @@ CHECKOV_WORKLOADS = {"Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSe
 
 
 def custom_resource_pods(doc: dict) -> list[dict]:
-    """Every pod template (a `template` whose spec has containers) inside a custom resource, as a
-    v1 Pod named <Kind>.<name>.<group>: the group is "head" under headGroupSpec, a list item's
-    groupName (or index) under workerGroupSpecs; the template's labels are kept, so checkov's
-    NetworkPolicy check matches it like the pods the operator creates."""
+    """Every pod template (a `template`, or a LeaderWorkerSet's `leaderTemplate` and
+    `workerTemplate`, whose spec has containers) inside a custom resource, as a v1 Pod named
+    <Kind>.<name>.<group>: the group is "head" under headGroupSpec, a list item's groupName (or
+    index) under workerGroupSpecs, "leader" or "worker" in a LeaderWorkerSet; the template's
+    labels are kept, so checkov's NetworkPolicy check matches it like the pods the operator
+    creates."""
     if doc.get("kind") in CHECKOV_WORKLOADS:
         return []
     pods: list[dict] = []
@@ -45,10 +47,12 @@ def custom_resource_pods(doc: dict) -> list[dict]:
         elif isinstance(node, dict):
             for key, value in node.items():
                 where = f"{path}.{key}"
-                if key == "template" and isinstance(value, dict) and "containers" in (value.get("spec") or {}):
+                template = key in ("template", "leaderTemplate", "workerTemplate")  # LeaderWorkerSet's two
+                if template and isinstance(value, dict) and "containers" in (value.get("spec") or {}):
+                    role = group if key == "template" else key.removesuffix("Template")
                     metadata = value.get("metadata") or {}
                     pods.append({"apiVersion": "v1", "kind": "Pod", "metadata": {
-                        "name": ".".join(p for p in (doc["kind"], doc["metadata"]["name"], group) if p),
+                        "name": ".".join(p for p in (doc["kind"], doc["metadata"]["name"], role) if p),
                         "labels": metadata.get("labels") or {},
                         "annotations": {**(metadata.get("annotations") or {}), "checkov-scan/source": where[1:]},
                     }, "spec": value["spec"]})

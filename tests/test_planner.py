@@ -75,8 +75,8 @@ def test_refusals_name_numbers_and_alternatives(hw, req, expect):
 
 
 def test_forced_engine_is_checked():
-    with pytest.raises(Refused, match="serves from one node"):
-        plan(Hardware("H100-80GB", 8, 2), Request(R1, engine="vllm"))
+    with pytest.raises(Refused, match="ollama serves from one node"):
+        plan(Hardware("H100-80GB", 8, 2), Request("deepseek-r1-distill-qwen-14b", engine="ollama"))
     with pytest.raises(Refused, match="needs GPUs"):
         plan(Hardware(None), Request("deepseek-r1:1.5b", engine="vllm"))
 

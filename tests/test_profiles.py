@@ -14,7 +14,8 @@ from generator.profiles import shipped
 from .conftest import HELM_VERSIONS, VALUES_FILES, find, rendered, validated
 
 PROFILE_IDS = [p.stem for p in VALUES_FILES]
-VLLM_FILES = [p for p in VALUES_FILES if yaml.safe_load(p.read_text()).get("vllm", {}).get("enabled")]
+VLLM_FILES = [p for p in VALUES_FILES if yaml.safe_load(p.read_text()).get("vllm", {}).get("enabled")
+              and yaml.safe_load(p.read_text())["vllm"].get("nodes", 1) == 1]  # across nodes: test_leaderworkerset
 
 
 def test_profiles_exist():

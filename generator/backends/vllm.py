@@ -30,6 +30,7 @@ from .common import (
     integer,
     least_staged_memory_gib,
     metrics_group,
+    node_shapes,
     object_list,
     pod_resources,
     resources_schema,
@@ -58,7 +59,8 @@ STARTUP_PERIOD_S = 10
 
 INTERFACE = Group(
     key="vllm",
-    doc="vLLM OpenAI-compatible server (one pod per replica, every GPU of a replica on one node).",
+    doc="vLLM OpenAI-compatible server: one pod per replica, or with `nodes` above 1 a LeaderWorkerSet "
+        "group of one pod per node for each replica.",
     children=(
         image_group("Container image of the vLLM server.", "vllm/vllm-openai", VLLM_IMAGE_TAG,
                     "Image tag, pinned to a vLLM release so a reinstall runs the same engine. The "
@@ -67,8 +69,22 @@ INTERFACE = Group(
                     repository_note=" vllm/vllm-openai is built for NVIDIA CUDA; AMD GPUs need the "
                     "ROCm build vllm/vllm-openai-rocm.",
                     pull_doc="The image is about 10 GiB: pull once per node."),
-        Value("replicaCount", 1, "Number of server pods when autoscaling is off. Each replica needs "
-              "its own `gpu.count` GPUs.", integer(0)),
+        Value("replicaCount", 1, "Number of model replicas when autoscaling is off. Each replica needs "
+              "its own `gpu.count` x `nodes` GPUs.", integer(0)),
+        Value("nodes", 1, "Nodes one replica spans, a pod of `gpu.count` GPUs on each. 1: a Deployment. "
+              "Above 1: a LeaderWorkerSet whose groups have this many pods (needs the LWS controller, "
+              "leaderworkerset.x-k8s.io/v1): the leader serves the API as rank 0, the others run headless "
+              "ranks, joined by vLLM's multiprocessing backend (tensor parallel within a node, pipeline "
+              "parallel across), no Ray. One failed pod restarts its whole group.", integer(1, 64)),
+        Group("multiNode", "How the pods of one replica find each other when `nodes` is above 1.", (
+            Value("masterPort", 29501, "`--master-port`: the torch.distributed rendezvous port on the "
+                  "leader (`--master-addr` is the leader's address, LWS_LEADER_ADDRESS); vLLM's own default.",
+                  integer(1024, 65535)),
+            Value("startupPolicy", "LeaderCreated", "LeaderWorkerSet `startupPolicy`. LeaderCreated: workers "
+                  "start once the leader pod exists. LeaderReady would wait for a leader that turns ready only "
+                  "after its workers joined, and never start them.",
+                  {"type": "string", "enum": ["LeaderCreated", "LeaderReady"]}),
+        )),
         Group("model", "Which model to serve and where its weights come from.", (
             Value("name", DEFAULT_CKPT.repo,
                   "Hugging Face repository id (or a path inside `cache.mountPath`) passed to "
@@ -207,8 +223,6 @@ INTERFACE = Group(
 
 def profile_values(profile: Any) -> dict[str, Any]:
     """Values a single-node hardware profile sets: model, parallelism, GPUs, sizes, probes."""
-    if profile.pods != 1:
-        raise ValueError(f"profile {profile.name}: vLLM serves a replica from one pod, not {profile.pods}")
     ckpt = profile.checkpoint
     gpu = catalog.GPUS[profile.gpu]
     tp = profile.tensor_parallel
@@ -232,6 +246,13 @@ def profile_values(profile: Any) -> dict[str, Any]:
         "probes": {"startup": {"failureThreshold": math.ceil(
             catalog.startup_seconds(ckpt) / STARTUP_PERIOD_S)}},
     }
+    if profile.pods > 1:
+        # A LeaderWorkerSet group of one pod per node; each pod downloads its own copy, so the
+        # cache is node-local scratch space sized for the checkpoint (as KubeRay's workers do).
+        values["nodes"] = profile.pods
+        cache_gib = math.ceil(ckpt.weights_gib * 1.2)
+        values["cache"] = {"type": "emptyDir", "emptyDir": {"sizeLimit": f"{cache_gib}Gi"},
+                           "pvc": {"size": f"{cache_gib}Gi"}}
     if profile.replicas > 1:
         values["replicaCount"] = profile.replicas
         # Replicas may land on different nodes: the created claim must be shareable.
@@ -255,8 +276,12 @@ def summary(values: dict[str, Any]) -> dict[str, str]:
 
 
 def shapes(hw: Hardware) -> list[Shape]:
-    """The smallest tensor-parallel size that fits comes first; the node's other GPUs serve more
-    replicas of the model, each in its own pod."""
+    """One node: the smallest tensor-parallel size that fits comes first; the node's other GPUs
+    serve more replicas of the model, each in its own pod. Several nodes: one replica over all of
+    them, a pod per node (a LeaderWorkerSet group), tensor parallel within a node and pipeline
+    parallel across, as seed 004 splits it with Ray."""
+    if hw.nodes > 1:
+        return node_shapes(hw)
     return [Shape(tp, 1, tp, 1, hw.gpus_per_node // tp) for tp in (1, 2, 4, 8, 16)
             if tp <= hw.gpus_per_node and hw.gpus_per_node % tp == 0]
 
@@ -275,6 +300,7 @@ BACKEND = Backend(
     weights_doc=HF_WEIGHTS,
     # Data-center GPUs on one node: vLLM batches many users on them.
     chosen_for=lambda hw, gpu: gpu is not None and not gpu.consumer and hw.nodes == 1,
+    multi_node=True,  # with --engine vllm: a LeaderWorkerSet, no Ray
     shapes=shapes,
     fit=gpu_fit,
     pod_cpu=gpu_pod_cpu,

@@ -1,6 +1,7 @@
 {{/*
-common.hpa: a HorizontalPodAutoscaler for an engine's Deployment, from its autoscaling values.
-Usage: {{- include "common.hpa" (dict "context" $ "autoscaling" .Values.autoscaling) }}
+common.hpa: a HorizontalPodAutoscaler for an engine's Deployment, or the workload "target" names
+(apiVersion, kind, name; e.g. a LeaderWorkerSet's scale subresource), from its autoscaling values.
+Usage: {{- include "common.hpa" (dict "context" $ "autoscaling" .Values.autoscaling "target" (dict "apiVersion" "apps/v1" "kind" "Deployment" "name" "r1-vllm")) }}
 */}}
 {{- define "common.hpa" -}}
 {{- $fullname := include "common.names.fullname" (dict "context" .context) -}}
@@ -12,9 +13,7 @@ metadata:
     {{- include "common.labels.standard" (dict "context" .context) | nindent 4 }}
 spec:
   scaleTargetRef:
-    apiVersion: apps/v1
-    kind: Deployment
-    name: {{ $fullname }}
+    {{- toYaml (.target | default (dict "apiVersion" "apps/v1" "kind" "Deployment" "name" $fullname)) | nindent 4 }}
   minReplicas: {{ .autoscaling.minReplicas }}
   maxReplicas: {{ .autoscaling.maxReplicas }}
   metrics:

@@ -20,8 +20,17 @@ Usage: {{ include "vllm.notes" (dict "values" .Values.vllm "context" $) }}
 {{- define "vllm.notes" -}}
 {{- $v := .values -}}
 {{- $svc := include "common.names.fullname" (dict "context" .context "chart" "vllm") -}}
+{{- $ns := .context.Release.Namespace -}}
 vLLM serves {{ $v.model.name }} as model "{{ $v.model.servedModelName }}".
+{{- if gt (int $v.nodes) 1 }}
+Each replica is a LeaderWorkerSet group of {{ $v.nodes }} pods, one per node; the leader serves the API
+(the Service selects it), the others run headless ranks. Every pod downloads and loads its share of
+the weights before the leader turns ready; watch it with:
+  kubectl -n {{ $ns }} get leaderworkerset {{ $svc }} -w
+  kubectl -n {{ $ns }} logs -f {{ $svc }}-0   # the leader of the first group
+{{- else }}
 The first start downloads and loads the weights; watch it with:
-  kubectl -n {{ .context.Release.Namespace }} rollout status deployment/{{ $svc }} --timeout={{ mul $v.probes.startup.periodSeconds $v.probes.startup.failureThreshold }}s
+  kubectl -n {{ $ns }} rollout status deployment/{{ $svc }} --timeout={{ mul $v.probes.startup.periodSeconds $v.probes.startup.failureThreshold }}s
+{{- end }}
 {{ include "common.notes.reach" (dict "context" .context "values" $v "service" $svc "port" 8000) }}
 {{- end -}}

@@ -40,3 +40,56 @@ Usage: {{ include "vllm.maxReplicas" . }}
 {{- define "vllm.maxReplicas" -}}
 {{- if .Values.autoscaling.enabled }}{{ .Values.autoscaling.maxReplicas }}{{ else }}{{ .Values.replicaCount }}{{ end -}}
 {{- end -}}
+
+{{/*
+vllm.roleLabel: the pod label telling a LeaderWorkerSet group's leader (which serves the API and
+which the Service, the PodDisruptionBudget and the monitoring select) from its workers.
+Usage: {{ include "vllm.roleLabel" . }}: leader
+*/}}
+{{- define "vllm.roleLabel" -}}llm-serving/role{{- end -}}
+
+{{/*
+vllm.multiNodeArgs: the `vllm serve` arguments that join one replica's pods (a LeaderWorkerSet
+group of .Values.nodes pods) through vLLM's multiprocessing backend: the node count, this pod's
+rank (LWS_WORKER_INDEX, 0 for the leader), the leader's address (LWS_LEADER_ADDRESS, which LWS
+injects into every pod of the group) and the rendezvous port; the workers run --headless (no API
+server, only their engine ranks).
+Usage: {{- include "vllm.multiNodeArgs" (merge (dict "role" "worker") .) | nindent 8 }}
+*/}}
+{{- define "vllm.multiNodeArgs" -}}
+- --nnodes={{ .Values.nodes }}
+- --node-rank=$(LWS_WORKER_INDEX)
+- --master-addr=$(LWS_LEADER_ADDRESS)
+- --master-port={{ .Values.multiNode.masterPort }}
+{{- if eq .role "worker" }}
+- --headless
+{{- end }}
+{{- end -}}
+
+{{/*
+vllm.servingSelector: labels of the pods that serve the API: every server pod, or with
+.Values.nodes above 1 only the leaders of the LeaderWorkerSet groups.
+Usage: {{- include "vllm.servingSelector" . | nindent 4 }}
+*/}}
+{{- define "vllm.servingSelector" -}}
+{{ include "common.labels.selector" (dict "context" .) }}
+{{- if gt (int .Values.nodes) 1 }}
+{{ include "vllm.roleLabel" . }}: leader
+{{- end }}
+{{- end -}}
+
+{{/*
+vllm.scaleTarget: the workload autoscalers scale: the Deployment, or with .Values.nodes above 1
+the LeaderWorkerSet (its scale subresource counts groups).
+Usage: {{- include "vllm.scaleTarget" . | nindent 4 }}
+*/}}
+{{- define "vllm.scaleTarget" -}}
+{{- if gt (int .Values.nodes) 1 -}}
+apiVersion: leaderworkerset.x-k8s.io/v1
+kind: LeaderWorkerSet
+{{- else -}}
+apiVersion: apps/v1
+kind: Deployment
+{{- end }}
+name: {{ include "common.names.fullname" (dict "context" .) }}
+{{- end -}}
