@@ -213,3 +213,17 @@ def test_planner_plans_this_mode_for_vllm_and_lists_it_otherwise():
     default = plan(Hardware("H100-80GB", 8, 2), Request("deepseek-r1"))
     assert default.profile.engine == "kuberay"
     assert any(a.startswith("--engine vllm") for a in default.alternatives)
+
+
+def test_rdma_is_the_common_option_aibrix_uses():
+    docs = rendered(ROOT / "tests" / "values-valid" / "vllm-lws-rdma.yaml")
+    for template in templates(lws(docs)):
+        container = server(template)
+        assert container["resources"]["requests"]["rdma/rdma_shared_device_a"] == "1"
+        assert container["securityContext"]["capabilities"]["add"] == ["IPC_LOCK"]
+        assert "runAsNonRoot" not in template["spec"]["securityContext"], "IPC_LOCK takes effect for root only"
+        assert {"name": "NCCL_IB_DISABLE", "value": "0"} in container["env"]
+        assert template["metadata"]["annotations"]["k8s.v1.cni.cncf.io/networks"] == "rdma-net"
+    # the same helpers render AIBrix's fleet
+    fleet_helpers = (ROOT / "charts/llm-serving/charts/aibrix/templates/_helpers.tpl").read_text()
+    assert "common.rdma.resources" in fleet_helpers and "common.rdma.env" in fleet_helpers

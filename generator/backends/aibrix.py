@@ -20,12 +20,15 @@ from .common import (
     gpu_fit,
     gpu_model_value,
     gpu_pod_cpu,
+    hostpath_level,
     image_group,
     integer,
     least_staged_memory_gib,
     node_shapes,
     object_list,
     pod_resources,
+    rdma_group,
+    rdma_level,
     resources_schema,
     staged_memory_gib,
     string,
@@ -104,28 +107,7 @@ STORAGE = Group("storage", "Where the weights come from: the four options of AIB
     )),
 ))
 
-RDMA = Group("rdma", "RDMA for NCCL between the nodes. Off: NCCL falls back to TCP sockets "
-             "(the `-tcp` sample), much slower for tensor parallelism across nodes.", (
-    Value("enabled", True, "Request RDMA devices and configure NCCL for InfiniBand/RoCE.", BOOLEAN),
-    Value("preset", "volcengine", "`volcengine`: the sample's resource `vke.volcengine.com/rdma` "
-          "and `k8s.volcengine.com/pod-networks` annotation. `generic`: `resourceName` below and "
-          "`annotations` as given (e.g. Multus `k8s.v1.cni.cncf.io/networks`).",
-          {"type": "string", "enum": ["volcengine", "generic"]}),
-    Value("devices", None, "RDMA devices requested per pod. Null: one per GPU "
-          "(`gpu.perNode`), what the sample does and what GPUDirect RDMA needs: each GPU "
-          "talks through the HCA on its own PCIe switch. `volcengine` requires exactly one per "
-          "GPU; `generic` accepts fewer (a shared-device plugin exposes one device for all "
-          "HCAs), never more than the GPUs.", {"type": ["integer", "null"], "minimum": 0},
-          required=False),  # helm drops a null default, so the key may be absent
-    Value("resourceName", "rdma/rdma_shared_device_a", "Extended resource of the RDMA device "
-          "plugin (generic preset).", string(r"^[a-z0-9.-]+/[a-zA-Z0-9_.-]+$")),
-    Value("annotations", {}, "Pod annotations attaching the RDMA networks (generic preset).",
-          STRING_MAP),
-    Value("hcas", "mlx5_1:1,mlx5_2:1,mlx5_3:1,mlx5_4:1,mlx5_5:1,mlx5_6:1,mlx5_7:1,mlx5_8:1",
-          "`NCCL_IB_HCA`: the host channel adapters NCCL uses.", string()),
-    Value("gidIndex", -1, "`NCCL_IB_GID_INDEX` for RoCE (Volcano Engine uses 7); -1 leaves "
-          "NCCL's default.", integer(-1)),
-))
+RDMA = rdma_group(True, "volcengine", "gpu.perNode", "the `-tcp` sample")
 
 INTERFACE = Group(
     key="aibrix",
@@ -262,17 +244,6 @@ def shapes(hw: Hardware) -> list[Shape]:
     return node_shapes(hw)
 
 
-def pod_security(values: dict[str, Any]) -> tuple[str, str]:
-    """RDMA pods add IPC_LOCK and run as root, where Kubernetes lets the capability take effect;
-    objectStore and localNvme keep the weights in a node directory (hostPath)."""
-    needs = []
-    if values["rdma"]["enabled"]:
-        needs.append("IPC_LOCK as root for RDMA")
-    if values["storage"]["type"] in ("objectStore", "localNvme"):
-        needs.append("hostPath volume for node-local weights")
-    return ("privileged", ", ".join(needs)) if needs else ("restricted", "")
-
-
 def summary(values: dict[str, Any]) -> dict[str, str]:
     engine = values["engine"]
     return {
@@ -291,7 +262,10 @@ BACKEND = Backend(
     interface=INTERFACE,
     profile_values=profile_values,
     summary=summary,
-    pod_security=pod_security,
+    # RDMA pods add IPC_LOCK and run as root; objectStore and localNvme keep the weights in a node
+    # directory (hostPath).
+    pod_security=lambda values: rdma_level(values["rdma"]["enabled"], hostpath_level(
+        values["storage"]["type"] in ("objectStore", "localNvme"))),
     images={"nvidia": f"aibrix/vllm-openai:{VLLM_IMAGE_TAG}"},  # a CUDA build only
     precisions=HF_PRECISIONS,
     weights_doc=HF_WEIGHTS,

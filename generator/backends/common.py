@@ -254,6 +254,42 @@ def hostpath_level(uses_hostpath: bool, why: str = "hostPath volume for node-loc
     return ("privileged", why) if uses_hostpath else ("restricted", "")
 
 
+def rdma_group(enabled: bool, preset: str, gpus_field: str, off_note: str) -> Group:
+    """RDMA for NCCL between the nodes, the same keys for every engine that spans nodes (rendered
+    by the common chart's common.rdma helpers). `gpus_field` is the engine's GPUs-per-pod key."""
+    return Group("rdma", f"RDMA for NCCL between the nodes. Off: NCCL falls back to TCP sockets ({off_note}), "
+                 "much slower for tensor parallelism across nodes. On, the pods add IPC_LOCK (NCCL pins "
+                 "memory for the NICs) and run as root, where Kubernetes lets an added capability take "
+                 "effect: Pod Security `privileged`.", (
+        Value("enabled", enabled, "Request RDMA devices and configure NCCL for InfiniBand/RoCE.", BOOLEAN),
+        Value("preset", preset, "`volcengine`: the resource `vke.volcengine.com/rdma` and the "
+              "`k8s.volcengine.com/pod-networks` annotation of AIBrix's DeepSeek-R1 sample. `generic`: "
+              "`resourceName` below and `annotations` as given (e.g. Multus `k8s.v1.cni.cncf.io/networks`).",
+              {"type": "string", "enum": ["volcengine", "generic"]}),
+        Value("devices", None, f"RDMA devices requested per pod. Null: one per GPU (`{gpus_field}`), what "
+              "the sample does and what GPUDirect RDMA needs: each GPU talks through the HCA on its own "
+              "PCIe switch. `volcengine` requires exactly one per GPU; `generic` accepts fewer (a "
+              "shared-device plugin exposes one device for all HCAs), never more than the GPUs.",
+              {"type": ["integer", "null"], "minimum": 0},
+              required=False),  # helm drops a null default, so the key may be absent
+        Value("resourceName", "rdma/rdma_shared_device_a", "Extended resource of the RDMA device "
+              "plugin (generic preset).", string(r"^[a-z0-9.-]+/[a-zA-Z0-9_.-]+$")),
+        Value("annotations", {}, "Pod annotations attaching the RDMA networks (generic preset).",
+              STRING_MAP),
+        Value("hcas", "mlx5_1:1,mlx5_2:1,mlx5_3:1,mlx5_4:1,mlx5_5:1,mlx5_6:1,mlx5_7:1,mlx5_8:1",
+              "`NCCL_IB_HCA`: the host channel adapters NCCL uses.", string()),
+        Value("gidIndex", -1, "`NCCL_IB_GID_INDEX` for RoCE (Volcano Engine uses 7); -1 leaves "
+              "NCCL's default.", integer(-1)),
+    ))
+
+
+def rdma_level(rdma: bool, level: tuple[str, str]) -> tuple[str, str]:
+    """`level` (hostpath_level's), raised to `privileged` for RDMA pods: IPC_LOCK as root."""
+    if not rdma:
+        return level
+    return "privileged", ", ".join(filter(None, ["IPC_LOCK as root for RDMA", level[1]]))
+
+
 def gpu_model_value(what: str) -> Value:
     """The planned GPU model of an engine's GPU pods, which global.placement pins them to."""
     return Value("model", "", f"Catalog name of the GPU {what} are planned for (e.g. H100-80GB); "

@@ -33,6 +33,8 @@ from .common import (
     node_shapes,
     object_list,
     pod_resources,
+    rdma_group,
+    rdma_level,
     resources_schema,
     scheduling_values,
     staged_memory_gib,
@@ -76,6 +78,7 @@ INTERFACE = Group(
               "leaderworkerset.x-k8s.io/v1): the leader serves the API as rank 0, the others run headless "
               "ranks, joined by vLLM's multiprocessing backend (tensor parallel within a node, pipeline "
               "parallel across), no Ray. One failed pod restarts its whole group.", integer(1, 64)),
+        rdma_group(False, "generic", "gpu.count", "the default"),
         Group("multiNode", "How the pods of one replica find each other when `nodes` is above 1.", (
             Value("masterPort", 29501, "`--master-port`: the torch.distributed rendezvous port on the "
                   "leader (`--master-addr` is the leader's address, LWS_LEADER_ADDRESS); vLLM's own default.",
@@ -294,7 +297,8 @@ BACKEND = Backend(
     interface=INTERFACE,
     profile_values=profile_values,
     summary=summary,
-    pod_security=lambda values: hostpath_level(values["cache"]["type"] == "hostPath"),
+    pod_security=lambda values: rdma_level(values["rdma"]["enabled"],
+                                           hostpath_level(values["cache"]["type"] == "hostPath")),
     images={"nvidia": f"vllm/vllm-openai:{VLLM_IMAGE_TAG}", "amd": ":".join(VLLM_ROCM_IMAGE)},
     precisions=HF_PRECISIONS,
     weights_doc=HF_WEIGHTS,

@@ -61,17 +61,8 @@ Usage: {{- include "aibrix.env" . | nindent 14 }}
   value: {{ .Values.socketIfname | quote }}
 - name: NCCL_SOCKET_IFNAME
   value: {{ .Values.socketIfname | quote }}
-{{- if .Values.rdma.enabled }}
-- name: NCCL_IB_DISABLE
-  value: "0"
-{{- with .Values.rdma.hcas }}
-- name: NCCL_IB_HCA
-  value: {{ . | quote }}
-{{- end }}
-{{- if ge (int .Values.rdma.gidIndex) 0 }}
-- name: NCCL_IB_GID_INDEX
-  value: {{ .Values.rdma.gidIndex | quote }}
-{{- end }}
+{{- with include "common.rdma.env" (dict "rdma" .Values.rdma) }}
+{{- . }}
 {{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
@@ -85,33 +76,11 @@ Usage: {{- include "aibrix.env" . | nindent 14 }}
 {{- end -}}
 
 {{/*
-aibrix.rdmaResource: extended resource name of the RDMA devices for the preset.
-Usage: {{ include "aibrix.rdmaResource" . }}
-*/}}
-{{- define "aibrix.rdmaResource" -}}
-{{- if eq .Values.rdma.preset "volcengine" }}vke.volcengine.com/rdma{{ else }}{{ .Values.rdma.resourceName }}{{ end -}}
-{{- end -}}
-
-{{/*
 aibrix.resources: resources with the GPUs and, with RDMA, one RDMA device per GPU.
 Usage: {{- include "aibrix.resources" . | nindent 16 }}
 */}}
 {{- define "aibrix.resources" -}}
-{{- $r := deepCopy (.Values.resources | default dict) -}}
-{{- if .Values.rdma.enabled -}}
-{{- $dev := dict (include "aibrix.rdmaResource" .) (include "aibrix.rdmaDevices" .) -}}
-{{- $_ := set $r "limits" (merge $dev ($r.limits | default dict)) -}}
-{{- $_ := set $r "requests" (merge (deepCopy $dev) ($r.requests | default dict)) -}}
-{{- end -}}
-{{- include "common.gpu.resources" (dict "resources" $r "gpu" (dict "vendor" .Values.gpu.vendor "count" .Values.gpu.perNode)) -}}
-{{- end -}}
-
-{{/*
-aibrix.rdmaDevices: RDMA devices per pod; rdma.devices, or one per GPU when it is null.
-Usage: {{ include "aibrix.rdmaDevices" . | int }}
-*/}}
-{{- define "aibrix.rdmaDevices" -}}
-{{- if kindIs "invalid" .Values.rdma.devices }}{{ .Values.gpu.perNode | int }}{{ else }}{{ .Values.rdma.devices | int }}{{ end -}}
+{{- include "common.rdma.resources" (dict "resources" .Values.resources "rdma" .Values.rdma "gpu" (dict "vendor" .Values.gpu.vendor "count" .Values.gpu.perNode)) -}}
 {{- end -}}
 
 {{/*
@@ -119,15 +88,7 @@ aibrix.podAnnotations: RDMA network attachment of the preset.
 Usage: {{- include "aibrix.podAnnotations" . | nindent 12 }}
 */}}
 {{- define "aibrix.podAnnotations" -}}
-{{- if .Values.rdma.enabled -}}
-{{- if eq .Values.rdma.preset "volcengine" -}}
-{{- $nets := list -}}
-{{- range until (include "aibrix.rdmaDevices" . | int) }}{{ $nets = append $nets (dict "cniConf" (dict "name" "rdma")) }}{{ end -}}
-k8s.volcengine.com/pod-networks: {{ toPrettyJson $nets | quote }}
-{{- else if .Values.rdma.annotations -}}
-{{ toYaml .Values.rdma.annotations }}
-{{- end -}}
-{{- end -}}
+{{- include "common.rdma.annotations" (dict "rdma" .Values.rdma "gpus" .Values.gpu.perNode) -}}
 {{- end -}}
 
 {{/*

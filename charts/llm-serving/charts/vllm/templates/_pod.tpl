@@ -12,12 +12,12 @@ metadata:
     {{- if ne $role "single" }}
     {{ include "vllm.roleLabel" . }}: {{ $role }}
     {{- end }}
-  {{- with .Values.podAnnotations }}
+  {{- with merge (include "common.rdma.annotations" (dict "rdma" .Values.rdma "gpus" .Values.gpu.count) | fromYaml) .Values.podAnnotations }}
   annotations:
     {{- toYaml . | nindent 4 }}
   {{- end }}
 spec:
-  {{- include "common.pod.spec" (dict "context" $ "runtimeClassName" .Values.gpu.runtimeClassName "priorityClassName" .Values.priorityClassName "terminationGracePeriodSeconds" .Values.terminationGracePeriodSeconds "supplementalGroups" .Values.gpu.supplementalGroups "gpus" .Values.gpu.count "gpuModel" .Values.gpu.model "field" "vllm" "nodeSelector" .Values.nodeSelector "tolerations" .Values.tolerations "affinity" .Values.affinity) | nindent 2 }}
+  {{- include "common.pod.spec" (dict "context" $ "runtimeClassName" .Values.gpu.runtimeClassName "priorityClassName" .Values.priorityClassName "terminationGracePeriodSeconds" .Values.terminationGracePeriodSeconds "root" .Values.rdma.enabled "supplementalGroups" .Values.gpu.supplementalGroups "gpus" .Values.gpu.count "gpuModel" .Values.gpu.model "field" "vllm" "nodeSelector" .Values.nodeSelector "tolerations" .Values.tolerations "affinity" .Values.affinity) | nindent 2 }}
   containers:
     - name: vllm
       image: {{ include "common.image.ref" (dict "image" .Values.image) | quote }}
@@ -40,12 +40,15 @@ spec:
         {{- with include "common.apiKey.env" (dict "context" $ "name" "VLLM_API_KEY") }}
         {{- . | nindent 8 }}
         {{- end }}
+        {{- with include "common.rdma.env" (dict "rdma" .Values.rdma) }}
+        {{- . | nindent 8 }}
+        {{- end }}
         {{- with .Values.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
       resources:
-        {{- include "common.gpu.resources" (dict "resources" .Values.resources "gpu" .Values.gpu) | nindent 8 }}
-      {{- include "common.pod.containerSecurityContext" (dict) | nindent 6 }}
+        {{- include "common.rdma.resources" (dict "resources" .Values.resources "rdma" .Values.rdma "gpu" .Values.gpu) | nindent 8 }}
+      {{- include "common.pod.containerSecurityContext" (dict "add" (ternary (list "IPC_LOCK") list .Values.rdma.enabled)) | nindent 6 }}
       {{- if ne $role "worker" }}
       startupProbe:
         httpGet:
