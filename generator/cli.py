@@ -176,7 +176,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     hw = _hardware(args)
     req = planner.Request(model=args.model, engine=args.engine, context=args.context,
-                          precision=args.precision)
+                          precision=args.precision, expert_parallel=args.expert_parallel)
     try:
         result = planner.plan(hw, req)
     except planner.Refused as exc:
@@ -340,6 +340,10 @@ def parser() -> argparse.ArgumentParser:
                     "hardware calls for)")
     pl.add_argument("--context", type=_bounded(MIN_REQUEST_CONTEXT),
                     help=f"max tokens per sequence, {MIN_REQUEST_CONTEXT} to the model's maximum")
+    pl.add_argument("--expert-parallel", action="store_true",
+                    help="spread a MoE model's experts over the GPUs (vLLM --enable-expert-parallel, Ray Serve's "
+                    "engine kwarg); vLLM plans on one node of 8 NVIDIA GPUs enable it by themselves, as vLLM's "
+                    "DeepSeek recipe does")
     pl.add_argument("--precision", help="bf16, fp8 or awq-int4 (ollama: ollama-q4_K_M)")
     pl.add_argument("--format", choices=["table", "json"], default="table")
     pl.add_argument("-o", "--output", help="write a values file that validates against the chart schema")

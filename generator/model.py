@@ -64,6 +64,7 @@ class Request:
     memory_gib_per_pod: int | None = None
     served_model_name: str = "deepseek-r1"
     engine_env: dict[str, str] = field(default_factory=dict)
+    expert_parallel: bool = False  # ask for expert parallelism of a MoE model (--enable-expert-parallel)
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,9 @@ class Profile:
     cpu_per_pod: int  # CPU request of each pod
     memory_gib_per_pod: int  # memory request of each pod, GiB
     served_model_name: str = "deepseek-r1"  # the `model` clients send
+    # MoE experts spread over the GPUs instead of split across them (vLLM's
+    # --enable-expert-parallel, Ray Serve's engine kwarg enable_expert_parallel).
+    expert_parallel: bool = False
     engine_env: dict[str, str] = field(default_factory=dict)  # env of the engine processes
     # The planner's checkpoint adapted to the GPU (fp16 for bf16 weights on T4, plain AWQ below
     # sm80); None: the catalog's checkpoint of `precision`.

@@ -68,6 +68,7 @@ class Plan:
     startup_seconds: int
     notes: tuple[str, ...] = ()  # assumptions the plan rests on
     alternatives: tuple[str, ...] = ()  # the other engines that would serve it on this hardware
+    layouts: tuple[str, ...] = ()  # the layouts that fit, the chosen one first (_layout)
 
     @property
     def tensor_parallel(self) -> int:
@@ -101,6 +102,7 @@ class Plan:
                 rows.append(("observed", observed))
         rows.append(("startup budget", f"{self.startup_seconds} s (download, load, warm-up, 50% margin)"))
         rows += [("note", note) for note in self.notes]
+        rows += [("layout" if i == 0 else "", line) for i, line in enumerate(self.layouts)]
         if self.alternatives:
             rows.append(("alternatives", "; ".join(self.alternatives)))
         return rows
@@ -117,7 +119,7 @@ class Plan:
             "memoryGiBPerPod": p.memory_gib_per_pod, "memory": list(self.lines),
             "decodeTokensPerSecondBound": self.decode_tokens_per_s,
             "startupSeconds": self.startup_seconds, "notes": list(self.notes),
-            "alternatives": list(self.alternatives),
+            "alternatives": list(self.alternatives), "layouts": list(self.layouts),
         }
 
 
@@ -193,6 +195,40 @@ def _contexts(model: catalog.Model, req: Request) -> list[int]:
         out.append(ctx)
         ctx //= 2
     return out
+
+
+# Throughput on a multi-GPU node: several smaller replicas batch independently and talk less
+# across GPUs, so they are preferred; fewer, larger replicas are chosen only when their KV cache
+# holds at least LAYOUT_GAIN times the concurrent max-length sequences (replicas x sequences of
+# the context each replica's KV cache holds). DeepSeek-R1 on 8 x MI300X: tensor 8 x 1 replica
+# holds 40 sequences of 32768 tokens, tensor 4 x 2 replicas 8, so it runs as one replica of
+# tensor parallel 8, as the vLLM recipe for AMD GPUs does (vllm-project/recipes
+# DeepSeek/AMD_GPU/README.md).
+LAYOUT_GAIN = 1.25
+
+
+def _sequences(shape: Shape, fit: catalog.Fit, context: int) -> int:
+    return shape.replicas * (fit.kv_tokens // context)
+
+
+def _layout(fitting: list[tuple[Shape, catalog.Fit]], context: int) -> tuple[Shape, catalog.Fit, tuple[str, ...]]:
+    """The layout among those that fit (smallest replicas first), by LAYOUT_GAIN; and, when there
+    was a choice, each layout's line for the plan, the chosen one first."""
+    best = fitting[0]
+    for candidate in fitting[1:]:
+        if _sequences(*candidate, context) >= LAYOUT_GAIN * _sequences(*best, context):
+            best = candidate
+    if len(fitting) == 1:
+        return (*best, ())
+
+    def line(shape: Shape, fit: catalog.Fit) -> str:
+        return (f"tensor {shape.tensor_parallel} x {shape.replicas} replica(s): "
+                f"{_sequences(shape, fit, context)} sequences of {context} tokens at once")
+
+    lines = [f"chosen: {line(*best)}"] + [f"not chosen: {line(*other)}" for other in fitting if other is not best]
+    lines.append(f"rule: the smallest replicas that fit, unless fewer, larger ones hold at least {LAYOUT_GAIN}x "
+                 "the concurrent max-length sequences")
+    return (*best, tuple(lines))
 
 
 def _divides_heads(model: catalog.Model, shape: Shape) -> bool:
@@ -297,19 +333,23 @@ def plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
         raise _heads_refusal(hw, req, backend, model, shapes[0], suggest=suggest)
     last: catalog.DoesNotFit | None = None
     # Utilization 0.90 (vLLM's default) before 0.95; precision first (quality), then the longest
-    # context that fits, then the fewest GPUs.
+    # context that fits, then the layout (_layout) among the shapes that fit.
     utilizations = [req.utilization] if req.utilization else list(backend.utilizations)
-    candidates = [(util, ckpt, context, shape) for util in utilizations for ckpt in checkpoints
-                  for context in _contexts(model, req) for shape in loadable]
-    for util, ckpt, context, shape in candidates:
-        try:
-            fit = backend.fit(model, ckpt, gpu, hw, shape, util, context, req)
-        except catalog.DoesNotFit as exc:
-            last = exc
-            continue
-        break
+    candidates = [(util, ckpt, context) for util in utilizations for ckpt in checkpoints
+                  for context in _contexts(model, req)]
+    for util, ckpt, context in candidates:
+        fitting = []
+        for candidate in loadable:
+            try:
+                fitting.append((candidate, backend.fit(model, ckpt, gpu, hw, candidate, util, context, req)))
+            except catalog.DoesNotFit as exc:
+                last = exc
+        if fitting:
+            break
     else:
         raise _refusal(hw, req, backend, model, last, suggest)
+    shape, fit, layouts = _layout(fitting, context)
+    expert_reason = backend.expert_parallel(model, gpu, hw, shape, req.expert_parallel)
     cpu, memory = _size_pods(hw, req, backend, model, ckpt, shape, fit, gpu)
     profile = Profile(
         name="planned", title="", engine=backend.name, gpu=hw.gpu, model=model.key, precision=ckpt.precision,
@@ -319,14 +359,16 @@ def plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
         cpu_per_pod=cpu, memory_gib_per_pod=memory,
         served_model_name=req.served_model_name,
         engine_env=dict(req.engine_env), checkpoint_override=_for_gpu(ckpt, gpu), hardware=hw.describe(),
+        expert_parallel=bool(expert_reason),
         rdma=hw.rdma)
     # Decoding reads every active weight once per token, over tensor_parallel GPUs at once.
     bound = (shape.tensor_parallel * gpu.bandwidth_gbs * 1e9 / (ckpt.weights_gib * catalog.GIB * model.active_fraction)
              if gpu else None)
     alternatives = tuple(f"--engine {b.name} ({b.description})" for b in REGISTRY.values()
                          if suggest and not req.engine and b is not backend and _fits(hw, replace(req, engine=b.name)))
+    notes = backend.notes(hw) + ((f"expert parallel: {expert_reason}",) if expert_reason else ())
     return Plan(hw, profile, tuple(backend.arithmetic(profile)), bound, catalog.startup_seconds(ckpt),
-                backend.notes(hw), alternatives)
+                notes, alternatives, layouts)
 
 
 # ---------------------------------------------------------------- sizing against the machines

@@ -167,6 +167,7 @@ MACHINES: dict[str, Machine] = {m.name: m for m in (
     Machine("g5.xlarge", "eks", 4, 16, "A10-24GB", 1, _KARPENTER, max_pods=58),
     Machine("g5.2xlarge", "eks", 8, 32, "A10-24GB", 1, _KARPENTER, max_pods=58),
     Machine("g5.12xlarge", "eks", 48, 192, "A10-24GB", 4, _KARPENTER, max_pods=737),
+    Machine("g5.48xlarge", "eks", 192, 768, "A10-24GB", 8, _KARPENTER, max_pods=345),
     Machine("g6.xlarge", "eks", 4, 16, "L4-24GB", 1, _KARPENTER, max_pods=58),
     Machine("g6.2xlarge", "eks", 8, 32, "L4-24GB", 1, _KARPENTER, max_pods=58),
     Machine("g6.12xlarge", "eks", 48, 192, "L4-24GB", 4, _KARPENTER, max_pods=234),

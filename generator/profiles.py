@@ -112,8 +112,10 @@ def _specs() -> tuple[ProfileSpec, ...]:
             Hardware("H200-141GB", 8, machines=("a3-ultragpu-8g", "p5e.48xlarge", "Standard_ND96isr_H200_v5")),
             Request("deepseek-r1"),
             {"vllm": {"cache": {"type": "hostPath", "hostPath": {"path": "/mnt/stateful_partition/models"}}}}),
-        # AMD: 8 x MI300X 192 GB. 642 GiB of FP8 weights fit 4 GPUs (160.5 GiB each of 172), so
-        # the node serves two replicas of tensor parallel 4 with the ROCm build of vLLM.
+        # AMD: 8 x MI300X 192 GB. 642 GiB of FP8 weights fit 4 GPUs (160.5 GiB each of 172), but
+        # two replicas of tensor parallel 4 hold 8 sequences of 32k tokens at once and one of
+        # tensor parallel 8 holds 41 (planner.LAYOUT_GAIN): one replica over the node, as vLLM's
+        # recipe for AMD GPUs runs it, with the ROCm build of vLLM.
         ProfileSpec(
             "mi300x-192gb-x8", "8 x MI300X 192 GB on one node, DeepSeek-R1 671B FP8, vLLM (ROCm)",
             Hardware("MI300X-192GB", 8, machines=("Standard_ND96isr_MI300X_v5",)),

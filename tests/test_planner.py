@@ -284,3 +284,40 @@ def test_deepseek_r1_8b_is_the_qwen3_distill():
     assert (model.layers, model.kv_heads, model.head_dim, model.max_position) == (36, 8, 128, 131072)
     result = plan(Hardware("RTX3060-12GB", 1), Request("deepseek-r1:8b"))
     assert (result.profile.engine, result.profile.checkpoint.weights_gib) == ("ollama", 4.84)
+
+
+# ---------------------------------------------------------------- layouts and expert parallelism
+
+def test_one_replica_over_the_node_when_it_holds_more_sequences():
+    """R1 on 8 x MI300X: tensor 8 x 1 replica holds 41 sequences of 32k, tensor 4 x 2 only 8, so
+    the node runs one replica, as vLLM's recipe for AMD GPUs does; the plan shows both."""
+    from generator.planner import LAYOUT_GAIN
+
+    result = plan(Hardware("MI300X-192GB", 8), Request(R1))
+    assert (result.tensor_parallel, result.replicas) == (8, 1)
+    assert result.layouts[0].startswith("chosen: tensor 8 x 1") and "not chosen: tensor 4 x 2" in result.layouts[1]
+    assert f"{LAYOUT_GAIN}x" in result.layouts[-1] and ("layout", result.layouts[0]) in result.table()
+    # 14B on 8 x H100: tensor 1 x 8 holds 48 sequences, 2 x 4 holds 72 (>= 1.25 x 48), 4 x 2 holds
+    # 82 (< 1.25 x 72): tensor 2 x 4 replicas.
+    step = plan(Hardware("H100-80GB", 8), Request(R1_14B))
+    assert (step.tensor_parallel, step.replicas) == (2, 4)
+
+
+def test_expert_parallel_where_the_recipe_uses_it():
+    h200 = plan(Hardware("H200-141GB", 8), Request(R1))
+    assert h200.profile.expert_parallel and any("DeepSeek recipe" in n for n in h200.notes)
+    from generator.backends import vllm
+
+    assert vllm.profile_values(h200.profile)["engine"]["enableExpertParallel"] is True
+    assert not plan(Hardware("MI300X-192GB", 8), Request(R1)).profile.expert_parallel  # AMD's recipe: TP 8 alone
+    assert not plan(Hardware("H100-80GB", 1), Request(R1_14B)).profile.expert_parallel  # dense
+    ray = plan(Hardware("H100-80GB", 8, 2), Request(R1, expert_parallel=True))
+    from generator.backends import kuberay
+
+    kwargs = kuberay.profile_values(ray.profile)["serve"]["llmConfigs"][0]["engineKwargs"]
+    assert kwargs["extra"] == {"enable_expert_parallel": True}
+    assert not plan(Hardware("H100-80GB", 8, 2), Request(R1)).profile.expert_parallel  # seed 004 as it is
+    with pytest.raises(ValueError, match="predates --enable-expert-parallel"):
+        plan(Hardware("H20-96GB", 8, 2, rdma=True), Request(R1, expert_parallel=True))
+    with pytest.raises(ValueError, match="dense model"):
+        plan(Hardware("H100-80GB", 1), Request(R1_14B, expert_parallel=True))

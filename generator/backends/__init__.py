@@ -28,7 +28,9 @@ What the planner asks it:
 - `pod_cpu(hw, shape)`, `pod_memory_gib(model, ckpt, shape, fit, gpu)`: each pod's requests, and
   `least_memory_gib` (same arguments) the least it runs with when a machine leaves less (None:
   the memory cannot shrink, as ollama's on CPU, where it holds the model);
-- `notes(hw)`: assumptions a plan for that hardware rests on.
+- `notes(hw)`: assumptions a plan for that hardware rests on;
+- `expert_parallel(model, gpu, hw, shape, asked)`: why the plan spreads a MoE model's experts
+  over the GPUs ("" for no); ValueError when asked of an engine whose pinned version cannot.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ class Backend:
     utilizations: tuple[float, ...] = (0.90, 0.95)
     arithmetic: Callable[[Profile], list[str]] = lambda profile: profile.fit().lines()
     notes: Callable[[Hardware], tuple[str, ...]] = lambda hw: ()
+    expert_parallel: Callable[[catalog.Model, catalog.Gpu | None, Hardware, Shape, bool], str] = \
+        lambda model, gpu, hw, shape, asked: ""
     files: Callable[[str], dict[str, str]] = lambda cmd: {}
     enabled_by_default: bool = False
 

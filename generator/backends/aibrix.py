@@ -244,6 +244,14 @@ def shapes(hw: Hardware) -> list[Shape]:
     return node_shapes(hw)
 
 
+def expert_parallel(model: catalog.Model, gpu: catalog.Gpu | None, hw: Hardware, shape: Shape, asked: bool) -> str:
+    """The pinned image runs vLLM 0.7.3, older than --enable-expert-parallel (vLLM 0.8)."""
+    if asked:
+        raise ValueError(f"--expert-parallel: aibrix runs aibrix/vllm-openai:{VLLM_IMAGE_TAG} (vLLM 0.7.3), which "
+                         "predates --enable-expert-parallel (vLLM 0.8): use --engine vllm or kuberay")
+    return ""
+
+
 def summary(values: dict[str, Any]) -> dict[str, str]:
     engine = values["engine"]
     return {
@@ -274,6 +282,7 @@ BACKEND = Backend(
     chosen_for=lambda hw, gpu: gpu is not None and not gpu.consumer and hw.nodes > 1 and hw.rdma,
     shapes=shapes,
     fit=gpu_fit,
+    expert_parallel=expert_parallel,
     pod_cpu=gpu_pod_cpu,
     pod_memory_gib=staged_memory_gib,
     least_memory_gib=least_staged_memory_gib,

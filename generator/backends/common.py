@@ -100,6 +100,29 @@ def least_staged_memory_gib(model: catalog.Model, ckpt: catalog.Checkpoint, shap
     return 8 + 2 * shape.gpus_per_pod
 
 
+# vLLM's DeepSeek recipe (vllm-project/recipes DeepSeek/DeepSeek-V3.md) serves DeepSeek-R1 on one
+# node of 8 x H200 as `--tensor-parallel-size 8 --enable-expert-parallel`: each GPU holds whole
+# experts instead of an eighth of every expert. Its AMD recipe (DeepSeek/AMD_GPU/README.md) runs
+# 8 x MI300X with tensor parallel 8 alone. The flag came with vLLM PR #14305 (vLLM 0.8).
+RECIPE_EXPERT_PARALLEL = ("vLLM's DeepSeek recipe serves it on one node of 8 NVIDIA GPUs with tensor parallel 8 "
+                          "and --enable-expert-parallel (whole experts per GPU)")
+
+
+def moe_expert_parallel(model: catalog.Model, gpu: catalog.Gpu | None, hw: Hardware, shape: Shape,
+                        asked: bool) -> str:
+    """Why vLLM (or Ray Serve LLM's vLLM) spreads the experts: asked, or the recipe's layout."""
+    if not model.active_params_b:
+        if asked:
+            raise ValueError(f"--expert-parallel: {model.key} is a dense model, it has no experts to spread")
+        return ""
+    if asked:
+        return "asked for (--expert-parallel)"
+    if (gpu is not None and gpu.vendor == "nvidia" and hw.nodes == 1 and shape.tensor_parallel == 8
+            and shape.replicas == 1):
+        return RECIPE_EXPERT_PARALLEL
+    return ""
+
+
 def node_shapes(hw: Hardware) -> list[Shape]:
     """One model over every node: tensor parallel within a node, a pipeline stage per node
     (seed 004), one pod per node."""

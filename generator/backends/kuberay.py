@@ -28,6 +28,7 @@ from .common import (
     integer,
     least_staged_memory_gib,
     metrics_group,
+    moe_expert_parallel,
     node_shapes,
     object_list,
     pod_resources,
@@ -193,7 +194,8 @@ def profile_values(profile: Any) -> dict[str, Any]:
             "tensorParallelSize": tp, "pipelineParallelSize": pp,
             "gpuMemoryUtilization": profile.gpu_memory_utilization, "dtype": ckpt.dtype,
             "maxNumSeqs": profile.max_num_seqs, "maxModelLen": profile.max_model_len,
-            "enableChunkedPrefill": True, "enablePrefixCaching": True, "extra": {},
+            "enableChunkedPrefill": True, "enablePrefixCaching": True,
+            "extra": {"enable_expert_parallel": True} if profile.expert_parallel else {},
         },
     }
     # Each worker downloads its copy unless the cache is shared; size the scratch space for it.
@@ -235,6 +237,10 @@ BACKEND = Backend(
     chosen_for=lambda hw, gpu: gpu is not None and not gpu.consumer and hw.nodes > 1 and not hw.rdma,
     shapes=node_shapes,
     fit=gpu_fit,
+    # Ray Serve LLM passes engine_kwargs to vLLM (2.52 pins a vLLM with the flag): when asked only,
+    # as seed 004's config does not set it.
+    expert_parallel=lambda model, gpu, hw, shape, asked: moe_expert_parallel(model, gpu, hw, shape, asked)
+    if asked else "",
     pod_cpu=gpu_pod_cpu,
     pod_memory_gib=staged_memory_gib,
     least_memory_gib=least_staged_memory_gib,

@@ -190,6 +190,13 @@ def fit(model: catalog.Model, ckpt: catalog.Checkpoint, gpu: catalog.Gpu | None,
     return catalog.Fit(capacity, 1.0, weights, RUNTIME_GIB, kv, context * parallel, context, parallel)
 
 
+def no_expert_parallel(model: catalog.Model, gpu: catalog.Gpu | None, hw: Hardware, shape: Shape,
+                       asked: bool) -> str:
+    if asked:
+        raise ValueError("--expert-parallel: ollama (llama.cpp) has no expert-parallel option; use --engine vllm")
+    return ""
+
+
 def notes(hw: Hardware) -> tuple[str, ...]:
     if hw.gpu is None and hw.memory_gib_per_node is None:
         return (f"RAM per node assumed to be {DEFAULT_CPU_MEMORY_GIB} GiB: pass --memory "
@@ -286,5 +293,6 @@ BACKEND = Backend(
     pod_cpu=lambda hw, shape: cpus(shape.gpus_per_pod > 0),
     pod_memory_gib=lambda model, ckpt, shape, fit, gpu: memory_gib(fit.weights_gib, fit.kv_gib, gpu is not None),
     notes=notes,
+    expert_parallel=no_expert_parallel,
     files=lambda cmd: {"files/models.json": models_json(cmd)},
 )

@@ -30,6 +30,7 @@ from .common import (
     integer,
     least_staged_memory_gib,
     metrics_group,
+    moe_expert_parallel,
     node_shapes,
     object_list,
     pod_resources,
@@ -124,6 +125,9 @@ INTERFACE = Group(
                   "throughput until the KV cache runs out.", integer(1)),
             Value("enableChunkedPrefill", True, "`--enable-chunked-prefill`: split long prompts so "
                   "decoding of other requests continues; lowers tail latency.", BOOLEAN),
+            Value("enableExpertParallel", False, "`--enable-expert-parallel`: a MoE model's experts "
+                  "are spread whole over the GPUs instead of each split across them; vLLM's DeepSeek "
+                  "recipe sets it on one node of 8 NVIDIA GPUs, where profiles enable it.", BOOLEAN),
             Value("enablePrefixCaching", True, "`--enable-prefix-caching`: reuse KV cache of "
                   "shared prompt prefixes (system prompts, multi-turn chats).", BOOLEAN),
             Value("extraArgs", [], "More `vllm serve` arguments, one list item per argument, "
@@ -241,6 +245,7 @@ def profile_values(profile: Any) -> dict[str, Any]:
             "maxModelLen": profile.max_model_len,
             "gpuMemoryUtilization": profile.gpu_memory_utilization,
             "maxNumSeqs": profile.max_num_seqs,
+            **({"enableExpertParallel": True} if profile.expert_parallel else {}),
         },
         "gpu": {"count": profile.gpus_per_pod, "vendor": gpu.vendor, "model": gpu.name},
         "resources": pod_resources(profile, memory_limit_gib=profile.memory_gib_per_pod + shm_gib),
@@ -307,6 +312,7 @@ BACKEND = Backend(
     multi_node=True,  # with --engine vllm: a LeaderWorkerSet, no Ray
     shapes=shapes,
     fit=gpu_fit,
+    expert_parallel=moe_expert_parallel,
     pod_cpu=gpu_pod_cpu,
     pod_memory_gib=staged_memory_gib,
     least_memory_gib=least_staged_memory_gib,

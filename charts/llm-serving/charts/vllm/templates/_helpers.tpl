@@ -19,6 +19,9 @@ Usage: {{- include "vllm.args" . | nindent 12 }}
 - --max-num-seqs={{ $e.maxNumSeqs }}
 - {{ ternary "--enable-chunked-prefill" "--no-enable-chunked-prefill" $e.enableChunkedPrefill }}
 - {{ ternary "--enable-prefix-caching" "--no-enable-prefix-caching" $e.enablePrefixCaching }}
+{{- if $e.enableExpertParallel }}
+- --enable-expert-parallel
+{{- end }}
 {{- with .Values.model.revision }}
 - {{ printf "--revision=%s" . | quote }}
 {{- end }}
