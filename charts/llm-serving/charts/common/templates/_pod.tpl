@@ -88,7 +88,14 @@ securityContext:
 common.pod.home: a writable home for the images that keep their state under $HOME and define no
 non-root user (vLLM, ollama, AIBrix: caches under ~/.cache and ~/.triton, vLLM's usage stats
 under ~/.config, ollama's key pair under ~/.ollama), whose own HOME (/root) the chart's UID cannot
-write. "part" "env" gives HOME, USER and LOGNAME (torch and Ray look the user name up, and the
+write. Sources: vllm-project/vllm docker/Dockerfile and docker/Dockerfile.rocm (no USER; ENTRYPOINT
+vllm serve), ollama/ollama Dockerfile (no USER; `serve` creates $HOME/.ollama/id_ed25519 and exits
+when it cannot), vllm-project/aibrix's sample README (aibrix/vllm-openai is vllm/vllm-openai:v0.7.3
+plus Ray and NCCL) and build/container/Dockerfile.runtime (no USER), ChatGPTNextWeb/NextChat
+Dockerfile (node:18-alpine, no USER), ray-project/ray docker/base-deps/Dockerfile (USER 1000, gid
+100, HOME /home/ray: the KubeRay pods keep it), curl/curl-container (USER curl_user, a name, so the
+test pods set a numeric runAsUser). torch looks the user name up at import (getpass.getuser), which
+fails for a UID without a passwd entry unless USER or LOGNAME is set. "part" "env" gives HOME, USER and LOGNAME (torch and Ray look the user name up, and the
 chart's UID has no passwd entry), "mount" the container's volumeMount, "volume" the pod's emptyDir.
 Usage: {{- include "common.pod.home" (dict "part" "env") | nindent 12 }}
 */}}
