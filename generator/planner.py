@@ -8,16 +8,18 @@ the questions of their contract, in this order:
   known only as GGUF tags, or asked for by its tag, goes to the backend that loads GGUF;
 - vendor: a backend without an image for the GPU's vendor is refused, naming those that have one;
 - shape: the backend's `shapes` of the hardware whose tensor-parallel size divides the model's
-  attention heads (vLLM would not load any other): vLLM's smallest tensor-parallel size that
-  fits first (the node's other GPUs become replicas); KubeRay tensor parallel within a node and
-  pipeline parallel across nodes (seed 004); AIBrix tensor parallel over every GPU over RDMA
-  (seed 002);
+  attention heads (vLLM would not load any other): on one node vLLM's tensor-parallel sizes that
+  fit (the node's other GPUs become replicas), weighed by _layout (LAYOUT_GAIN); across nodes
+  tensor parallel within a node and pipeline parallel across them (KubeRay, seed 004; vLLM on a
+  LeaderWorkerSet); AIBrix tensor parallel over every GPU over RDMA (seed 002);
 - precision: the best checkpoint the backend loads that fits (bf16, then fp8 where the GPU has
   FP8, then AWQ 4-bit), at the requested context, else at the longest context from 32768 down to
   4096 tokens that fits the backend's arithmetic (`fit`: for the GPU engines a KV cache of two
   full-length sequences at least);
-- sizes: the backend's max-num-seqs, CPU and memory per pod; /dev/shm and probe budgets come
-  from the profile in the backend's values.
+- sizes: the backend's max-num-seqs, CPU and memory per pod, within the allocatable of the
+  smallest machine the hardware names (_size_pods); expert parallelism where the backend says
+  (its recipe, or asked); /dev/shm and probe budgets come from the profile in the backend's values;
+- alternatives: the other engines that would serve the request on the same hardware.
 A plan that does not fit is refused with the numbers and the nearest hardware that would work
 (`Refused`, with `as_dict()` for machine-readable output). A request that cannot mean anything
 (unknown precision, a context beyond the model's, a GGUF tag for another engine) is a
