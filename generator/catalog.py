@@ -27,6 +27,7 @@ class Gpu:
     node_shapes: tuple[str, ...]  # typical machines carrying it
     source: str
     observed: str = ""  # a measured speed reported by a seed, to set against the bound
+    fp4: bool = False  # hardware FP4 tensor cores (NVFP4: Blackwell)
 
     @property
     def resource(self) -> str:
@@ -70,6 +71,40 @@ GPUS: dict[str, Gpu] = {
             ("desktop: i9-13900, 64 GB RAM (seed 000)",),
             "NVIDIA GeForce RTX 3060 specifications (360 GB/s); nvidia-smi 12288MiB",
             observed="about 40 tokens/s with an R1 distill under ollama (seed 000)"),
+        # Compute capabilities: developer.nvidia.com/cuda-gpus. Ray accelerator types:
+        # ray-project/ray python/ray/util/accelerators/accelerators.py ("" where Ray has none).
+        Gpu("A100-80GB", "nvidia", 80.0, 2039, True, False, 8.0, False, "A100-80G",
+            ("a2-ultragpu-1g / -8g (GCP)", "p4de.24xlarge (AWS, 8 GPUs)", "Standard_ND96amsr_A100_v4 (Azure)"),
+            "NVIDIA A100 80GB SXM datasheet (2039 GB/s, 80 GB HBM2e); driver total not published for the "
+            "SXM4-80GB: its GA100 twin A800-SXM4-80GB reports 81920MiB (dexmal/dexbotic#41)"),
+        Gpu("H100NVL-94GB", "nvidia", 93.6, 3900, True, True, 9.0, False, "H100",
+            ("Standard_NC40ads_H100_v5 (Azure, 1 GPU)", "Standard_NC80adis_H100_v5 (Azure, 2 GPUs)"),
+            "NVIDIA H100 NVL specifications (3.9 TB/s, 94 GB HBM3); nvidia-smi 95830MiB "
+            "(NVIDIA/gpu-admin-tools#4); Ray reads its name as H100"),
+        Gpu("H800-80GB", "nvidia", 79.6, 3350, True, True, 9.0, False, "H800",
+            ("8-GPU HGX servers of Chinese clouds",),
+            "H800 SXM: the H100 SXM's GH100 with 80 GB HBM3 and NVLink cut to 400 GB/s; bandwidth and driver "
+            "total (81559MiB) taken from the H100 SXM, not published separately"),
+        Gpu("L40S-48GB", "nvidia", 45.0, 864, True, True, 8.9, False, "L40S",
+            ("g6e.xlarge ... g6e.48xlarge (AWS, 1-8 GPUs)",),
+            "NVIDIA L40S datasheet (864 GB/s, 48 GB GDDR6, FP8 tensor cores); nvidia-smi 46068MiB "
+            "(akash-network/provider-configs#99)"),
+        Gpu("RTX4090-24GB", "nvidia", 24.0, 1008, True, True, 8.9, True, "",
+            ("desktop",),
+            "NVIDIA GeForce RTX 4090 specifications (1008 GB/s, 24 GB GDDR6X, Ada FP8); nvidia-smi 24564MiB "
+            "(RLinf/RLinf#255)"),
+        Gpu("RTX5090-32GB", "nvidia", 31.8, 1792, True, True, 12.0, True, "",
+            ("desktop",),
+            "NVIDIA GeForce RTX 5090 specifications (1792 GB/s, 32 GB GDDR7, FP8 and FP4); nvidia-smi 32607MiB "
+            "(noonghunna/club-3090#1261)", fp4=True),
+        Gpu("B200-180GB", "nvidia", 179.1, 8000, True, True, 10.0, False, "B200",
+            ("a4-highgpu-8g (GCP, 8 GPUs)", "p6-b200.48xlarge (AWS, 8 GPUs)"),
+            "NVIDIA B200 (8 TB/s, HBM3e, FP8 and NVFP4); nvidia-smi 183359MiB (NVIDIA/TensorRT-LLM#10278)",
+            fp4=True),
+        Gpu("MI325X-256GB", "amd", 256.0, 6000, True, True, 0, False, "AMD-Instinct-MI325X-OAM",
+            ("8-GPU UBB platforms",),
+            "AMD Instinct MI325X specifications (6 TB/s, 256 GB HBM3E, FP8); the rocm-smi total is not published: "
+            "256 GiB assumed from the datasheet's 256 GB"),
     )
 }
 

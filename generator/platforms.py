@@ -159,6 +159,9 @@ MACHINES: dict[str, Machine] = {m.name: m for m in (
     Machine("a3-highgpu-8g", "gke", 208, 1872, "H100-80GB", 8, _GCE + "; seed 004 (208 vCPU, 1872 GB)"),
     Machine("a3-megagpu-8g", "gke", 208, 1872, "H100-80GB", 8, _GCE),
     Machine("a3-ultragpu-8g", "gke", 224, 2952, "H200-141GB", 8, _GCE),
+    Machine("a2-ultragpu-1g", "gke", 12, 170, "A100-80GB", 1, _GCE),
+    Machine("a2-ultragpu-8g", "gke", 96, 1360, "A100-80GB", 8, _GCE),
+    Machine("a4-highgpu-8g", "gke", 224, 3968, "B200-180GB", 8, _GCE),
     # EKS (Karpenter's table: vCPU, memory, GPUs, max pods)
     Machine("m5.xlarge", "eks", 4, 16, None, 0, _KARPENTER, max_pods=58),
     Machine("g4dn.xlarge", "eks", 4, 16, "T4-16GB", 1, _KARPENTER, max_pods=29),
@@ -172,6 +175,11 @@ MACHINES: dict[str, Machine] = {m.name: m for m in (
     Machine("g6.2xlarge", "eks", 8, 32, "L4-24GB", 1, _KARPENTER, max_pods=58),
     Machine("g6.12xlarge", "eks", 48, 192, "L4-24GB", 4, _KARPENTER, max_pods=234),
     Machine("p4d.24xlarge", "eks", 96, 1152, "A100-40GB", 8, _KARPENTER, max_pods=737),
+    Machine("p4de.24xlarge", "eks", 96, 1152, "A100-80GB", 8, _KARPENTER, max_pods=737),
+    Machine("g6e.xlarge", "eks", 4, 32, "L40S-48GB", 1, _KARPENTER, max_pods=58),
+    Machine("g6e.12xlarge", "eks", 48, 384, "L40S-48GB", 4, _KARPENTER, max_pods=292),
+    Machine("g6e.48xlarge", "eks", 192, 1536, "L40S-48GB", 8, _KARPENTER, max_pods=492),
+    Machine("p6-b200.48xlarge", "eks", 192, 2048, "B200-180GB", 8, _KARPENTER, max_pods=198),
     Machine("p5.4xlarge", "eks", 16, 256, "H100-80GB", 1, _KARPENTER, max_pods=118),
     Machine("p5.48xlarge", "eks", 192, 2048, "H100-80GB", 8, _KARPENTER, max_pods=100),
     Machine("p5e.48xlarge", "eks", 192, 2048, "H200-141GB", 8, _KARPENTER, max_pods=100),
@@ -185,6 +193,9 @@ MACHINES: dict[str, Machine] = {m.name: m for m in (
     Machine("Standard_NV72ads_A10_v5", "aks", 72, 880, "A10-24GB", 2, _AZURE, 250),
     Machine("Standard_ND96asr_v4", "aks", 96, 900, "A100-40GB", 8, _AZURE, 250),
     Machine("Standard_ND96isr_H100_v5", "aks", 96, 1900, "H100-80GB", 8, _AZURE, 250),
+    Machine("Standard_NC24ads_A100_v4", "aks", 24, 220, "A100-80GB", 1, _AZURE, 250),
+    Machine("Standard_ND96amsr_A100_v4", "aks", 96, 1900, "A100-80GB", 8, _AZURE, 250),
+    Machine("Standard_NC40ads_H100_v5", "aks", 40, 320, "H100NVL-94GB", 1, _AZURE, 250),
     Machine("Standard_ND96isr_H200_v5", "aks", 96, 1850, "H200-141GB", 8, _AZURE, 250),
     Machine("Standard_ND96isr_MI300X_v5", "aks", 96, 1850, "MI300X-192GB", 8, _AZURE, 250),
     # Volcano Engine and the seeds' own machines
@@ -192,6 +203,8 @@ MACHINES: dict[str, Machine] = {m.name: m for m in (
             "seed 002 (192 vCPU, 2048 GiB, 8 x H20, vke.volcengine.com/rdma)"),
     Machine("desktop-i9-13900-rtx3060", "on-prem", 32, 64, "RTX3060-12GB", 1,
             "seed 000 (i9-13900: 24 cores, 32 threads; 64 GB RAM; RTX 3060 12 GB)", typed=False),
+    Machine("desktop-rtx4090", "on-prem", 16, 64, "RTX4090-24GB", 1,
+            "an example desktop: 16 threads, 64 GB RAM, one RTX 4090 24 GB", typed=False),
 )}
 
 
@@ -207,6 +220,8 @@ class GpuLabels:
 
 
 _GFD = "nvidia.com/gpu.product as GPU feature discovery reports it on public node dumps"
+_GFD_RULE = ("GPU feature discovery's rule (NVML device name, spaces to dashes: k8s-device-plugin "
+             "internal/lm/resource.go)")
 LABELS: dict[str, GpuLabels] = {
     "T4-16GB": GpuLabels(("nvidia-tesla-t4",), ("t4",), "", ("Tesla-T4",), _GFD),
     "L4-24GB": GpuLabels(("nvidia-l4",), ("l4",), "", ("NVIDIA-L4",), _GFD),
@@ -221,21 +236,32 @@ LABELS: dict[str, GpuLabels] = {
     "MI300X-192GB": GpuLabels((), (), "", ("AMD_Instinct_MI300X_OAM",),
                               "ROCm/k8s-device-plugin docs/user-guide/installation.md (MI300X example labels)"),
     "RTX3060-12GB": GpuLabels((), (), "", ("NVIDIA-GeForce-RTX-3060",), _GFD),
+    "A100-80GB": GpuLabels(("nvidia-a100-80gb",), ("a100",), "81920",
+                           ("NVIDIA-A100-SXM4-80GB", "NVIDIA-A100-80GB-PCIe"), _GFD),
+    "H100NVL-94GB": GpuLabels((), (), "", ("NVIDIA-H100-NVL",), _GFD),
+    # NVML names the card "NVIDIA H800"; GFD turns spaces into dashes (no node dump seen).
+    "H800-80GB": GpuLabels((), (), "", ("NVIDIA-H800",), _GFD_RULE),
+    "L40S-48GB": GpuLabels((), ("l40s",), "", ("NVIDIA-L40S",), _GFD),
+    "RTX4090-24GB": GpuLabels((), (), "", ("NVIDIA-GeForce-RTX-4090",), _GFD),
+    "RTX5090-32GB": GpuLabels((), (), "", ("NVIDIA-GeForce-RTX-5090",), _GFD_RULE),
+    "B200-180GB": GpuLabels(("nvidia-b200",), ("b200",), "", ("NVIDIA-B200",), _GFD),
+    # The ROCm labeller's rule (product name, spaces to underscores), as for AMD_Instinct_MI300X_OAM.
+    "MI325X-256GB": GpuLabels((), (), "", ("AMD_Instinct_MI325X_OAM",),
+                              "ROCm/k8s-device-plugin cmd/k8s-node-labeller/main.go (no node dump seen)"),
 }
 
 
 # Instance types with GPUs the catalog does not plan for (yet): never taken for nodes that name
 # no GPU model. From the same sources as MACHINES.
 OTHER_GPU_INSTANCE_TYPES = (
-    # GKE: A100 80 GB, B200
-    "a2-ultragpu-1g", "a2-ultragpu-2g", "a2-ultragpu-4g", "a2-ultragpu-8g", "a4-highgpu-8g",
-    # EKS: A100 80 GB, L40S, B200, V100, Radeon Pro V520
-    "p4de.24xlarge", "g6e.xlarge", "g6e.2xlarge", "g6e.4xlarge", "g6e.8xlarge", "g6e.12xlarge", "g6e.16xlarge",
-    "g6e.24xlarge", "g6e.48xlarge", "p6-b200.48xlarge", "p3.2xlarge", "p3.8xlarge", "p3.16xlarge",
-    "p3dn.24xlarge", "g4ad.xlarge", "g4ad.2xlarge", "g4ad.4xlarge", "g4ad.8xlarge", "g4ad.16xlarge",
-    # AKS: A100 80 GB (PCIe and SXM), H100 NVL
-    "Standard_NC24ads_A100_v4", "Standard_NC48ads_A100_v4", "Standard_NC96ads_A100_v4",
-    "Standard_ND96amsr_A100_v4", "Standard_NC40ads_H100_v5", "Standard_NC80adis_H100_v5",
+    # GKE: the A100 80 GB sizes not in MACHINES
+    "a2-ultragpu-2g", "a2-ultragpu-4g",
+    # EKS: the L40S sizes not in MACHINES, V100, Radeon Pro V520
+    "g6e.2xlarge", "g6e.4xlarge", "g6e.8xlarge", "g6e.16xlarge", "g6e.24xlarge",
+    "p3.2xlarge", "p3.8xlarge", "p3.16xlarge", "p3dn.24xlarge",
+    "g4ad.xlarge", "g4ad.2xlarge", "g4ad.4xlarge", "g4ad.8xlarge", "g4ad.16xlarge",
+    # AKS: the A100 80 GB and H100 NVL sizes not in MACHINES
+    "Standard_NC48ads_A100_v4", "Standard_NC96ads_A100_v4", "Standard_NC80adis_H100_v5",
 )
 
 

@@ -105,6 +105,13 @@ def _specs() -> tuple[ProfileSpec, ...]:
                      machines=("desktop-i9-13900-rtx3060",)),
             Request("deepseek-r1:7b", context=16384, max_num_seqs=2, cpu_per_pod=4),
             {"ollama": {"gpu": {"runtimeClassName": "nvidia"}}, "ui": {"enabled": True}}),
+        # One RTX 4090 24 GB desktop: the 14B distill's Q4_K_M tag (8.4 GiB) leaves room for two 32k
+        # contexts (2 x 6 GiB of KV cache) within the card's 24 GiB.
+        ProfileSpec(
+            "rtx4090-24gb", "1 x RTX 4090 24 GB desktop, R1 distill Qwen 14B (ollama Q4_K_M), chat UI",
+            Hardware("RTX4090-24GB", 1, cpu_per_node=16, memory_gib_per_node=64, machines=("desktop-rtx4090",)),
+            Request("deepseek-r1:14b", max_num_seqs=2, cpu_per_pod=4),
+            {"ollama": {"gpu": {"runtimeClassName": "nvidia"}}, "ui": {"enabled": True}}),
         # vLLM's DeepSeek-R1 recipe: 8 x H200 141 GB on one node, FP8 weights, tensor parallel 8.
         # 642 GiB / 8 = 80.3 GiB per GPU of 140.4 GiB x 0.90.
         ProfileSpec(

@@ -63,7 +63,7 @@ def test_decode_bound_and_seed_000_observation():
 
 
 @pytest.mark.parametrize("hw, req, expect", [
-    (Hardware("H100-80GB", 8, 1), Request(R1), ["689 GB", "2 nodes of 8 x H100-80GB", "H200-141GB"]),
+    (Hardware("H100-80GB", 8, 1), Request(R1), ["689 GB", "2 nodes of 8 x H100-80GB", "8 x H100NVL-94GB on one node"]),
     (Hardware("L4-24GB", 1), Request("deepseek-r1-distill-llama-70b", precision="bf16"), ["131 GiB", "L4-24GB"]),
     (Hardware(None, memory_gib_per_node=16), Request("deepseek-r1:70b"), ["16 GiB of RAM"]),
 ])
