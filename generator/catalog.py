@@ -252,6 +252,10 @@ MODELS: dict[str, Model] = {
             checkpoints=(
                 Checkpoint("deepseek-ai/DeepSeek-R1-Distill-Llama-8B", "bf16", 14.96, "bfloat16", "",
                            "huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Llama-8B (2 shards, 16.06 GB)"),
+                # ollama's deepseek-r1:8b is the Qwen3 distill now: the Llama one through its GGUF name.
+                Checkpoint("hf.co/unsloth/DeepSeek-R1-Distill-Llama-8B-GGUF:Q4_K_M", OLLAMA_Q4, 4.58, "", "",
+                           "huggingface.co/unsloth/DeepSeek-R1-Distill-Llama-8B-GGUF "
+                           "(DeepSeek-R1-Distill-Llama-8B-Q4_K_M.gguf, 4.92 GB, Q4_K_M)"),
             ),
             source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Llama-8B/blob/main/config.json",
         ),
@@ -340,6 +344,33 @@ MODELS: dict[str, Model] = {
                            "ollama.com/library/deepseek-r1:671b (404 GB, Q4_K_M)"),
             ),
             source="huggingface.co/deepseek-ai/DeepSeek-R1/blob/main/config.json",
+        ),
+        # DeepSeek-R1-0528: the same architecture as R1 (vLLM's DeepSeek recipe serves either; NVIDIA's
+        # model card: 671 B parameters, 37 B active, DeepSeek-V3-Base), released as FP8 weights in 163
+        # shards like R1. The total of its file list was not found: R1's 642 GiB is assumed.
+        Model(
+            key="deepseek-r1-0528",
+            params_b=671,
+            layers=61,
+            kv_heads=1,
+            head_dim=576,
+            max_position=163840,
+            mla=True,
+            active_params_b=37,
+            attention_heads=128,
+            checkpoints=(
+                Checkpoint(
+                    repo="deepseek-ai/DeepSeek-R1-0528",
+                    precision="fp8",
+                    weights_gib=642.0,
+                    dtype="auto",
+                    quantization="",
+                    source="huggingface.co/deepseek-ai/DeepSeek-R1-0528 (FP8 block-quantized like R1; size assumed "
+                           "equal to R1's)",
+                ),
+            ),
+            source="huggingface.co/deepseek-ai/DeepSeek-R1-0528/blob/main/config.json (DeepseekV3ForCausalLM, "
+                   "as R1)",
         ),
     )
 }

@@ -321,3 +321,25 @@ def test_expert_parallel_where_the_recipe_uses_it():
         plan(Hardware("H20-96GB", 8, 2, rdma=True), Request(R1, expert_parallel=True))
     with pytest.raises(ValueError, match="dense model"):
         plan(Hardware("H100-80GB", 1), Request(R1_14B, expert_parallel=True))
+
+
+@pytest.mark.parametrize("hw, model, engine, repo", [
+    # an 8B model fits a 12 GB card in 4 bits: the Llama distill through its GGUF name
+    (Hardware("RTX3060-12GB", 1), "deepseek-r1-distill-llama-8b", "ollama",
+     "hf.co/unsloth/DeepSeek-R1-Distill-Llama-8B-GGUF:Q4_K_M"),
+    # DeepSeek-R1-0528, R1's architecture, on one node of 8 H200 as vLLM's recipe serves it
+    (Hardware("H200-141GB", 8), "deepseek-r1-0528", "vllm", "deepseek-ai/DeepSeek-R1-0528"),
+    (Hardware("B200-180GB", 8), "deepseek-r1-0528", "vllm", "deepseek-ai/DeepSeek-R1-0528"),
+    # the 14B distill on one RTX 4090 (the rtx4090-24gb profile)
+    (Hardware("RTX4090-24GB", 1), "deepseek-r1:14b", "ollama", "deepseek-r1:14b"),
+])
+def test_models_and_gpus_users_have(hw, model, engine, repo):
+    result = plan(hw, Request(model))
+    assert (result.profile.engine, result.profile.checkpoint.repo) == (engine, repo)
+
+
+def test_every_gpu_and_checkpoint_has_a_source():
+    for gpu in catalog.GPUS.values():
+        assert gpu.source and gpu.node_shapes, gpu.name
+    for model in catalog.MODELS.values():
+        assert model.source and all(c.source for c in model.checkpoints), model.key
