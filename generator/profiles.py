@@ -119,6 +119,13 @@ def _specs() -> tuple[ProfileSpec, ...]:
             Hardware("H200-141GB", 8, machines=("a3-ultragpu-8g", "p5e.48xlarge", "Standard_ND96isr_H200_v5")),
             Request("deepseek-r1"),
             {"vllm": {"cache": {"type": "hostPath", "hostPath": {"path": "/mnt/stateful_partition/models"}}}}),
+        # 8 x B200 on one node, DeepSeek-R1-0528 in its FP8 release: 642 GiB / 8 = 80 GiB per GPU of
+        # 179 GiB, tensor parallel 8 with expert parallelism as vLLM's DeepSeek recipe runs it.
+        ProfileSpec(
+            "b200-180gb-x8", "8 x B200 on one node, DeepSeek-R1-0528 671B FP8, vLLM tensor parallel 8 + expert "
+            "parallel",
+            Hardware("B200-180GB", 8, machines=("a4-highgpu-8g", "p6-b200.48xlarge")),
+            Request("deepseek-r1-0528")),
         # AMD: 8 x MI300X 192 GB. 642 GiB of FP8 weights fit 4 GPUs (160.5 GiB each of 172), but
         # two replicas of tensor parallel 4 hold 8 sequences of 32k tokens at once and one of
         # tensor parallel 8 holds 41 (planner.LAYOUT_GAIN): one replica over the node, as vLLM's
