@@ -319,6 +319,26 @@ def _check_vendor(hw: Hardware, req: Request, backend: Backend, gpu: catalog.Gpu
 
 
 def plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
+    """The plan of the engine asked for, else of the engine the hardware calls for; when that one
+    cannot fit the model, the first other engine that can serve it there (never refuse what fits),
+    with a note saying so."""
+    try:
+        return _plan(hw, req, suggest=suggest)
+    except Refused as refused:
+        if req.engine or req.precision:
+            raise
+        for backend in REGISTRY.values():
+            try:
+                other = _plan(hw, replace(req, engine=backend.name), suggest=False)
+            except (catalog.DoesNotFit, ValueError):
+                continue
+            first = str(refused).splitlines()[0]
+            note = f"engine: {other.profile.engine}, because the engine this hardware calls for could not: {first}"
+            return replace(other, notes=(note, *other.notes))
+        raise
+
+
+def _plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
     model, forced_precision = resolve_model(req.model)
     backend = REGISTRY[_engine(hw, req, model, forced_precision is not None)]
     gpu = catalog.GPUS[hw.gpu] if hw.gpu else None

@@ -173,7 +173,7 @@ def test_hardware_is_checked_when_built():
     (Hardware("H100-80GB", 6, 2), None),  # kuberay: tensor 6 per node
     (Hardware("H100-80GB", 6, 2), "aibrix"),  # aibrix over TCP: the same split
     (Hardware("H100-80GB", 6, 2, rdma=True), None),  # aibrix over RDMA: tensor 12
-    (Hardware("H100-80GB", 8, 3, rdma=True), None),  # tensor 24
+    (Hardware("H100-80GB", 8, 3, rdma=True), "aibrix"),  # tensor 24 (unasked, vLLM's 8 x 3 serves it)
 ])
 def test_tensor_parallel_must_divide_the_heads_for_every_engine(hw, engine):
     with pytest.raises(Refused) as exc:
@@ -198,8 +198,8 @@ def test_no_plan_splits_heads_unevenly(gpu, per_node, nodes, rdma, model):
 
 
 @pytest.mark.parametrize("hw, req, engine, image", [
-    (Hardware("MI300X-192GB", 8, 2, rdma=True), Request(R1), "aibrix", "aibrix/vllm-openai"),
-    (Hardware("MI300X-192GB", 8, 2), Request(R1), "kuberay", "rayproject/ray-llm"),
+    (Hardware("MI300X-192GB", 8, 2, rdma=True), Request(R1, engine="aibrix"), "aibrix", "aibrix/vllm-openai"),
+    (Hardware("MI300X-192GB", 8, 2), Request(R1, engine="kuberay"), "kuberay", "rayproject/ray-llm"),
     (Hardware("MI300X-192GB", 8, 1), Request(R1, engine="kuberay"), "kuberay", "rayproject/ray-llm"),
 ])
 def test_amd_is_refused_for_engines_with_cuda_only_images(hw, req, engine, image):
@@ -343,3 +343,22 @@ def test_every_gpu_and_checkpoint_has_a_source():
         assert gpu.source and gpu.node_shapes, gpu.name
     for model in catalog.MODELS.values():
         assert model.source and all(c.source for c in model.checkpoints), model.key
+
+
+def test_another_engine_serves_what_the_first_choice_cannot():
+    """70B distill on one H100 80 GB: its bf16 weights (131 GiB) do not fit vLLM, its 4-bit GGUF tag
+    (40 GiB) fits ollama: planned, with a note, rather than refused."""
+    result = plan(Hardware("H100-80GB", 1), Request("deepseek-r1-distill-llama-70b"))
+    assert (result.profile.engine, result.profile.checkpoint.repo) == ("ollama", "deepseek-r1:70b")
+    assert result.notes[0].startswith("engine: ollama, because") and "131 GiB" in result.notes[0]
+    with pytest.raises(Refused):  # an engine asked for is not swapped
+        plan(Hardware("H100-80GB", 1), Request("deepseek-r1-distill-llama-70b", engine="vllm"))
+
+
+def test_amd_across_nodes_falls_back_to_vllm_rocm_without_ray():
+    """The engines 8 x 2 MI300X call for (KubeRay, AIBrix) run CUDA-only images; vLLM's ROCm build on
+    a LeaderWorkerSet serves it, so that is the plan, with a note naming the refusal."""
+    for hw in (Hardware("MI300X-192GB", 8, 2), Hardware("MI300X-192GB", 8, 2, rdma=True)):
+        result = plan(hw, Request(R1))
+        assert (result.profile.engine, result.profile.pods) == ("vllm", 2)
+        assert "CUDA-only" in result.notes[0]

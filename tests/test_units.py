@@ -180,7 +180,7 @@ def test_a_backend_refuses_hardware_it_cannot_drive():
     chosen = next(b for b in REGISTRY.values() if b.chosen_for(amd, catalog.GPUS[amd.gpu]))
     assert "amd" not in chosen.images
     with pytest.raises(Refused, match="CUDA-only"):
-        plan(amd, Request())
+        plan(amd, Request(engine=chosen.name))
     cpu_engines = [b.name for b in REGISTRY.values() if not b.needs_gpu]
     for backend in REGISTRY.values():
         if backend.needs_gpu:
