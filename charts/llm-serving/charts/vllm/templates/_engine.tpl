@@ -24,8 +24,8 @@ Usage: {{ include "vllm.notes" (dict "values" .Values.vllm "context" $) }}
 vLLM serves {{ $v.model.name }} as model "{{ $v.model.servedModelName }}".
 {{- if gt (int $v.nodes) 1 }}
 Each replica is a LeaderWorkerSet group of {{ $v.nodes }} pods, one per node; the leader serves the API
-(the Service selects it), the others run headless ranks. Every pod downloads and loads its share of
-the weights before the leader turns ready; watch it with:
+(the Service selects it), the others run headless ranks. Every pod downloads the weights into its own
+cache and loads its share of them before the leader turns ready; watch it with:
   kubectl -n {{ $ns }} get leaderworkerset {{ $svc }} -w
   kubectl -n {{ $ns }} logs -f {{ $svc }}-0   # the leader of the first group
 {{- else }}
