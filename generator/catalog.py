@@ -7,7 +7,7 @@ checkpoint sizes as the sum of the safetensors files / 2**30).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 GIB = 2**30
@@ -167,6 +167,36 @@ class Model:
 # them (ollama.com/library/deepseek-r1/tags), in GiB.
 OLLAMA_Q4 = "ollama-q4_K_M"
 
+# config.json (DeepseekV3ForCausalLM): num_hidden_layers 61, kv_lora_rank 512,
+# qk_rope_head_dim 64 (MLA latent of 576 per token and layer), max_position_embeddings
+# 163840, quantization_config fp8 e4m3 with 128x128 blocks: the weights ship in FP8.
+# 671 B parameters (37 B active per token) plus the 14 B multi-token-prediction module:
+# 163 safetensors shards, about 689 GB = 642 GiB.
+DEEPSEEK_R1 = Model(
+    key="deepseek-r1",
+    params_b=671,
+    layers=61,
+    kv_heads=1,
+    head_dim=576,
+    max_position=163840,
+    mla=True,
+    active_params_b=37,
+    attention_heads=128,
+    checkpoints=(
+        Checkpoint(
+            repo="deepseek-ai/DeepSeek-R1",
+            precision="fp8",
+            weights_gib=642.0,
+            dtype="auto",
+            quantization="",
+            source="huggingface.co/deepseek-ai/DeepSeek-R1 (163 safetensors shards, FP8 block-quantized)",
+        ),
+        Checkpoint("deepseek-r1:671b", OLLAMA_Q4, 376.0, "", "",
+                   "ollama.com/library/deepseek-r1:671b (404 GB, Q4_K_M)"),
+    ),
+    source="huggingface.co/deepseek-ai/DeepSeek-R1/blob/main/config.json",
+)
+
 MODELS: dict[str, Model] = {
     m.key: m
     for m in (
@@ -316,58 +346,17 @@ MODELS: dict[str, Model] = {
             ),
             source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Llama-70B/blob/main/config.json",
         ),
-        # config.json (DeepseekV3ForCausalLM): num_hidden_layers 61, kv_lora_rank 512,
-        # qk_rope_head_dim 64 (MLA latent of 576 per token and layer), max_position_embeddings
-        # 163840, quantization_config fp8 e4m3 with 128x128 blocks: the weights ship in FP8.
-        # 671 B parameters (37 B active per token) plus the 14 B multi-token-prediction module:
-        # 163 safetensors shards, about 689 GB = 642 GiB.
-        Model(
-            key="deepseek-r1",
-            params_b=671,
-            layers=61,
-            kv_heads=1,
-            head_dim=576,
-            max_position=163840,
-            mla=True,
-            active_params_b=37,
-            attention_heads=128,
-            checkpoints=(
-                Checkpoint(
-                    repo="deepseek-ai/DeepSeek-R1",
-                    precision="fp8",
-                    weights_gib=642.0,
-                    dtype="auto",
-                    quantization="",
-                    source="huggingface.co/deepseek-ai/DeepSeek-R1 (163 safetensors shards, FP8 block-quantized)",
-                ),
-                Checkpoint("deepseek-r1:671b", OLLAMA_Q4, 376.0, "", "",
-                           "ollama.com/library/deepseek-r1:671b (404 GB, Q4_K_M)"),
-            ),
-            source="huggingface.co/deepseek-ai/DeepSeek-R1/blob/main/config.json",
-        ),
+        DEEPSEEK_R1,
         # DeepSeek-R1-0528: the same architecture as R1 (vLLM's DeepSeek recipe serves either; NVIDIA's
         # model card: 671 B parameters, 37 B active, DeepSeek-V3-Base), released as FP8 weights in 163
         # shards like R1. The total of its file list was not found: R1's 642 GiB is assumed.
-        Model(
+        replace(
+            DEEPSEEK_R1,
             key="deepseek-r1-0528",
-            params_b=671,
-            layers=61,
-            kv_heads=1,
-            head_dim=576,
-            max_position=163840,
-            mla=True,
-            active_params_b=37,
-            attention_heads=128,
             checkpoints=(
-                Checkpoint(
-                    repo="deepseek-ai/DeepSeek-R1-0528",
-                    precision="fp8",
-                    weights_gib=642.0,
-                    dtype="auto",
-                    quantization="",
-                    source="huggingface.co/deepseek-ai/DeepSeek-R1-0528 (FP8 block-quantized like R1; size assumed "
-                           "equal to R1's)",
-                ),
+                Checkpoint("deepseek-ai/DeepSeek-R1-0528", "fp8", 642.0, "auto", "",
+                           "huggingface.co/deepseek-ai/DeepSeek-R1-0528 (FP8 block-quantized like R1; size "
+                           "assumed equal to R1's)"),
             ),
             source="huggingface.co/deepseek-ai/DeepSeek-R1-0528/blob/main/config.json (DeepseekV3ForCausalLM, "
                    "as R1)",

@@ -127,19 +127,15 @@ class Plan:
 
 # ---------------------------------------------------------------- lookups
 
-def _gguf_tag(model: catalog.Model) -> catalog.Checkpoint | None:
-    return model.ollama_tag()
-
-
 def resolve_model(name: str) -> tuple[catalog.Model, str | None]:
     """(model, forced precision): a catalog key, or a GGUF tag such as `deepseek-r1:7b`."""
     if name in catalog.MODELS:
         return catalog.MODELS[name], None
     for model in catalog.MODELS.values():
-        tag = _gguf_tag(model)
+        tag = model.ollama_tag()
         if tag and tag.repo == name:
             return model, tag.precision
-    known = ", ".join(list(catalog.MODELS) + [t.repo for m in catalog.MODELS.values() if (t := _gguf_tag(m))])
+    known = ", ".join(list(catalog.MODELS) + [t.repo for m in catalog.MODELS.values() if (t := m.ollama_tag())])
     raise ValueError(f"unknown model {name!r}; known: {known}")
 
 
@@ -240,7 +236,7 @@ def _divides_heads(model: catalog.Model, shape: Shape) -> bool:
 # ---------------------------------------------------------------- planning
 
 def _gguf_only(model: catalog.Model) -> bool:
-    tag = _gguf_tag(model)
+    tag = model.ollama_tag()
     return tag is not None and all(c.precision == tag.precision for c in model.checkpoints)
 
 
@@ -248,7 +244,7 @@ def _engine(hw: Hardware, req: Request, model: catalog.Model, tag: bool) -> str:
     """A GGUF tag, or a model the catalog has only as GGUF tags, goes to the backend that loads them."""
     if not (tag or _gguf_only(model)):
         return choose_engine(hw, req.engine)
-    gguf = _gguf_tag(model)
+    gguf = model.ollama_tag()
     assert gguf is not None
     loader = serving(gguf.precision)[0]
     what = f"{req.model} is an {loader.name} tag (GGUF)" if tag else \
@@ -319,23 +315,40 @@ def _check_vendor(hw: Hardware, req: Request, backend: Backend, gpu: catalog.Gpu
 
 
 def plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
-    """The plan of the engine asked for, else of the engine the hardware calls for; when that one
-    cannot fit the model, the first other engine that can serve it there (never refuse what fits),
-    with a note saying so."""
-    try:
+    """The plan of the engine asked for, else of the engine the hardware calls for, with the other
+    engines that fit as alternatives; when that one cannot fit the model (and no precision was
+    asked for), the first other engine that can serve it there (never refuse what fits), with a
+    note saying so. Suggestions, the costly part of a refusal, are worked out only for the refusal
+    that is raised."""
+    if req.engine:
         return _plan(hw, req, suggest=suggest)
+    try:
+        chosen = _plan(hw, req, suggest=False)
     except Refused as refused:
-        if req.engine or req.precision:
-            raise
-        for backend in REGISTRY.values():
-            try:
-                other = _plan(hw, replace(req, engine=backend.name), suggest=False)
-            except (catalog.DoesNotFit, ValueError):
-                continue
+        fitting = [] if req.precision else _other_engines(hw, req)
+        if fitting:
             first = str(refused).splitlines()[0]
-            note = f"engine: {other.profile.engine}, because the engine this hardware calls for could not: {first}"
-            return replace(other, notes=(note, *other.notes))
-        raise
+            note = f"engine: {fitting[0].profile.engine}, because the engine this hardware calls for could not: {first}"
+            return replace(fitting[0], notes=(note, *fitting[0].notes))
+        if not suggest:
+            raise
+        return _plan(hw, req, suggest=True)  # raises the same refusal, now with its suggestions
+    if not suggest:
+        return chosen
+    alternatives = tuple(f"--engine {p.profile.engine} ({REGISTRY[p.profile.engine].description})"
+                         for p in _other_engines(hw, req) if p.profile.engine != chosen.profile.engine)
+    return replace(chosen, alternatives=alternatives)
+
+
+def _other_engines(hw: Hardware, req: Request) -> list[Plan]:
+    """The plans of every engine that fits the request on this hardware, in registry order."""
+    out = []
+    for backend in REGISTRY.values():
+        try:
+            out.append(_plan(hw, replace(req, engine=backend.name), suggest=False))
+        except (catalog.DoesNotFit, ValueError):
+            continue
+    return out
 
 
 def _plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
@@ -386,11 +399,9 @@ def _plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
     # Decoding reads every active weight once per token, over tensor_parallel GPUs at once.
     bound = (shape.tensor_parallel * gpu.bandwidth_gbs * 1e9 / (ckpt.weights_gib * catalog.GIB * model.active_fraction)
              if gpu else None)
-    alternatives = tuple(f"--engine {b.name} ({b.description})" for b in REGISTRY.values()
-                         if suggest and not req.engine and b is not backend and _fits(hw, replace(req, engine=b.name)))
     notes = backend.notes(hw) + ((f"expert parallel: {expert_reason}",) if expert_reason else ())
     return Plan(hw, profile, tuple(backend.arithmetic(profile)), bound, catalog.startup_seconds(ckpt),
-                notes, alternatives, layouts)
+                notes, layouts=layouts)
 
 
 # ---------------------------------------------------------------- sizing against the machines

@@ -41,7 +41,6 @@ from . import catalog
 GKE_ACCELERATOR = "cloud.google.com/gke-accelerator"
 KARPENTER_GPU_NAME = "karpenter.k8s.aws/instance-gpu-name"
 KARPENTER_GPU_MEMORY = "karpenter.k8s.aws/instance-gpu-memory"
-KARPENTER_GPU_COUNT = "karpenter.k8s.aws/instance-gpu-count"
 AKS_ACCELERATOR = "kubernetes.azure.com/accelerator"
 INSTANCE_TYPE = "node.kubernetes.io/instance-type"
 NVIDIA_PRODUCT = "nvidia.com/gpu.product"
@@ -269,10 +268,9 @@ def machines_for(gpu: str) -> list[Machine]:
     return [m for m in MACHINES.values() if m.gpu == gpu]
 
 
-def gpu_instance_types(platform: str | None = None) -> list[str]:
-    """Instance types whose GPU model the type itself names, on one platform or all."""
-    return sorted(m.name for m in MACHINES.values()
-                  if m.gpu and m.typed and (platform is None or m.platform == platform))
+def gpu_instance_types() -> list[str]:
+    """Instance types of MACHINES whose GPU model the type itself names."""
+    return sorted(m.name for m in MACHINES.values() if m.gpu and m.typed)
 
 
 def any_gpu_instance_types() -> list[str]:

@@ -6,6 +6,7 @@ import functools
 from pathlib import Path
 
 import pytest
+import yaml
 
 from generator import tools, validation
 from generator.build import ROOT
@@ -34,6 +35,13 @@ def rendered(values_file: Path, version: str = HELM_VERSIONS[0]) -> list[dict]:
     result = validated(values_file, version)
     assert result.ok, "\n".join(result.errors)
     return result.documents
+
+
+def render_with(values_file: Path, overlay: dict, tmp_path: Path, crds: bool = False) -> list[dict]:
+    """Render a values file with `overlay` given after it (`-f`, merged the way helm merges values files)."""
+    extra = tmp_path / "overlay.yaml"
+    extra.write_text(yaml.safe_dump(overlay))
+    return validation.helm_template(helm(HELM_VERSIONS[0]), values_file, extra=("-f", str(extra)), crds=crds)
 
 
 def find(docs: list[dict], kind: str) -> list[dict]:

@@ -16,7 +16,7 @@ from generator.build import ROOT
 from generator.model import Hardware, Request
 from generator.planner import plan
 
-from .conftest import HELM_VERSIONS, VALUES_FILES, find, helm, rendered
+from .conftest import HELM_VERSIONS, VALUES_FILES, find, render_with, rendered
 from .test_pod_security import pod_specs
 
 PROFILE = ROOT / "values" / "h100-80gb-2x8-vllm.yaml"
@@ -176,13 +176,8 @@ def test_group_pods_reach_each_other_on_every_port():
     assert all(p["port"] == "http" for r in others for p in r["ports"])
 
 
-def _render(tmp_path, extra: dict, api: bool = True) -> list[dict]:
-    base = yaml.safe_load(PROFILE.read_text())
-    for key, value in extra.items():
-        base["vllm"][key] = value
-    path = tmp_path / "v.yaml"
-    path.write_text(yaml.safe_dump(base))
-    return validation.helm_template(helm(HELM_VERSIONS[0]), path, crds=api)
+def _render(tmp_path, vllm: dict, api: bool = True) -> list[dict]:
+    return render_with(PROFILE, {"vllm": vllm}, tmp_path, crds=api)
 
 
 def test_autoscalers_scale_the_leaderworkerset(tmp_path):
@@ -202,8 +197,7 @@ def test_install_without_the_lws_controller_names_it(tmp_path):
 
 def test_parallelism_must_cover_every_node(tmp_path):
     with pytest.raises(validation.RenderError, match=r"vllm.gpu.count x vllm.nodes"):
-        _render(tmp_path, {"engine": {**yaml.safe_load(PROFILE.read_text())["vllm"]["engine"],
-                                      "pipelineParallelSize": 1}})
+        _render(tmp_path, {"engine": {"pipelineParallelSize": 1}})
 
 
 def test_planner_plans_this_mode_for_vllm_and_lists_it_otherwise():

@@ -6,7 +6,6 @@ profile's pods fit the machines it names, with the DaemonSet room left."""
 
 from __future__ import annotations
 
-import copy
 import math
 from functools import cache
 from pathlib import Path
@@ -15,12 +14,12 @@ from typing import Any
 import pytest
 import yaml
 
-from generator import platforms
+from generator import catalog, platforms, validation
 from generator.build import ROOT
 from generator.profiles import SPECS
 
-from .conftest import VALUES_FILES, VARIANTS, rendered
-from .scheduling import Node, fits, pod_requests, preference_score, reasons, selector_and_affinity_match
+from .conftest import VALUES_FILES, VARIANTS, find, render_with, rendered
+from .scheduling import Node, fits, pod_requests, preference_score, quantity, reasons, selector_and_affinity_match
 from .test_pod_security import pod_specs
 
 NODES = yaml.safe_load((ROOT / "tests" / "nodes.yaml").read_text())
@@ -105,16 +104,10 @@ def _machine_node(name: str) -> Node:
     allocatable: dict[str, Any] = {"cpu": data["cpu"], "memory": data["memory"], "pods": "110",
                                    **(data.get("extra") or {})}
     if data.get("gpus"):
-        allocatable[platforms_resource(machine.gpu)] = str(data["gpus"])
+        allocatable[catalog.GPUS[machine.gpu].resource] = str(data["gpus"])
     # What the planner keeps free for DaemonSets is requested on the node already.
     requested = {"cpu": str(platforms.DAEMONSET_CPU), "memory": f"{platforms.DAEMONSET_MEMORY_GIB}Gi"}
     return Node(name, {}, allocatable, (), requested)
-
-
-def platforms_resource(gpu: str | None) -> str:
-    from generator import catalog
-
-    return catalog.GPUS[gpu].resource if gpu else "nvidia.com/gpu"
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
@@ -126,22 +119,13 @@ def test_profile_pods_fit_the_machines_it_names(spec):
     assert engine_pods
     for machine in spec.hardware.machines:
         target = _machine_node(machine)
+        free = {k: quantity(v) - quantity(target.requested.get(k, 0)) for k, v in target.allocatable.items()}
         for name, pod in engine_pods:
             gpus = gpu_count(pod)
             per_node = max(1, (spec.hardware.gpus_per_node // gpus) if gpus else 1)
-            # As many of the pod as the plan puts on one node: requests multiplied.
-            many = copy.deepcopy(pod)
-            for container in many["spec"].get("containers", []):
-                for key, value in (container.get("resources") or {}).get("requests", {}).items():
-                    container["resources"]["requests"][key] = str(float(_num(value)) * per_node)
-            assert not [r for r in reasons(many, target) if "Insufficient" in r], \
-                f"{per_node} x {name} do not fit {machine}: {reasons(many, target)}"
-
-
-def _num(value: Any) -> float:
-    from .scheduling import quantity
-
-    return quantity(value)
+            # As many of the pod as the plan puts on one node (NodeResourcesFit, requests times pods).
+            over = {k: v * per_node for k, v in pod_requests(pod).items() if v * per_node > free.get(k, 0) + 1e-9}
+            assert not over, f"{per_node} x {name} do not fit {machine}: {over} (free {free})"
 
 
 @pytest.mark.parametrize("values", [
@@ -150,15 +134,7 @@ def _num(value: Any) -> float:
         "nodeSelectorTerms": [{"matchExpressions": [{"key": "pool", "operator": "In", "values": ["gpu"]}]}]}}}}},
 ], ids=["nodeSelector", "affinity"])
 def test_a_users_selector_replaces_the_chart_affinity(tmp_path, values):
-    from generator import validation
-
-    from .conftest import HELM_VERSIONS, helm
-
-    path = tmp_path / "v.yaml"
-    base = yaml.safe_load((ROOT / "values" / "h100-80gb.yaml").read_text())
-    base["vllm"].update(values["vllm"])
-    path.write_text(yaml.safe_dump(base))
-    (deployment,) = [d for d in validation.helm_template(helm(HELM_VERSIONS[0]), path) if d["kind"] == "Deployment"]
+    (deployment,) = find(render_with(ROOT / "values" / "h100-80gb.yaml", values, tmp_path), "Deployment")
     pod = deployment["spec"]["template"]
     on_pool = node("device-plugin", {"pool": "gpu", "cloud.google.com/gke-accelerator": "nvidia-l4"}, gpu=True)
     assert fits(pod, on_pool), "the user's selector alone decides"
@@ -166,16 +142,9 @@ def test_a_users_selector_replaces_the_chart_affinity(tmp_path, values):
 
 
 def test_placement_can_be_narrowed_and_turned_off(tmp_path):
-    from generator import validation
-
-    from .conftest import HELM_VERSIONS, helm
-
-    def deployment(extra: dict) -> dict:
-        base = yaml.safe_load((ROOT / "values" / "h100-80gb.yaml").read_text())
-        base.setdefault("global", {})["placement"] = extra
-        path = tmp_path / "v.yaml"
-        path.write_text(yaml.safe_dump(base))
-        (d,) = [d for d in validation.helm_template(helm(HELM_VERSIONS[0]), path) if d["kind"] == "Deployment"]
+    def deployment(placement: dict) -> dict:
+        overlay = {"global": {"placement": placement}}
+        (d,) = find(render_with(ROOT / "values" / "h100-80gb.yaml", overlay, tmp_path), "Deployment")
         return d["spec"]["template"]["spec"]
 
     gke_only = deployment({"platforms": ["gke"]})
@@ -186,16 +155,9 @@ def test_placement_can_be_narrowed_and_turned_off(tmp_path):
 
 
 def test_a_platform_that_cannot_name_the_gpu_is_refused(tmp_path):
-    from generator import validation
-
-    from .conftest import HELM_VERSIONS, helm
-
-    base = yaml.safe_load((ROOT / "values" / "mi300x-192gb-x8.yaml").read_text())
-    base.setdefault("global", {})["placement"] = {"platforms": ["gke"]}
-    path = tmp_path / "v.yaml"
-    path.write_text(yaml.safe_dump(base))
+    overlay = {"global": {"placement": {"platforms": ["gke"]}}}
     with pytest.raises(validation.RenderError, match=r"global.placement.platforms.*MI300X-192GB.*vllm.gpu.model"):
-        validation.helm_template(helm(HELM_VERSIONS[0]), path)
+        render_with(ROOT / "values" / "mi300x-192gb-x8.yaml", overlay, tmp_path)
 
 
 def test_no_profile_pins_one_clouds_label():

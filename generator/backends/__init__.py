@@ -43,7 +43,7 @@ from .. import catalog, interface
 from ..interface import Group
 from ..model import Hardware, Profile, Request, Shape
 
-FitFunction = Callable[[catalog.Model, catalog.Checkpoint, "catalog.Gpu | None", Hardware, Shape, float, int,
+FitFunction = Callable[[catalog.Model, catalog.Checkpoint, catalog.Gpu | None, Hardware, Shape, float, int,
                         Request], catalog.Fit]
 
 

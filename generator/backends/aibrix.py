@@ -12,25 +12,20 @@ from ..model import Hardware, Shape
 from . import Backend
 from .common import (
     BOOLEAN,
-    HF_PRECISIONS,
-    HF_WEIGHTS,
     K8S_NAME,
     QUANTITY,
     STRING_MAP,
-    gpu_fit,
+    VLLM_PLANNING,
     gpu_model_value,
-    gpu_pod_cpu,
     hostpath_level,
     image_group,
     integer,
-    least_staged_memory_gib,
     node_shapes,
     object_list,
     pod_resources,
     rdma_group,
     rdma_level,
     resources_schema,
-    staged_memory_gib,
     string,
 )
 
@@ -263,6 +258,7 @@ def summary(values: dict[str, Any]) -> dict[str, str]:
 
 
 BACKEND = Backend(
+    **VLLM_PLANNING,
     name="aibrix",
     description="AIBrix RayClusterFleet serving DeepSeek-R1 671B across GPU nodes with RDMA",
     app_version=VLLM_IMAGE_TAG,
@@ -275,15 +271,9 @@ BACKEND = Backend(
     pod_security=lambda values: rdma_level(values["rdma"]["enabled"], hostpath_level(
         values["storage"]["type"] in ("objectStore", "localNvme"))),
     images={"nvidia": f"aibrix/vllm-openai:{VLLM_IMAGE_TAG}"},  # a CUDA build only
-    precisions=HF_PRECISIONS,
-    weights_doc=HF_WEIGHTS,
     multi_node=True,
     # Several nodes linked by RDMA (seed 002).
     chosen_for=lambda hw, gpu: gpu is not None and not gpu.consumer and hw.nodes > 1 and hw.rdma,
     shapes=shapes,
-    fit=gpu_fit,
     expert_parallel=expert_parallel,
-    pod_cpu=gpu_pod_cpu,
-    pod_memory_gib=staged_memory_gib,
-    least_memory_gib=least_staged_memory_gib,
 )

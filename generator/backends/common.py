@@ -132,6 +132,13 @@ def node_shapes(hw: Hardware) -> list[Shape]:
 HF_PRECISIONS = ("bf16", "fp8", "awq-int4")  # Hugging Face checkpoints, best quality first
 HF_WEIGHTS = "Hugging Face checkpoints (bf16, fp8, awq-int4)"
 
+# What the planner asks of every engine that runs vLLM on GPUs (vLLM itself, Ray Serve LLM,
+# AIBrix): the Backend fields they share.
+VLLM_PLANNING: dict[str, Any] = {
+    "precisions": HF_PRECISIONS, "weights_doc": HF_WEIGHTS, "fit": gpu_fit, "pod_cpu": gpu_pod_cpu,
+    "pod_memory_gib": staged_memory_gib, "least_memory_gib": least_staged_memory_gib,
+}
+
 
 def resources_schema() -> dict[str, Any]:
     quantities = {"type": "object", "additionalProperties": QUANTITY}
@@ -271,10 +278,10 @@ def supplemental_groups_value() -> Value:
                  "nodes need none.", {"type": "array", "items": {"type": "integer", "minimum": 1}})
 
 
-def hostpath_level(uses_hostpath: bool, why: str = "hostPath volume for node-local weights") -> tuple[str, str]:
+def hostpath_level(uses_hostpath: bool) -> tuple[str, str]:
     """The Pod Security level a pod needs: `privileged` for a hostPath volume (baseline forbids
     them), else `restricted`."""
-    return ("privileged", why) if uses_hostpath else ("restricted", "")
+    return ("privileged", "hostPath volume for node-local weights") if uses_hostpath else ("restricted", "")
 
 
 def rdma_group(enabled: bool, preset: str, gpus_field: str, off_note: str) -> Group:

@@ -12,28 +12,23 @@ from ..interface import Group, Value
 from . import Backend
 from .common import (
     BOOLEAN,
-    HF_PRECISIONS,
     HF_TOKEN,
-    HF_WEIGHTS,
     OFFLINE,
     QUANTITY,
     STRING_MAP,
+    VLLM_PLANNING,
     cache_group,
-    gpu_fit,
     gpu_model_value,
-    gpu_pod_cpu,
     hostpath_level,
     http_route_group,
     image_group,
     integer,
-    least_staged_memory_gib,
     metrics_group,
     moe_expert_parallel,
     node_shapes,
     object_list,
     pod_resources,
     resources_schema,
-    staged_memory_gib,
     string,
 )
 
@@ -221,6 +216,7 @@ def summary(values: dict[str, Any]) -> dict[str, str]:
 
 
 BACKEND = Backend(
+    **VLLM_PLANNING,
     name="kuberay",
     description="KubeRay RayService serving DeepSeek-R1 with Ray Serve LLM across GPU nodes",
     app_version=RAY_VERSION,
@@ -230,19 +226,13 @@ BACKEND = Backend(
     summary=summary,
     pod_security=lambda values: hostpath_level(values["cache"]["type"] == "hostPath"),
     images={"nvidia": f"rayproject/ray-llm:{RAY_IMAGE_TAG}"},  # no ROCm build of ray-llm is pinned
-    precisions=HF_PRECISIONS,
-    weights_doc=HF_WEIGHTS,
     multi_node=True,
     # Several nodes over ordinary networking: tensor parallel within a node, pipeline across.
     chosen_for=lambda hw, gpu: gpu is not None and not gpu.consumer and hw.nodes > 1 and not hw.rdma,
     shapes=node_shapes,
-    fit=gpu_fit,
     # Ray Serve LLM passes engine_kwargs to vLLM (2.52 pins a vLLM with the flag): when asked only,
     # as seed 004's config does not set it.
     expert_parallel=lambda model, gpu, hw, shape, asked: moe_expert_parallel(model, gpu, hw, shape, asked)
     if asked else "",
-    pod_cpu=gpu_pod_cpu,
-    pod_memory_gib=staged_memory_gib,
-    least_memory_gib=least_staged_memory_gib,
     files=lambda cmd: {"files/dashboards/ray-serve-llm-dashboard.json": dashboards.ray_serve_llm_json(cmd)},
 )

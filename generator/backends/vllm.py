@@ -11,24 +11,20 @@ from ..model import Hardware, Shape
 from . import Backend
 from .common import (
     BOOLEAN,
-    HF_PRECISIONS,
     HF_TOKEN,
-    HF_WEIGHTS,
     K8S_NAME,
     OFFLINE,
     QUANTITY,
     STRING_MAP,
+    VLLM_PLANNING,
     cache_group,
-    gpu_fit,
     gpu_model_value,
-    gpu_pod_cpu,
     hostpath_level,
     hpa_values,
     http_route_group,
     image_group,
     ingress_group,
     integer,
-    least_staged_memory_gib,
     metrics_group,
     moe_expert_parallel,
     node_shapes,
@@ -38,7 +34,6 @@ from .common import (
     rdma_level,
     resources_schema,
     scheduling_values,
-    staged_memory_gib,
     string,
     supplemental_groups_value,
 )
@@ -295,6 +290,7 @@ def shapes(hw: Hardware) -> list[Shape]:
 
 
 BACKEND = Backend(
+    **VLLM_PLANNING,
     name="vllm",
     description="vLLM OpenAI-compatible server for DeepSeek-R1 and its distills",
     app_version=VLLM_VERSION,
@@ -305,16 +301,10 @@ BACKEND = Backend(
     pod_security=lambda values: rdma_level(values["rdma"]["enabled"],
                                            hostpath_level(values["cache"]["type"] == "hostPath")),
     images={"nvidia": f"vllm/vllm-openai:{VLLM_IMAGE_TAG}", "amd": ":".join(VLLM_ROCM_IMAGE)},
-    precisions=HF_PRECISIONS,
-    weights_doc=HF_WEIGHTS,
     # Data-center GPUs on one node: vLLM batches many users on them.
     chosen_for=lambda hw, gpu: gpu is not None and not gpu.consumer and hw.nodes == 1,
     multi_node=True,  # with --engine vllm: a LeaderWorkerSet, no Ray
     shapes=shapes,
-    fit=gpu_fit,
     expert_parallel=moe_expert_parallel,
-    pod_cpu=gpu_pod_cpu,
-    pod_memory_gib=staged_memory_gib,
-    least_memory_gib=least_staged_memory_gib,
     enabled_by_default=True,
 )

@@ -76,22 +76,6 @@ Usage: {{- include "aibrix.env" . | nindent 14 }}
 {{- end -}}
 
 {{/*
-aibrix.resources: resources with the GPUs and, with RDMA, one RDMA device per GPU.
-Usage: {{- include "aibrix.resources" . | nindent 16 }}
-*/}}
-{{- define "aibrix.resources" -}}
-{{- include "common.rdma.resources" (dict "resources" .Values.resources "rdma" .Values.rdma "gpu" (dict "vendor" .Values.gpu.vendor "count" .Values.gpu.perNode)) -}}
-{{- end -}}
-
-{{/*
-aibrix.podAnnotations: RDMA network attachment of the preset.
-Usage: {{- include "aibrix.podAnnotations" . | nindent 12 }}
-*/}}
-{{- define "aibrix.podAnnotations" -}}
-{{- include "common.rdma.annotations" (dict "rdma" .Values.rdma "gpus" .Values.gpu.perNode) -}}
-{{- end -}}
-
-{{/*
 aibrix.initContainers: the AIBrix runtime downloader, for objectStore and localNvme.fillFromHub.
 Usage: {{- include "aibrix.initContainers" . | nindent 12 }}
 */}}
@@ -210,7 +194,7 @@ metadata:
   labels:
     {{- include "aibrix.modelLabels" $ | nindent 4 }}
     {{- include "common.labels.standard" (dict "context" $ "component" (printf "ray-%s" .role)) | nindent 4 }}
-  {{- with include "aibrix.podAnnotations" $ }}
+  {{- with include "common.rdma.annotations" (dict "rdma" $v.rdma "gpus" $v.gpu.perNode) }}
   annotations:
     {{- . | nindent 4 }}
   {{- end }}
@@ -248,7 +232,7 @@ spec:
             command: ["/bin/sh", "-c", "ray stop"]
       {{- end }}
       resources:
-        {{- include "aibrix.resources" $ | nindent 8 }}
+        {{- include "common.rdma.resources" (dict "resources" $v.resources "rdma" $v.rdma "gpu" (dict "vendor" $v.gpu.vendor "count" $v.gpu.perNode)) | nindent 8 }}
       {{- include "common.pod.containerSecurityContext" (dict "add" (ternary (list "IPC_LOCK") list $v.rdma.enabled)) | nindent 6 }}
       {{- if eq .role "head" }}
       startupProbe:

@@ -17,8 +17,9 @@ Usage: {{- $scheduling := include "common.placement.scheduling" (dict "context" 
 {{- $out := dict -}}
 {{- with .nodeSelector }}{{ $_ := set $out "nodeSelector" . }}{{ end -}}
 {{- $affinity := deepCopy (.affinity | default dict) -}}
+{{- $data := dict -}}
+{{- if $enabled }}{{ $data = include "common.catalog.placement" . | fromJson }}{{ end -}}
 {{- if and $enabled (not .nodeSelector) (not .affinity) -}}
-{{- $data := include "common.catalog.placement" . | fromJson -}}
 {{- if gt $gpus 0 -}}
 {{- with .gpuModel -}}
 {{- $byPlatform := index $data.gpus . | default dict -}}
@@ -40,7 +41,7 @@ Usage: {{- $scheduling := include "common.placement.scheduling" (dict "context" 
 {{- if .tolerations -}}
 {{- $_ := set $out "tolerations" .tolerations -}}
 {{- else if and $enabled (gt $gpus 0) -}}
-{{- $_ := set $out "tolerations" (include "common.catalog.placement" . | fromJson).gpuTolerations -}}
+{{- $_ := set $out "tolerations" $data.gpuTolerations -}}
 {{- end -}}
 {{- toYaml $out -}}
 {{- end -}}
