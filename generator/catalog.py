@@ -7,6 +7,7 @@ checkpoint sizes as the sum of the safetensors files / 2**30).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -121,6 +122,32 @@ class Checkpoint:
     source: str
 
 
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """Which engines load checkpoints of one precision, and on which GPUs."""
+
+    precision: str
+    vllm: str  # the first vLLM release that loads it for the models here ("": not vLLM's)
+    gpus: str  # the GPUs it runs on, in words
+    runs_on: Callable[[Gpu], bool]
+    source: str
+    moe_vllm: str = ""  # the first vLLM release that loads it for DeepSeek-V3's MoE and MLA, if later
+
+    def refuses(self, model: Model, gpu: Gpu | None, vllm_version: str) -> str:
+        """Why vLLM `vllm_version` on `gpu` cannot load it for `model` ("" when it can)."""
+        if gpu is not None and not self.runs_on(gpu):
+            return f"{self.precision} weights run on {self.gpus}, not on {gpu.name}"
+        first = self.moe_vllm if model.mla and self.moe_vllm else self.vllm
+        if vllm_version and first and _version(vllm_version) < _version(first):
+            what = "DeepSeek-V3's MoE and MLA layers" if model.mla and self.moe_vllm else "them"
+            return f"vLLM loads {self.precision} weights of {what} from {first} on; this engine runs {vllm_version}"
+        return ""
+
+
 @dataclass(frozen=True)
 class Model:
     key: str
@@ -147,11 +174,12 @@ class Model:
         per_layer = self.kv_heads * self.head_dim * (1 if self.mla else 2)
         return self.layers * per_layer * kv_dtype_bytes
 
-    def kv_bytes_per_token_per_gpu(self, tensor_parallel: int, pipeline_parallel: int) -> float:
+    def kv_bytes_per_token_per_gpu(self, tensor_parallel: int, pipeline_parallel: int,
+                                   kv_cache_dtype: str = "auto") -> float:
         """Pipeline stages split the layers. Tensor parallelism splits GQA heads (a head is
         replicated when TP exceeds the KV heads); the MLA latent is replicated on every rank."""
         split = 1 if self.mla else min(tensor_parallel, self.kv_heads)
-        return self.kv_bytes_per_token() / split / pipeline_parallel
+        return self.kv_bytes_per_token(KV_CACHE_BYTES[kv_cache_dtype]) / split / pipeline_parallel
 
     def ollama_tag(self) -> Checkpoint | None:
         return next((c for c in self.checkpoints if c.precision == OLLAMA_Q4), None)
@@ -162,6 +190,18 @@ class Model:
                 return ckpt
         raise KeyError(f"{self.key} has no {precision} checkpoint")
 
+
+# Bytes per element of vLLM's KV cache (`--kv-cache-dtype`): auto keeps the model's 16-bit
+# dtype, fp8 stores each element in one byte (e4m3), halving the cache per token.
+KV_CACHE_BYTES = {"auto": 2, "fp8": 1}
+
+
+# The distills' quantized checkpoints. FP8-dynamic (llm-compressor, compressed-tensors, which vLLM
+# detects): FP8 weights per output channel and FP8 activations per token, of the Linear layers of
+# the transformer blocks only; embeddings and lm_head stay bf16. AWQ (AutoAWQ GEMM): 4-bit weights
+# in groups of 128 with an fp16 scale and a 4-bit zero point per group; embeddings and lm_head fp16.
+FP8_DYNAMIC = "compressed-tensors FP8-dynamic: FP8 weights per channel, activations per token"
+AWQ_GEMM = "AWQ 4-bit GEMM, group 128, zero point"
 
 # ollama's deepseek-r1 tags are Q4_K_M GGUF files of the distills; sizes as the library lists
 # them (ollama.com/library/deepseek-r1/tags), in GiB.
@@ -193,6 +233,23 @@ DEEPSEEK_R1 = Model(
         ),
         Checkpoint("deepseek-r1:671b", OLLAMA_Q4, 376.0, "", "",
                    "ollama.com/library/deepseek-r1:671b (404 GB, Q4_K_M)"),
+        # NVIDIA's NVFP4 release (renamed from nvidia/DeepSeek-R1-FP4): ModelOpt FP4 weights and
+        # activations of the Linear layers inside the transformer blocks, 4-bit values with an FP8
+        # scale per 16; vLLM reads the method (modelopt_fp4) from hf_quant_config.json.
+        # A 4-bit community checkpoint vLLM serves on 8 x 80 GB: IST Austria's GPTQ of the routed
+        # experts only (compressed-tensors pack-quantized, int4 symmetric, group 128; attention,
+        # dense and shared-expert layers in bf16; no MTP layer), which vLLM runs through
+        # CompressedTensorsWNA16MoEMethod on Marlin from compute capability 7.5, so on A100. Not
+        # cognitivecomputations/DeepSeek-R1-AWQ: it does not load in vLLM 0.10 and later
+        # (vllm-project/vllm#23530, open), and its card's flags are gone from v0.31.0.
+        Checkpoint("ISTA-DASLab/DeepSeek-R1-GPTQ-4b-128g-experts", "w4a16", 346.0, "bfloat16", "",
+                   "huggingface.co/ISTA-DASLab/DeepSeek-R1-GPTQ-4b-128g-experts; github.com/IST-DASLab/MoE-Quant "
+                   "README: 346 GB (the arithmetic of the layout matches 346 GiB: 371 GB), 'easily fit onto "
+                   "single 8x A100/H100 node', tested with vLLM 0.8.2; 98.8% reasoning recovery"),
+        Checkpoint("nvidia/DeepSeek-R1-NVFP4", "nvfp4", 395.3, "auto", "",
+                   "huggingface.co/nvidia/DeepSeek-R1-NVFP4 (80 safetensors shards); NVIDIA's dgxc-benchmarking "
+                   "deepseek_r1/inference/README.md: 'total 395G' (ls -lh, GiB: 74 x 5.0 + 4.8 + 3 x 5.1 + 3.4 + "
+                   "1.8 = 395.3)"),
     ),
     source="huggingface.co/deepseek-ai/DeepSeek-R1/blob/main/config.json",
 )
@@ -263,8 +320,13 @@ MODELS: dict[str, Model] = {
                     weights_gib=9.3,
                     dtype="float16",
                     quantization="awq_marlin",
-                    source="huggingface.co/casperhansen/deepseek-r1-distill-qwen-14b-awq (AWQ 4-bit, group 128)",
+                    source="huggingface.co/casperhansen/deepseek-r1-distill-qwen-14b-awq/tree/main (AWQ 4-bit, "
+                           "group 128; 2 shards, 4.99 + 4.99 = 9.98 GB)",
                 ),
+                Checkpoint("RedHatAI/DeepSeek-R1-Distill-Qwen-14B-FP8-dynamic", "fp8", 15.2, "bfloat16", "",
+                           f"huggingface.co/RedHatAI/DeepSeek-R1-Distill-Qwen-14B-FP8-dynamic ({FP8_DYNAMIC}); "
+                           "its file list was not found: 16.32 GB computed from config.json as for the other "
+                           "FP8-dynamic distills, whose listed totals the same arithmetic matches"),
             ),
             source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Qwen-14B/blob/main/config.json",
         ),
@@ -286,6 +348,14 @@ MODELS: dict[str, Model] = {
                 Checkpoint("hf.co/unsloth/DeepSeek-R1-Distill-Llama-8B-GGUF:Q4_K_M", OLLAMA_Q4, 4.58, "", "",
                            "huggingface.co/unsloth/DeepSeek-R1-Distill-Llama-8B-GGUF "
                            "(DeepSeek-R1-Distill-Llama-8B-Q4_K_M.gguf, 4.92 GB, Q4_K_M)"),
+                Checkpoint("RedHatAI/DeepSeek-R1-Distill-Llama-8B-FP8-dynamic", "fp8", 8.46, "bfloat16", "",
+                           f"huggingface.co/RedHatAI/DeepSeek-R1-Distill-Llama-8B-FP8-dynamic ({FP8_DYNAMIC}; "
+                           "2 shards); 9.08 GB, the 5 + 4.08 GB listed for the same scheme's upload "
+                           "huggingface.co/JamAndTeaStudios/DeepSeek-R1-Distill-Llama-8B-FP8-Dynamic/tree/main"),
+                Checkpoint("casperhansen/deepseek-r1-distill-llama-8b-awq", "awq-int4", 5.34, "float16", "awq_marlin",
+                           f"huggingface.co/casperhansen/deepseek-r1-distill-llama-8b-awq ({AWQ_GEMM}); 5.73 GB, "
+                           "the 4.68 + 1.05 GB listed for the same configuration's upload "
+                           "huggingface.co/jakiAJK/DeepSeek-R1-Distill-Llama-8B_AWQ/tree/main"),
             ),
             source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Llama-8B/blob/main/config.json",
         ),
@@ -324,6 +394,14 @@ MODELS: dict[str, Model] = {
                            "huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Qwen-32B (8 shards, 65.5 GB)"),
                 Checkpoint("deepseek-r1:32b", OLLAMA_Q4, 18.6, "", "",
                            "ollama.com/library/deepseek-r1:32b (20 GB, Q4_K_M)"),
+                Checkpoint("RedHatAI/DeepSeek-R1-Distill-Qwen-32B-FP8-dynamic", "fp8", 31.98, "bfloat16", "",
+                           f"huggingface.co/RedHatAI/DeepSeek-R1-Distill-Qwen-32B-FP8-dynamic ({FP8_DYNAMIC}; "
+                           "7 shards, the first 5 GB and the last 4.91 GB); 34.34 GB, the total listed for the "
+                           "same scheme's upload huggingface.co/cortecs/DeepSeek-R1-Distill-Qwen-32B-FP8-Dynamic/"
+                           "tree/main (5 + 4.91 + 4 x 4.88 + 4.91 GB), whose first and last shards match"),
+                Checkpoint("Valdemardi/DeepSeek-R1-Distill-Qwen-32B-AWQ", "awq-int4", 18.0, "float16", "awq_marlin",
+                           f"huggingface.co/Valdemardi/DeepSeek-R1-Distill-Qwen-32B-AWQ/tree/main ({AWQ_GEMM}; "
+                           "4 shards, 4.96 + 4.99 + 4.96 + 4.42 = 19.33 GB)"),
             ),
             source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Qwen-32B/blob/main/config.json",
         ),
@@ -343,6 +421,15 @@ MODELS: dict[str, Model] = {
                            "huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Llama-70B (17 shards, 141.1 GB)"),
                 Checkpoint("deepseek-r1:70b", OLLAMA_Q4, 40.0, "", "",
                            "ollama.com/library/deepseek-r1:70b (43 GB, Q4_K_M)"),
+                Checkpoint("RedHatAI/DeepSeek-R1-Distill-Llama-70B-FP8-dynamic", "fp8", 67.71, "bfloat16", "",
+                           f"huggingface.co/RedHatAI/DeepSeek-R1-Distill-Llama-70B-FP8-dynamic ({FP8_DYNAMIC}; "
+                           "15 shards); 72.7 GB, the total listed for Neural Magic's identical upload "
+                           "huggingface.co/nm-testing/DeepSeek-R1-Distill-Llama-70B-FP8-dynamic/tree/main, whose "
+                           "shards 2, 5, 12 and 13 (4.98, 4.9, 4.9, 4.9 GB) match"),
+                Checkpoint("casperhansen/deepseek-r1-distill-llama-70b-awq", "awq-int4", 37.04, "float16", "awq_marlin",
+                           f"huggingface.co/casperhansen/deepseek-r1-distill-llama-70b-awq/tree/main ({AWQ_GEMM}; "
+                           "9 shards: 1-8 listed as 4.97 + 6 x 4.89 + 3.36 = 37.67 GB; the 9th, not seen, holds "
+                           "the bf16 lm_head, 128256 x 8192 x 2 bytes = 2.10 GB: 39.77 GB)"),
             ),
             source="huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Llama-70B/blob/main/config.json",
         ),
@@ -363,6 +450,39 @@ MODELS: dict[str, Model] = {
         ),
     )
 }
+
+# The precisions of the catalog's checkpoints: who loads them, from which release, on which GPUs.
+QUANTIZATIONS: dict[str, Quantization] = {
+    q.precision: q
+    for q in (
+        Quantization("bf16", "", "any GPU (fp16 compute where bf16 is missing: T4)", lambda g: True,
+                     "the models' own dtype; vLLM --dtype"),
+        Quantization("fp8", "", "GPUs with FP8 hardware: Ada, Hopper, Blackwell, MI300", lambda g: g.fp8,
+                     "docs.vllm.ai features/quantization/fp8 (W8A8 FP8 needs compute capability 8.9; older GPUs "
+                     "run FP8 weights only as W8A16 through Marlin, which the planner does not choose); "
+                     "DeepSeek-V3's block-quantized FP8 from vLLM 0.7 (deepseek-ai/DeepSeek-V3 README)",
+                     moe_vllm="0.7.0"),
+        # RTX 50 cards (SM120) are left out: vLLM's NVFP4 MoE kernels were written for SM100.
+        Quantization("nvfp4", "0.9.0", "B200-class Blackwell (SM100, FP4 tensor cores)",
+                     lambda g: g.fp4 and 10.0 <= g.compute_capability < 11.0,
+                     "vLLM PR #16362 'Enable nvidia/DeepSeek-R1-FP4 Model' (ModelOpt NVFP4 MoE, first in v0.9.0); "
+                     "nvidia/DeepSeek-R1-NVFP4 model card: NVIDIA Blackwell, TensorRT-LLM; vLLM's DeepSeek recipe "
+                     "serves it on 4 x B200"),
+        Quantization("w4a16", "", "NVIDIA GPUs of compute capability 7.5 and newer (Marlin MoE)",
+                     lambda g: g.vendor == "nvidia" and g.compute_capability >= 7.5,
+                     "compressed-tensors pack-quantized int4 (CompressedTensorsWNA16MoEMethod, Marlin from "
+                     "compute capability 7.5: vllm/model_executor/layers/fused_moe/experts/marlin_moe.py, v0.31.0); "
+                     "IST-DASLab/MoE-Quant lists vLLM 0.8.2 as tested", moe_vllm="0.8.2"),
+        Quantization("awq-int4", "", "NVIDIA GPUs of compute capability 7.5 and newer (AWQ Marlin from 8.0)",
+                     lambda g: g.vendor == "nvidia" and g.compute_capability >= 7.5,
+                     "docs.vllm.ai v0.9.2 features/quantization/supported_hardware (AWQ: Turing and newer; "
+                     "Marlin: Ampere and newer); DeepSeek-V3's MoE with AWQ from vLLM 0.7.3 (PRs #13236, "
+                     "#13181: MLA with most quantizations)", moe_vllm="0.7.3"),
+        Quantization(OLLAMA_Q4, "", "CPU, NVIDIA and AMD GPUs (ollama's llama.cpp)", lambda g: True,
+                     "ollama.com/library/deepseek-r1 (GGUF Q4_K_M)"),
+    )
+}
+
 
 # Memory vLLM needs per GPU besides weights and KV cache: activations of one batch of
 # max-num-batched-tokens, CUDA graphs and the CUDA context. vLLM reserves these inside
@@ -390,6 +510,7 @@ class Fit:
     kv_tokens: int
     max_model_len: int
     max_num_seqs: int
+    kv_cache_dtype: str = "auto"  # vLLM --kv-cache-dtype: auto (the model's 16 bits) or fp8
 
     @property
     def full_length_sequences(self) -> float:
@@ -400,7 +521,8 @@ class Fit:
             f"budget   {self.gpu_gib:.1f} GiB x {self.utilization:.2f} = "
             f"{self.gpu_gib * self.utilization:.1f} GiB per GPU",
             f"weights  {self.weights_gib:.1f} GiB per GPU; runtime overhead {self.overhead_gib:.1f} GiB",
-            f"KV cache {self.kv_gib:.1f} GiB = {self.kv_tokens} tokens "
+            f"KV cache {self.kv_gib:.1f} GiB{' in fp8' if self.kv_cache_dtype == 'fp8' else ''} = "
+            f"{self.kv_tokens} tokens "
             f"({self.full_length_sequences:.1f} sequences of {self.max_model_len} tokens at once; "
             f"max-num-seqs {self.max_num_seqs})",
         ]
@@ -415,15 +537,16 @@ class DoesNotFit(ValueError):
 
 
 def fit(model: Model, ckpt: Checkpoint, gpu: Gpu, tensor_parallel: int, utilization: float,
-        max_model_len: int, max_num_seqs: int, pipeline_parallel: int = 1) -> Fit:
+        max_model_len: int, max_num_seqs: int, pipeline_parallel: int = 1,
+        kv_cache_dtype: str = "auto") -> Fit:
     """Weights split evenly over all TP x PP GPUs; KV cache as `kv_bytes_per_token_per_gpu`."""
     gpus = tensor_parallel * pipeline_parallel
     weights = ckpt.weights_gib / gpus
     kv_gib = gpu.memory_gib * utilization - weights - RUNTIME_OVERHEAD_GIB
-    kv_per_token = model.kv_bytes_per_token_per_gpu(tensor_parallel, pipeline_parallel)
+    kv_per_token = model.kv_bytes_per_token_per_gpu(tensor_parallel, pipeline_parallel, kv_cache_dtype)
     kv_tokens = int(kv_gib * GIB // kv_per_token) if kv_gib > 0 else 0
     result = Fit(gpu.memory_gib, utilization, weights, RUNTIME_OVERHEAD_GIB, kv_gib, kv_tokens,
-                 max_model_len, max_num_seqs)
+                 max_model_len, max_num_seqs, kv_cache_dtype)
     if kv_tokens < max_model_len:
         # vLLM refuses to start when one sequence of max-model-len does not fit the KV cache.
         raise DoesNotFit(

@@ -176,7 +176,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     hw = _hardware(args)
     req = planner.Request(model=args.model, engine=args.engine, context=args.context,
-                          precision=args.precision, expert_parallel=args.expert_parallel)
+                          precision=args.precision, expert_parallel=args.expert_parallel,
+                          kv_cache_dtype=args.kv_cache_dtype)
     try:
         result = planner.plan(hw, req)
     except planner.Refused as exc:
@@ -302,7 +303,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     from .backends import REGISTRY
     from .backends.ollama import DEFAULT_CPU_MEMORY_GIB
-    from .planner import MIN_REQUEST_CONTEXT
+    from .planner import KV_CACHE_DTYPES, MIN_REQUEST_CONTEXT
 
     p = Parser(prog="llm-serving", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -344,7 +345,10 @@ def parser() -> argparse.ArgumentParser:
                     help="spread a MoE model's experts over the GPUs (vLLM --enable-expert-parallel, Ray Serve's "
                     "engine kwarg); vLLM plans on one node of 8 NVIDIA GPUs enable it by themselves, as vLLM's "
                     "DeepSeek recipe does")
-    pl.add_argument("--precision", help="bf16, fp8 or awq-int4 (ollama: ollama-q4_K_M)")
+    pl.add_argument("--kv-cache-dtype", choices=list(KV_CACHE_DTYPES),
+                    help="vLLM's --kv-cache-dtype: auto (the model's 16 bits) or fp8 (half the memory per "
+                    "token). Default: auto, and fp8 only when nothing fits otherwise, stated in the plan")
+    pl.add_argument("--precision", help="bf16, fp8, nvfp4 or awq-int4 (ollama: ollama-q4_K_M)")
     pl.add_argument("--format", choices=["table", "json"], default="table")
     pl.add_argument("-o", "--output", help="write a values file that validates against the chart schema")
     pl.set_defaults(func=cmd_plan)

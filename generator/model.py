@@ -65,6 +65,9 @@ class Request:
     served_model_name: str = "deepseek-r1"
     engine_env: dict[str, str] = field(default_factory=dict)
     expert_parallel: bool = False  # ask for expert parallelism of a MoE model (--enable-expert-parallel)
+    # vLLM's --kv-cache-dtype: "auto" (16 bits) or "fp8"; None: auto, and fp8 only when nothing
+    # fits with a 16-bit cache and the engine supports it for the model and GPU.
+    kv_cache_dtype: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ class Profile:
     # MoE experts spread over the GPUs instead of split across them (vLLM's
     # --enable-expert-parallel, Ray Serve's engine kwarg enable_expert_parallel).
     expert_parallel: bool = False
+    kv_cache_dtype: str = "auto"  # vLLM --kv-cache-dtype (Ray Serve's engine kwarg kv_cache_dtype)
     engine_env: dict[str, str] = field(default_factory=dict)  # env of the engine processes
     # The planner's checkpoint adapted to the GPU (fp16 for bf16 weights on T4, plain AWQ below
     # sm80); None: the catalog's checkpoint of `precision`.
@@ -123,5 +127,6 @@ class Profile:
             raise ValueError(f"profile {self.name} has no GPU")
         return catalog.fit(catalog.MODELS[self.model], self.checkpoint, catalog.GPUS[self.gpu],
                            self.tensor_parallel, self.gpu_memory_utilization, self.max_model_len,
-                           self.max_num_seqs, pipeline_parallel=self.pipeline_parallel)
+                           self.max_num_seqs, pipeline_parallel=self.pipeline_parallel,
+                           kv_cache_dtype=self.kv_cache_dtype)
 

@@ -39,6 +39,12 @@ from .model import Hardware, Profile, Request, Shape
 
 MIN_CONTEXT = 4096
 DEFAULT_CONTEXT = 32768
+# DeepSeek evaluated R1 and its distills with up to 32768 generated tokens (the model cards'
+# "maximum generation length"); a context below 16384 cuts long reasoning traces short. So an
+# automatic plan takes the best precision that fits at least REASONING_CONTEXT tokens, and goes
+# shorter only when no checkpoint does.
+REASONING_CONTEXT = 16384
+KV_CACHE_DTYPES = tuple(catalog.KV_CACHE_BYTES)
 MIN_REQUEST_CONTEXT = 512  # the smallest context every engine's chart schema accepts (ollama's)
 
 __all__ = ["Hardware", "Plan", "Refused", "Request", "hardware_from_dict", "plan", "resolve_model"]
@@ -94,6 +100,7 @@ class Plan:
                             + (f", {p.replicas} replicas" if p.replicas > 1 else "")),
             ("context", f"{p.max_model_len} tokens"),
             ("max-num-seqs", str(p.max_num_seqs)),
+            ("kv cache", "fp8 (--kv-cache-dtype fp8)" if p.kv_cache_dtype == "fp8" else "the model's 16-bit dtype"),
         ]
         rows += [("memory" if i == 0 else "", line) for i, line in enumerate(self.lines)]
         if self.decode_tokens_per_s is not None:
@@ -116,7 +123,7 @@ class Plan:
             "checkpoint": p.checkpoint.repo, "precision": p.precision,
             "tensorParallel": p.tensor_parallel, "pipelineParallel": p.pipeline_parallel,
             "replicas": p.replicas, "gpusPerPod": p.gpus_per_pod, "podsPerReplica": p.pods,
-            "context": p.max_model_len, "maxNumSeqs": p.max_num_seqs,
+            "context": p.max_model_len, "maxNumSeqs": p.max_num_seqs, "kvCacheDtype": p.kv_cache_dtype,
             "gpuMemoryUtilization": p.gpu_memory_utilization, "cpuPerPod": p.cpu_per_pod,
             "memoryGiBPerPod": p.memory_gib_per_pod, "memory": list(self.lines),
             "decodeTokensPerSecondBound": self.decode_tokens_per_s,
@@ -165,12 +172,20 @@ def choose_engine(hw: Hardware, forced: str | None) -> str:
 
 def _checkpoints(model: catalog.Model, gpu: catalog.Gpu | None, backend: Backend,
                  forced: str | None) -> list[catalog.Checkpoint]:
-    """The model's checkpoints the backend loads, best first; FP8 weights only on FP8 GPUs."""
+    """The model's checkpoints the backend loads on the GPU, best first (catalog.QUANTIZATIONS:
+    FP8 weights on FP8 GPUs, NVFP4 on Blackwell, each from the vLLM release that loads it)."""
     found = [c for c in model.checkpoints if c.precision in backend.precisions]
     if forced:
         return [c for c in found if c.precision == forced]
-    usable = [c for c in found if c.precision != "fp8" or (gpu and gpu.fp8)]
+    usable = [c for c in found if not _unloadable(backend, model, c.precision, gpu)]
     return sorted(usable, key=lambda c: backend.precisions.index(c.precision))
+
+
+def _unloadable(backend: Backend, model: catalog.Model, precision: str, gpu: catalog.Gpu | None) -> str:
+    """Why the backend's engine cannot load `precision` weights of the model on the GPU ("" if it can)."""
+    if gpu is None:
+        return "" if not backend.needs_gpu else "no GPU"
+    return catalog.QUANTIZATIONS[precision].refuses(model, gpu, backend.vllm_versions.get(gpu.vendor, ""))
 
 
 def _for_gpu(ckpt: catalog.Checkpoint, gpu: catalog.Gpu | None) -> catalog.Checkpoint:
@@ -271,6 +286,14 @@ def _check_request(req: Request, backend: Backend, model: catalog.Model, gpu: ca
         if req.context > model.max_position:
             raise ValueError(f"--context {req.context}: {model.key} handles at most {model.max_position} tokens "
                              f"(max_position_embeddings of its config.json); give {model.max_position} or less")
+    if req.kv_cache_dtype is not None:
+        if req.kv_cache_dtype not in KV_CACHE_DTYPES:
+            raise ValueError(f"--kv-cache-dtype {req.kv_cache_dtype}: unknown; give {' or '.join(KV_CACHE_DTYPES)}")
+        why = backend.kv_cache_fp8(model, gpu) if req.kv_cache_dtype == "fp8" else ""
+        if why:
+            able = [b.name for b in REGISTRY.values() if not b.kv_cache_fp8(model, gpu)]
+            raise ValueError(f"--kv-cache-dtype fp8: {backend.name} cannot here: {why}; drop --kv-cache-dtype"
+                             + (f", or use --engine {' or '.join(able)}" if able else ""))
     precision = req.precision
     if not precision:
         return
@@ -286,11 +309,13 @@ def _check_request(req: Request, backend: Backend, model: catalog.Model, gpu: ca
     if precision not in available:
         raise ValueError(f"--precision {precision}: {model.key} has no {precision} checkpoint for {engine} "
                          f"in the catalog; its precisions: {', '.join(available) or 'none'}")
-    if precision == "fp8" and gpu is not None and not gpu.fp8:
-        others_p = [p for p in available if p != "fp8"]
-        fp8_gpus = [name for name, g in catalog.GPUS.items() if g.fp8]
-        raise ValueError(f"--precision fp8: {gpu.name} has no FP8 support; precisions of {model.key} on "
-                         f"{gpu.name}: {', '.join(others_p) or 'none'} (FP8 GPUs: {', '.join(fp8_gpus)})")
+    why = _unloadable(backend, model, precision, gpu)
+    if why and gpu is not None:
+        others_p = [p for p in available if p != precision and not _unloadable(backend, model, p, gpu)]
+        able = [name for name, g in catalog.GPUS.items() if not _unloadable(backend, model, precision, g)]
+        raise ValueError(f"--precision {precision}: {why}; precisions of {model.key} for {engine} on "
+                         f"{gpu.name}: {', '.join(others_p) or 'none'} (GPUs that load {precision} for {engine}: "
+                         f"{', '.join(able) or 'none'})")
 
 
 def _check_vendor(hw: Hardware, req: Request, backend: Backend, gpu: catalog.Gpu | None, suggest: bool) -> None:
@@ -367,22 +392,48 @@ def _plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
     if not loadable:
         raise _heads_refusal(hw, req, backend, model, shapes[0], suggest=suggest)
     last: catalog.DoesNotFit | None = None
-    # Utilization 0.90 (vLLM's default) before 0.95; precision first (quality), then the longest
-    # context that fits, then the layout (_layout) among the shapes that fit.
+    # Contexts of at least REASONING_CONTEXT before shorter ones; within each, the model's 16-bit KV
+    # cache before an FP8 one (only where the engine keeps that model's cache in FP8 on this GPU);
+    # then precision (quality), utilization 0.90 (vLLM's default) before 0.95, the longest context;
+    # then the layout (_layout) among the shapes that fit.
+    kv_dtypes = [req.kv_cache_dtype] if req.kv_cache_dtype else \
+        ["auto"] + ([] if backend.kv_cache_fp8(model, gpu) else ["fp8"])
     utilizations = [req.utilization] if req.utilization else list(backend.utilizations)
-    candidates = [(util, ckpt, context) for util in utilizations for ckpt in checkpoints
-                  for context in _contexts(model, req)]
-    for util, ckpt, context in candidates:
-        fitting = []
+    contexts = _contexts(model, req)
+    tiers = [[c for c in contexts if c >= REASONING_CONTEXT], [c for c in contexts if c < REASONING_CONTEXT]]
+    candidates = [(kv, util, ckpt, context) for tier in tiers if tier for kv in kv_dtypes for ckpt in checkpoints
+                  for util in utilizations for context in tier]
+    auto_refusal: catalog.DoesNotFit | None = None
+
+    def fits(kv: str, util: float, ckpt: catalog.Checkpoint, context: int) -> list[tuple[Shape, catalog.Fit]]:
+        nonlocal last
+        out = []
         for candidate in loadable:
             try:
-                fitting.append((candidate, backend.fit(model, ckpt, gpu, hw, candidate, util, context, req)))
+                out.append((candidate, backend.fit(model, ckpt, gpu, hw, candidate, util, context,
+                                                   replace(req, kv_cache_dtype=kv))))
             except catalog.DoesNotFit as exc:
                 last = exc
+        return out
+
+    for kv, util, ckpt, context in candidates:
+        if kv == "fp8" and auto_refusal is None:
+            auto_refusal = last  # the closest a 16-bit cache came
+        fitting = fits(kv, util, ckpt, context)
         if fitting:
             break
     else:
         raise _refusal(hw, req, backend, model, last, suggest)
+    choices: tuple[str, ...] = ()
+    if kv == "fp8":
+        choices += (_kv_note(req, auto_refusal),)
+    if context >= REASONING_CONTEXT and not req.precision and not req.context:
+        better = checkpoints[:checkpoints.index(ckpt)]
+        shorter = next(((b, c) for b in better for c in tiers[1] for u in utilizations if fits(kv, u, b, c)), None)
+        if shorter:
+            choices += (f"precision: {ckpt.precision} at {context} tokens rather than {shorter[0].precision} at "
+                        f"{shorter[1]}: the best precision that fits {REASONING_CONTEXT} tokens or more is chosen, "
+                        "as reasoning traces run long (--precision or --context choose otherwise)",)
     shape, fit, layouts = _layout(fitting, context)
     expert_reason = backend.expert_parallel(model, gpu, hw, shape, req.expert_parallel)
     cpu, memory = _size_pods(hw, req, backend, model, ckpt, shape, fit, gpu)
@@ -394,14 +445,24 @@ def _plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
         cpu_per_pod=cpu, memory_gib_per_pod=memory,
         served_model_name=req.served_model_name,
         engine_env=dict(req.engine_env), checkpoint_override=_for_gpu(ckpt, gpu), hardware=hw.describe(),
-        expert_parallel=bool(expert_reason),
+        expert_parallel=bool(expert_reason), kv_cache_dtype=kv,
         rdma=hw.rdma)
     # Decoding reads every active weight once per token, over tensor_parallel GPUs at once.
     bound = (shape.tensor_parallel * gpu.bandwidth_gbs * 1e9 / (ckpt.weights_gib * catalog.GIB * model.active_fraction)
              if gpu else None)
-    notes = backend.notes(hw) + ((f"expert parallel: {expert_reason}",) if expert_reason else ())
+    notes = choices + backend.notes(hw) + ((f"expert parallel: {expert_reason}",) if expert_reason else ())
     return Plan(hw, profile, tuple(backend.arithmetic(profile)), bound, catalog.startup_seconds(ckpt),
                 notes, layouts=layouts)
+
+
+def _kv_note(req: Request, auto_refusal: catalog.DoesNotFit | None) -> str:
+    """Why the plan keeps the KV cache in FP8: asked, or nothing fits with a 16-bit cache."""
+    if req.kv_cache_dtype == "fp8":
+        return "KV cache: fp8 (--kv-cache-dtype fp8), as asked"
+    why = str(auto_refusal).splitlines()[0] if auto_refusal else "no 16-bit KV cache fits"
+    return ("KV cache: fp8 (--kv-cache-dtype fp8), one byte per element instead of two, because with the "
+            f"model's 16-bit cache nothing fits ({why}). Without calibrated scales in the checkpoint vLLM "
+            "uses a scale of 1.0: a small accuracy cost; --kv-cache-dtype auto refuses instead")
 
 
 # ---------------------------------------------------------------- sizing against the machines
@@ -474,15 +535,17 @@ def _fits(hw: Hardware, req: Request) -> bool:
 
 def _refusal(hw: Hardware, req: Request, backend: Backend, model: catalog.Model,
              cause: catalog.DoesNotFit | None, suggest: bool = True) -> Refused:
-    ckpts = [c for c in model.checkpoints if c.precision in backend.precisions] or list(model.checkpoints)
+    gpu = catalog.GPUS[hw.gpu] if hw.gpu else None
+    ckpts = [c for c in model.checkpoints if c.precision in backend.precisions
+             and c.precision == (req.precision or c.precision)] or list(model.checkpoints)
+    ckpts = [c for c in ckpts if not _unloadable(backend, model, c.precision, gpu)] or ckpts
     smallest = min(ckpts, key=lambda c: c.weights_gib)
     head = (f"{model.key} needs at least {smallest.weights_gib * catalog.GIB / 1e9:.0f} GB "
             f"({smallest.weights_gib:.0f} GiB) of weights ({smallest.precision}); {hw.describe()} "
             f"cannot hold them with room for KV cache")
     facts: dict[str, Any] = {"model": model.key, "engine": backend.name, "hardware": hw.describe(),
                              "weightsGiB": smallest.weights_gib, "precision": smallest.precision}
-    if hw.gpu:
-        gpu = catalog.GPUS[hw.gpu]
+    if gpu:
         total = gpu.memory_gib * hw.gpus_per_node * hw.nodes
         head += f" ({total:.0f} GiB of GPU memory in all, {(req.utilization or 0.9):.2f} usable)"
         facts.update(gpuMemoryGiB=round(total, 1), usableFraction=req.utilization or 0.9)

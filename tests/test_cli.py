@@ -142,7 +142,7 @@ def test_hardware_file_is_not_mixed_with_hardware_flags(tmp_path):
 
 def test_refusal_in_json_is_a_json_object_on_stdout(tmp_path):
     out = tmp_path / "no.yaml"
-    proc = run("plan", "--gpu", "H100-80GB", "--gpus-per-node", "8", "--model", "deepseek-r1",
+    proc = run("plan", "--gpu", "H100-80GB", "--gpus-per-node", "8", "--model", "deepseek-r1", "--precision", "fp8",
                "--format", "json", "-o", str(out))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     data = json.loads(proc.stdout)

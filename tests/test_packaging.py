@@ -83,7 +83,7 @@ def test_installed_package_plans_anywhere(installed, tmp_path):
                 "--model", "deepseek-r1", cwd=tmp_path)
     assert proc.returncode == 0 and "tensor 8 x pipeline 2" in proc.stdout, proc.stderr
     proc = _run(installed, "plan", "--gpu", "H100-80GB", "--gpus-per-node", "8", "--model", "deepseek-r1",
-                cwd=tmp_path)
+                "--precision", "fp8", cwd=tmp_path)
     assert proc.returncode == 1 and "no plan" in proc.stderr and "Traceback" not in proc.stderr
     proc = _run(installed, "plan", "--gpu", "H999", cwd=tmp_path)
     assert proc.returncode == 2 and "--gpu H999" in proc.stderr and "Traceback" not in proc.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 import yaml
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator import catalog, validation
+from generator.backends import kuberay, vllm
 from generator.build import ROOT
 from generator.planner import Hardware, Refused, Request, plan, resolve_model
 
@@ -63,7 +65,8 @@ def test_decode_bound_and_seed_000_observation():
 
 
 @pytest.mark.parametrize("hw, req, expect", [
-    (Hardware("H100-80GB", 8, 1), Request(R1), ["689 GB", "2 nodes of 8 x H100-80GB", "8 x H100NVL-94GB on one node"]),
+    (Hardware("H100-80GB", 8, 1), Request(R1, precision="fp8"),
+     ["689 GB", "2 nodes of 8 x H100-80GB", "8 x H100NVL-94GB on one node"]),
     (Hardware("L4-24GB", 1), Request("deepseek-r1-distill-llama-70b", precision="bf16"), ["131 GiB", "L4-24GB"]),
     (Hardware(None, memory_gib_per_node=16), Request("deepseek-r1:70b"), ["16 GiB of RAM"]),
 ])
@@ -104,7 +107,8 @@ def test_plan_fits_with_margin_or_is_refused(gpu, per_node, nodes, rdma, model, 
         assert need + RUNTIME_GIB <= g.memory_gib
         return
     fit = catalog.fit(catalog.MODELS[p.model], p.checkpoint, g, result.tensor_parallel, p.gpu_memory_utilization,
-                      p.max_model_len, p.max_num_seqs, pipeline_parallel=result.pipeline_parallel)
+                      p.max_model_len, p.max_num_seqs, pipeline_parallel=result.pipeline_parallel,
+                      kv_cache_dtype=p.kv_cache_dtype)
     assert fit.weights_gib + fit.overhead_gib + fit.kv_gib <= g.memory_gib * p.gpu_memory_utilization + 1e-6
     assert fit.kv_tokens >= p.max_model_len * (1 if context else 2)
     assert result.tensor_parallel * result.pipeline_parallel * result.replicas <= per_node * nodes
@@ -128,7 +132,8 @@ def test_cli_plan_table_json_and_values_file(tmp_path):
 
 
 def test_cli_refusal_and_bad_input(tmp_path):
-    proc = run_cli("--gpu", "H100-80GB", "--gpus-per-node", "8", "--model", R1, "-o", str(tmp_path / "no.yaml"))
+    proc = run_cli("--gpu", "H100-80GB", "--gpus-per-node", "8", "--model", R1, "--precision", "fp8",
+                   "-o", str(tmp_path / "no.yaml"))
     assert proc.returncode == 1 and "no plan" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "no.yaml").exists(), "nothing is written for a refused plan"
     proc = run_cli("--gpu", "H999")
@@ -231,9 +236,18 @@ def test_an_ollama_tag_routes_to_ollama():
 
 @pytest.mark.parametrize("hw, req, expect", [
     (Hardware("H100-80GB", 1), Request(R1_14B, precision="int3"), "--precision int3: unknown; precisions: bf16, fp8"),
-    (Hardware("T4-16GB", 1), Request(R1, precision="fp8"), "T4-16GB has no FP8 support"),
-    (Hardware("T4-16GB", 1), Request(R1_14B, precision="fp8"), "no fp8 checkpoint for vllm in the catalog; "
-                                                              "its precisions: bf16, awq-int4"),
+    (Hardware("T4-16GB", 1), Request(R1, precision="fp8"), "not on T4-16GB; precisions of deepseek-r1 for vllm"),
+    (Hardware("T4-16GB", 1), Request("deepseek-r1-distill-qwen-7b", precision="fp8"),
+     "no fp8 checkpoint for vllm in the catalog; its precisions: bf16"),
+    (Hardware("T4-16GB", 1), Request(R1_14B, precision="fp8"), "fp8 weights run on GPUs with FP8 hardware"),
+    (Hardware("H100-80GB", 8), Request(R1, precision="nvfp4"), "nvfp4 weights run on B200-class Blackwell"),
+    (Hardware("B200-180GB", 8, 2, rdma=True), Request(R1, precision="nvfp4"),
+     "vLLM loads nvfp4 weights of them from 0.9.0 on; this engine runs 0.7.3"),
+    (Hardware("H100-80GB", 1), Request(R1_14B, kv_cache_dtype="fp16"), "--kv-cache-dtype fp16: unknown"),
+    (Hardware("A100-80GB", 1), Request(R1_14B, kv_cache_dtype="fp8"), "A100-80GB has no FP8 hardware"),
+    (Hardware("L40S-48GB", 8, 2), Request(R1, kv_cache_dtype="fp8"),
+     "vLLM 0.11.0 keeps the KV cache of an MLA model such as deepseek-r1 in FP8 only on Hopper"),
+    (Hardware("H100-80GB", 1), Request(R1_14B, engine="ollama", kv_cache_dtype="fp8"), "not FP8"),
     (Hardware("H100-80GB", 1), Request("deepseek-r1:7b", precision="bf16"), "ollama serves the catalog's 4-bit"),
     (Hardware("H100-80GB", 1), Request(R1_14B, context=100_000_000), "at most 131072 tokens"),
     (Hardware("H100-80GB", 8, 2), Request(R1, context=200_000), "at most 163840 tokens"),
@@ -270,7 +284,7 @@ def test_cpu_plans_request_no_more_memory_than_the_node_has(memory, model):
 
 def test_refusals_carry_numbers_and_suggestions():
     with pytest.raises(Refused) as exc:
-        plan(Hardware("H100-80GB", 8, 1), Request(R1))
+        plan(Hardware("H100-80GB", 8, 1), Request(R1, precision="fp8"))
     data = exc.value.as_dict()
     assert data["refused"] is True and data["reason"].startswith("deepseek-r1 needs at least 689 GB")
     assert data["numbers"]["gpuMemoryGiB"] == pytest.approx(8 * 79.6, abs=0.1)
@@ -346,13 +360,48 @@ def test_every_gpu_and_checkpoint_has_a_source():
 
 
 def test_another_engine_serves_what_the_first_choice_cannot():
-    """70B distill on one H100 80 GB: its bf16 weights (131 GiB) do not fit vLLM, its 4-bit GGUF tag
-    (40 GiB) fits ollama: planned, with a note, rather than refused."""
-    result = plan(Hardware("H100-80GB", 1), Request("deepseek-r1-distill-llama-70b"))
-    assert (result.profile.engine, result.profile.checkpoint.repo) == ("ollama", "deepseek-r1:70b")
-    assert result.notes[0].startswith("engine: ollama, because") and "131 GiB" in result.notes[0]
+    """32B distill on one L4 24 GB: even its AWQ weights (18 GiB) leave vLLM no room for two
+    sequences of 4096 tokens, while ollama's GGUF tag fits: planned, with a note, rather than refused."""
+    result = plan(Hardware("L4-24GB", 1), Request("deepseek-r1-distill-qwen-32b"))
+    assert (result.profile.engine, result.profile.checkpoint.repo) == ("ollama", "deepseek-r1:32b")
+    assert result.notes[0].startswith("engine: ollama, because") and "18 GiB" in result.notes[0]
     with pytest.raises(Refused):  # an engine asked for is not swapped
-        plan(Hardware("H100-80GB", 1), Request("deepseek-r1-distill-llama-70b", engine="vllm"))
+        plan(Hardware("L4-24GB", 1), Request("deepseek-r1-distill-qwen-32b", engine="vllm"))
+
+
+def test_the_other_checkpoints_are_tried_before_a_refusal():
+    """70B distill on one H100 80 GB: bf16 (131 GiB) does not fit, FP8 (67.7 GiB) leaves room for 4096
+    tokens only, so its AWQ checkpoint serves 32768 on vLLM, and the plan says why."""
+    result = plan(Hardware("H100-80GB", 1), Request("deepseek-r1-distill-llama-70b"))
+    assert (result.profile.engine, result.profile.precision, result.profile.max_model_len) == \
+        ("vllm", "awq-int4", 32768)
+    assert any(n.startswith("precision: awq-int4 at 32768 tokens rather than fp8 at 4096") for n in result.notes)
+    fp8 = plan(Hardware("H100-80GB", 1), Request("deepseek-r1-distill-llama-70b", precision="fp8"))
+    assert (fp8.profile.checkpoint.repo, fp8.profile.max_model_len) == \
+        ("RedHatAI/DeepSeek-R1-Distill-Llama-70B-FP8-dynamic", 4096)
+
+
+def test_fp8_kv_cache_before_a_refusal_and_said_so():
+    """A context the 16-bit cache cannot hold fits in an FP8 cache where the engine keeps one: the plan
+    and its values say so; --kv-cache-dtype auto refuses instead, with the numbers."""
+    hw, req = Hardware("H100-80GB", 1), Request("deepseek-r1-distill-llama-70b", context=131072)
+    result = plan(hw, req)
+    assert result.profile.kv_cache_dtype == "fp8" and ("kv cache", "fp8 (--kv-cache-dtype fp8)") in result.table()
+    assert any(n.startswith("KV cache: fp8") and "116588 tokens" in n for n in result.notes)
+    assert result.as_dict()["kvCacheDtype"] == "fp8"
+    assert vllm.profile_values(result.profile)["engine"]["kvCacheDtype"] == "fp8"
+    ray = plan(hw, replace(req, engine="kuberay"))
+    assert kuberay.profile_values(ray.profile)["serve"]["llmConfigs"][0]["engineKwargs"]["extra"] == \
+        {"kv_cache_dtype": "fp8"}
+    with pytest.raises(Refused, match="116588 tokens, fewer than max-model-len 131072"):
+        plan(hw, replace(req, kv_cache_dtype="auto"))
+    # no FP8 cache on a GPU without FP8 hardware: refused with the numbers
+    with pytest.raises(Refused, match="fewer than max-model-len 131072"):
+        plan(Hardware("A100-80GB", 1), req)
+    # the arithmetic halves the bytes per token
+    fit16 = plan(hw, replace(req, context=32768, kv_cache_dtype="auto")).profile.fit()
+    fit8 = plan(hw, replace(req, context=32768, kv_cache_dtype="fp8")).profile.fit()
+    assert fit8.kv_tokens == pytest.approx(2 * fit16.kv_tokens, abs=2)
 
 
 def test_amd_across_nodes_falls_back_to_vllm_rocm_without_ray():

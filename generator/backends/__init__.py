@@ -18,6 +18,8 @@ What a backend says about its chart:
 
 What the planner asks it:
 - `precisions`: the checkpoint precisions it loads, best first; `weights_doc` says which in words;
+  `vllm_versions`: per GPU vendor, the vLLM release inside its image (none: not a vLLM engine),
+  against which catalog.QUANTIZATIONS says which checkpoints it loads;
 - `needs_gpu`, `multi_node`: whether it runs on CPU-only nodes, and across several nodes;
 - `chosen_for(hw, gpu)`: whether the planner picks it for that hardware when no engine is asked
   for (exactly one backend answers yes for any hardware);
@@ -30,13 +32,15 @@ What the planner asks it:
   the memory cannot shrink, as ollama's on CPU, where it holds the model);
 - `notes(hw)`: assumptions a plan for that hardware rests on;
 - `expert_parallel(model, gpu, hw, shape, asked)`: why the plan spreads a MoE model's experts
-  over the GPUs ("" for no); ValueError when asked of an engine whose pinned version cannot.
+  over the GPUs ("" for no); ValueError when asked of an engine whose pinned version cannot;
+- `kv_cache_fp8(model, gpu)`: why the pinned engine cannot keep that model's KV cache in FP8 on
+  that GPU ("" when it can): the planner tries an FP8 cache only where this is "".
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import catalog, interface
@@ -74,8 +78,11 @@ class Backend:
     notes: Callable[[Hardware], tuple[str, ...]] = lambda hw: ()
     expert_parallel: Callable[[catalog.Model, catalog.Gpu | None, Hardware, Shape, bool], str] = \
         lambda model, gpu, hw, shape, asked: ""
+    kv_cache_fp8: Callable[[catalog.Model, catalog.Gpu | None], str] = \
+        lambda model, gpu: "it has no FP8 KV cache"
     files: Callable[[str], dict[str, str]] = lambda cmd: {}
     enabled_by_default: bool = False
+    vllm_versions: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def default_image(self) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import catalog
+from .. import catalog, interface
 from ..interface import Group, Value
 from ..model import Hardware, Shape
 from . import Backend
@@ -16,6 +16,7 @@ from .common import (
     QUANTITY,
     STRING_MAP,
     VLLM_PLANNING,
+    fp8_kv_cache,
     gpu_model_value,
     hostpath_level,
     image_group,
@@ -228,6 +229,9 @@ def profile_values(profile: Any) -> dict[str, Any]:
         "resources": pod_resources(profile),
         "startupProbe": {"failureThreshold": math.ceil((startup - 180) / 10)},
     }
+    if profile.kv_cache_dtype != "auto":
+        default_args = interface.defaults(INTERFACE)["engine"]["extraArgs"]
+        values["engine"]["extraArgs"] = [*default_args, "--kv-cache-dtype", profile.kv_cache_dtype]
     return values
 
 
@@ -276,4 +280,8 @@ BACKEND = Backend(
     chosen_for=lambda hw, gpu: gpu is not None and not gpu.consumer and hw.nodes > 1 and hw.rdma,
     shapes=shapes,
     expert_parallel=expert_parallel,
+    vllm_versions={"nvidia": "0.7.3"},
+    kv_cache_fp8=lambda model, gpu: (
+        "aibrix runs vLLM 0.7.3, whose only MLA backend (Triton MLA) raises 'FP8 Triton MLA not yet supported'"
+        if model.mla else fp8_kv_cache(model, gpu, "0.7.3", lambda g: False, "")),
 )

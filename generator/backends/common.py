@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -68,7 +69,8 @@ def gpu_fit(model: catalog.Model, ckpt: catalog.Checkpoint, gpu: catalog.Gpu | N
     assert gpu is not None, "GPU engines are planned for GPUs only"
     seqs = req.max_num_seqs or 1
     tp, pp = shape.tensor_parallel, shape.pipeline_parallel
-    fit = catalog.fit(model, ckpt, gpu, tp, utilization, context, seqs, pipeline_parallel=pp)
+    fit = catalog.fit(model, ckpt, gpu, tp, utilization, context, seqs, pipeline_parallel=pp,
+                      kv_cache_dtype=req.kv_cache_dtype or "auto")
     if not req.context and fit.kv_tokens < MARGIN_SEQUENCES * context:
         raise catalog.DoesNotFit(
             f"{ckpt.repo} on {tp * pp} x {gpu.name}: KV cache holds {fit.kv_tokens} tokens, "
@@ -117,9 +119,35 @@ def moe_expert_parallel(model: catalog.Model, gpu: catalog.Gpu | None, hw: Hardw
         return ""
     if asked:
         return "asked for (--expert-parallel)"
-    if (gpu is not None and gpu.vendor == "nvidia" and hw.nodes == 1 and shape.tensor_parallel == 8
+    # The recipe serves the FP8 release on FP8 GPUs; elsewhere (A100: a 4-bit checkpoint) it says nothing.
+    if (gpu is not None and gpu.vendor == "nvidia" and gpu.fp8 and hw.nodes == 1 and shape.tensor_parallel == 8
             and shape.replicas == 1):
         return RECIPE_EXPERT_PARALLEL
+    return ""
+
+
+# Where vLLM keeps the KV cache in FP8 (`--kv-cache-dtype fp8`), read from the attention backends
+# of each release (vllm/v1/attention/backends/**, `supported_kv_cache_dtypes`; platforms/cuda.py
+# for which backend each GPU gets). Only GPUs with FP8 hardware are planned for it: there vLLM
+# stores e4m3 natively, while Ampere depends on one backend (FlashInfer) and Triton's fp8e4nv
+# needs SM89. MLA models (DeepSeek-V3/R1) depend on the MLA backend the GPU gets:
+# - v0.31.0: FlashMLA (Hopper), FlashInfer and CUTLASS MLA (Blackwell), Triton MLA (SM89 and
+#   newer, so Ada) and ROCm's AITER MLA all list fp8;
+# - v0.11.0 (Ray 2.52's `vllm>=0.11.0`): FlashMLA and CUTLASS MLA only, so Hopper and B200-class
+#   Blackwell; Triton MLA, what Ada gets, raises "TritonMLA V1 with FP8 KV cache not yet supported";
+# - v0.7.3 (AIBrix's image): only V0 Triton MLA, whose decode raises "FP8 Triton MLA not yet
+#   supported" on every GPU.
+# Without scales in the checkpoint vLLM uses 1.0 and warns of a possible accuracy drop.
+def fp8_kv_cache(model: catalog.Model, gpu: catalog.Gpu | None, vllm_version: str,
+                 mla_gpus: Callable[[catalog.Gpu], bool], mla_where: str) -> str:
+    """Why vLLM `vllm_version` cannot keep `model`'s KV cache in FP8 on `gpu` ("" when it can)."""
+    if gpu is None:
+        return "an FP8 KV cache needs a GPU"
+    if not gpu.fp8:
+        return f"{gpu.name} has no FP8 hardware (FP8 GPUs: {', '.join(n for n, g in catalog.GPUS.items() if g.fp8)})"
+    if model.mla and not mla_gpus(gpu):
+        return (f"vLLM {vllm_version} keeps the KV cache of an MLA model such as {model.key} in FP8 only on "
+                f"{mla_where}")
     return ""
 
 
@@ -129,8 +157,10 @@ def node_shapes(hw: Hardware) -> list[Shape]:
     return [Shape(hw.gpus_per_node, hw.nodes, hw.gpus_per_node, hw.nodes)]
 
 
-HF_PRECISIONS = ("bf16", "fp8", "awq-int4")  # Hugging Face checkpoints, best quality first
-HF_WEIGHTS = "Hugging Face checkpoints (bf16, fp8, awq-int4)"
+# Hugging Face checkpoints, best quality first: W4A16 quantizes only a MoE's routed experts, AWQ
+# every Linear layer.
+HF_PRECISIONS = ("bf16", "fp8", "nvfp4", "w4a16", "awq-int4")
+HF_WEIGHTS = "Hugging Face checkpoints (bf16, fp8, nvfp4, w4a16, awq-int4)"
 
 # What the planner asks of every engine that runs vLLM on GPUs (vLLM itself, Ray Serve LLM,
 # AIBrix): the Backend fields they share.

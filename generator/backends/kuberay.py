@@ -18,6 +18,7 @@ from .common import (
     STRING_MAP,
     VLLM_PLANNING,
     cache_group,
+    fp8_kv_cache,
     gpu_model_value,
     hostpath_level,
     http_route_group,
@@ -36,6 +37,9 @@ from .common import (
 # ray-service.deepseek.yaml sample runs. Bump both here and run `llm-serving generate`.
 RAY_VERSION = "2.52.0"
 RAY_IMAGE_TAG = f"{RAY_VERSION}-py311-cu128"
+# The vLLM Ray 2.52 serves with: its `llm` extra requires vllm>=0.11.0 (the bump of ray PR #57201;
+# the move to 0.12 came after the 2.52.0 build).
+RAY_VLLM_VERSION = "0.11.0"
 
 DTYPES = ["auto", "bfloat16", "float16", "half", "float32", "float"]
 RAY_PARAMS = {"type": "object", "additionalProperties": {"type": "string"}}
@@ -190,7 +194,8 @@ def profile_values(profile: Any) -> dict[str, Any]:
             "gpuMemoryUtilization": profile.gpu_memory_utilization, "dtype": ckpt.dtype,
             "maxNumSeqs": profile.max_num_seqs, "maxModelLen": profile.max_model_len,
             "enableChunkedPrefill": True, "enablePrefixCaching": True,
-            "extra": {"enable_expert_parallel": True} if profile.expert_parallel else {},
+            "extra": {**({"enable_expert_parallel": True} if profile.expert_parallel else {}),
+                      **({"kv_cache_dtype": profile.kv_cache_dtype} if profile.kv_cache_dtype != "auto" else {})},
         },
     }
     # Each worker downloads its copy unless the cache is shared; size the scratch space for it.
@@ -234,5 +239,9 @@ BACKEND = Backend(
     # as seed 004's config does not set it.
     expert_parallel=lambda model, gpu, hw, shape, asked: moe_expert_parallel(model, gpu, hw, shape, asked)
     if asked else "",
+    vllm_versions={"nvidia": RAY_VLLM_VERSION},
+    kv_cache_fp8=lambda model, gpu: fp8_kv_cache(
+        model, gpu, RAY_VLLM_VERSION, lambda g: 9.0 <= g.compute_capability < 11.0,
+        "Hopper (FlashMLA) and B200-class Blackwell (CUTLASS MLA)"),
     files=lambda cmd: {"files/dashboards/ray-serve-llm-dashboard.json": dashboards.ray_serve_llm_json(cmd)},
 )

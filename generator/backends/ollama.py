@@ -294,5 +294,7 @@ BACKEND = Backend(
     pod_memory_gib=lambda model, ckpt, shape, fit, gpu: memory_gib(fit.weights_gib, fit.kv_gib, gpu is not None),
     notes=notes,
     expert_parallel=no_expert_parallel,
+    # ollama quantizes its cache to q8_0 or q4_0 (OLLAMA_KV_CACHE_TYPE), never to FP8.
+    kv_cache_fp8=lambda model, gpu: "ollama's KV cache types are f16, q8_0 and q4_0, not FP8",
     files=lambda cmd: {"files/models.json": models_json(cmd)},
 )

@@ -18,6 +18,7 @@ from .common import (
     STRING_MAP,
     VLLM_PLANNING,
     cache_group,
+    fp8_kv_cache,
     gpu_model_value,
     hostpath_level,
     hpa_values,
@@ -48,6 +49,9 @@ VLLM_IMAGE_TAG = f"{VLLM_VERSION}-cu129"
 VLLM_ROCM_IMAGE = ("vllm/vllm-openai-rocm", "v0.30.0")
 
 DTYPES = ["auto", "bfloat16", "float16", "half", "float32", "float"]
+# The `--kv-cache-dtype` values of vLLM's CacheDType (vllm/config/cache.py, v0.31.0) the chart
+# offers: the model's dtype, and FP8 (fp8 is e4m3 on CUDA and ROCm).
+KV_CACHE_DTYPES = ["auto", "fp8", "fp8_e4m3", "fp8_e5m2"]
 QUANTIZATIONS = ["", "awq", "awq_marlin", "gptq", "gptq_marlin", "fp8", "bitsandbytes",
                  "compressed-tensors"]
 
@@ -118,6 +122,11 @@ INTERFACE = Group(
                   {"type": "number", "exclusiveMinimum": 0, "maximum": 0.98}),
             Value("maxNumSeqs", 64, "`--max-num-seqs`, sequences batched at once. Higher raises "
                   "throughput until the KV cache runs out.", integer(1)),
+            Value("kvCacheDtype", "auto", "`--kv-cache-dtype`: `auto` keeps the model's 16-bit KV cache; "
+                  "`fp8` (e4m3) halves the cache per token, so twice the tokens fit, at a small accuracy "
+                  "cost (vLLM scales by 1.0 unless the checkpoint has calibrated scales). Needs a GPU with "
+                  "FP8 hardware (Ada, Hopper, Blackwell, MI300); profiles set it only where nothing fits "
+                  "with `auto`, and say so.", {"type": "string", "enum": KV_CACHE_DTYPES}),
             Value("enableChunkedPrefill", True, "`--enable-chunked-prefill`: split long prompts so "
                   "decoding of other requests continues; lowers tail latency.", BOOLEAN),
             Value("enableExpertParallel", False, "`--enable-expert-parallel`: a MoE model's experts "
@@ -241,6 +250,7 @@ def profile_values(profile: Any) -> dict[str, Any]:
             "gpuMemoryUtilization": profile.gpu_memory_utilization,
             "maxNumSeqs": profile.max_num_seqs,
             **({"enableExpertParallel": True} if profile.expert_parallel else {}),
+            **({"kvCacheDtype": profile.kv_cache_dtype} if profile.kv_cache_dtype != "auto" else {}),
         },
         "gpu": {"count": profile.gpus_per_pod, "vendor": gpu.vendor, "model": gpu.name},
         "resources": pod_resources(profile, memory_limit_gib=profile.memory_gib_per_pod + shm_gib),
@@ -306,5 +316,7 @@ BACKEND = Backend(
     multi_node=True,  # with --engine vllm: a LeaderWorkerSet, no Ray
     shapes=shapes,
     expert_parallel=moe_expert_parallel,
+    vllm_versions={"nvidia": VLLM_VERSION.lstrip("v"), "amd": VLLM_ROCM_IMAGE[1].lstrip("v")},
+    kv_cache_fp8=lambda model, gpu: fp8_kv_cache(model, gpu, VLLM_VERSION, lambda g: True, "any FP8 GPU"),
     enabled_by_default=True,
 )

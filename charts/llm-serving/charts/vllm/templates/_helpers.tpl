@@ -17,6 +17,9 @@ Usage: {{- include "vllm.args" . | nindent 12 }}
 - --max-model-len={{ $e.maxModelLen }}
 - --gpu-memory-utilization={{ $e.gpuMemoryUtilization }}
 - --max-num-seqs={{ $e.maxNumSeqs }}
+{{- if ne $e.kvCacheDtype "auto" }}
+- --kv-cache-dtype={{ $e.kvCacheDtype }}
+{{- end }}
 - {{ ternary "--enable-chunked-prefill" "--no-enable-chunked-prefill" $e.enableChunkedPrefill }}
 - {{ ternary "--enable-prefix-caching" "--no-enable-prefix-caching" $e.enablePrefixCaching }}
 {{- if $e.enableExpertParallel }}

@@ -1,0 +1,121 @@
+"""The catalog's memory arithmetic against config.json: each model's layers, KV heads, head
+dimension (the MLA latent for DeepSeek-V3) and parameter count, and each Hugging Face
+checkpoint's size recomputed from its precision, as tests/data/model-configs.yaml states the
+facts. A size typed wrong, or a checkpoint filed under the wrong precision, fails here."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from generator import catalog
+from generator.build import ROOT
+
+CONFIGS = yaml.safe_load((ROOT / "tests" / "data" / "model-configs.yaml").read_text())
+BYTES = CONFIGS["bytes_per_parameter"]
+TOLERANCE = 0.02  # listed sizes are rounded to 0.01 GB per shard; scales and norms are not counted
+
+
+def dense_counts(c: dict) -> tuple[int, int]:
+    """(all parameters, parameters of the Linear layers inside the transformer blocks)."""
+    h, hd = c["hidden"], c["head_dim"]
+    q, kv = c["heads"] * hd, c["kv_heads"] * hd
+    attention = h * q + 2 * h * kv + q * h
+    mlp = 3 * h * c["intermediate"]
+    bias = (q + 2 * kv) if c["qkv_bias"] else 0
+    norms = 2 * h
+    embed = c["vocab"] * h
+    linear = c["layers"] * (attention + mlp)
+    total = linear + c["layers"] * (bias + norms) + embed * (1 if c["tied"] else 2) + h
+    return total, linear
+
+
+def moe_counts(c: dict) -> dict[str, int]:
+    """DeepseekV3: parameters of the main model, those read per token, the MTP layer's, and which
+    of them are Linear weights (routed experts apart)."""
+    h, heads = c["hidden"], c["heads"]
+    attention = (h * c["q_lora_rank"] + c["q_lora_rank"] * heads * (c["qk_nope_head_dim"] + c["qk_rope_head_dim"])
+                 + h * (c["kv_lora_rank"] + c["qk_rope_head_dim"])
+                 + c["kv_lora_rank"] * heads * (c["qk_nope_head_dim"] + c["v_head_dim"])
+                 + heads * c["v_head_dim"] * h)
+    dense_mlp = 3 * h * c["intermediate"]
+    expert = 3 * h * c["moe_intermediate"]
+    router = c["routed_experts"] * h
+    moe_layers = c["layers"] - c["dense_layers"]
+    embed_and_head = 2 * c["vocab"] * h
+    shared = c["dense_layers"] * (attention + dense_mlp) + moe_layers * (attention + c["shared_experts"] * expert)
+    routed = moe_layers * c["routed_experts"] * expert
+    mtp = (attention + (c["routed_experts"] + c["shared_experts"]) * expert + router + 2 * h * h + embed_and_head) \
+        * c["mtp_layers"]
+    return {
+        "main": shared + routed + moe_layers * router + embed_and_head,
+        "active": shared + moe_layers * (c["experts_per_token"] * expert + router) + embed_and_head,
+        "routed": routed, "shared_linear": shared, "sixteen_bit": moe_layers * router + embed_and_head,
+        "mtp": mtp, "mtp_sixteen_bit": router + embed_and_head,
+    }
+
+
+def expected_bytes(model_key: str, precision: str) -> float:
+    if model_key in CONFIGS["dense"]:
+        total, linear = dense_counts(CONFIGS["dense"][model_key])
+        if precision == "bf16":
+            return total * BYTES["bf16"]
+        # FP8-dynamic and AWQ quantize the blocks' Linear layers; embeddings, lm_head, norms stay 16-bit.
+        return linear * BYTES[precision] + (total - linear) * BYTES["bf16"]
+    n = moe_counts(CONFIGS["moe"][model_key.removesuffix("-0528")])
+    if precision == "fp8":
+        # DeepSeek's release: every Linear weight in FP8 (MTP layer included); embeddings, lm_head and
+        # the routers in bf16.
+        linear = n["shared_linear"] + n["routed"] + n["mtp"] - n["mtp_sixteen_bit"]
+        return linear * BYTES["fp8"] + (n["sixteen_bit"] + n["mtp_sixteen_bit"]) * BYTES["bf16"]
+    if precision == "nvfp4":
+        # NVIDIA's release: the routed experts of the main model in NVFP4; attention, dense and shared
+        # expert layers, and the MTP layer (outside the Hugging Face model ModelOpt quantizes) in bf16.
+        return n["routed"] * BYTES["nvfp4"] + (n["shared_linear"] + n["sixteen_bit"] + n["mtp"]) * BYTES["bf16"]
+    if precision == "w4a16":
+        # IST Austria's GPTQ: the routed experts of the main model in int4 with a bf16 scale per 128;
+        # everything else in bf16; no MTP layer.
+        return n["routed"] * BYTES["w4a16"] + (n["shared_linear"] + n["sixteen_bit"]) * BYTES["bf16"]
+    raise AssertionError(f"no arithmetic for {precision} of {model_key}")
+
+
+HF_CHECKPOINTS = [(m.key, c) for m in catalog.MODELS.values() for c in m.checkpoints
+                  if c.precision != catalog.OLLAMA_Q4]
+
+
+@pytest.mark.parametrize("key, ckpt", HF_CHECKPOINTS, ids=[c.repo for _, c in HF_CHECKPOINTS])
+def test_checkpoint_size_matches_its_precision(key, ckpt):
+    expected_gib = expected_bytes(key, ckpt.precision) / catalog.GIB
+    assert ckpt.weights_gib == pytest.approx(expected_gib, rel=TOLERANCE), \
+        f"{ckpt.repo}: catalog {ckpt.weights_gib} GiB, config.json arithmetic {expected_gib:.2f} GiB"
+
+
+@pytest.mark.parametrize("key", list(CONFIGS["dense"]))
+def test_dense_model_facts(key):
+    c, model = CONFIGS["dense"][key], catalog.MODELS[key]
+    assert (model.layers, model.kv_heads, model.head_dim, model.attention_heads, model.max_position) == \
+        (c["layers"], c["kv_heads"], c["head_dim"], c["heads"], c["max_position"])
+    total, _ = dense_counts(c)
+    assert model.params_b == pytest.approx(total / 1e9, rel=0.005)
+    # K and V of every KV head, every layer, two bytes each
+    assert model.kv_bytes_per_token() == 2 * c["layers"] * c["kv_heads"] * c["head_dim"] * 2
+
+
+@pytest.mark.parametrize("key", ["deepseek-r1", "deepseek-r1-0528"])
+def test_mla_model_facts(key):
+    c, model = CONFIGS["moe"]["deepseek-r1"], catalog.MODELS[key]
+    assert model.mla and model.kv_heads == 1
+    assert model.head_dim == c["kv_lora_rank"] + c["qk_rope_head_dim"]  # the latent cached per token and layer
+    assert (model.layers, model.attention_heads, model.max_position) == (c["layers"], c["heads"], c["max_position"])
+    n = moe_counts(c)
+    assert model.params_b == pytest.approx(n["main"] / 1e9, rel=0.005)
+    assert model.active_params_b == pytest.approx(n["active"] / 1e9, rel=0.02)
+    assert model.kv_bytes_per_token() == c["layers"] * 576 * 2
+    assert model.kv_bytes_per_token(catalog.KV_CACHE_BYTES["fp8"]) == c["layers"] * 576
+
+
+def test_every_checkpoint_precision_is_in_the_quantization_table():
+    for model in catalog.MODELS.values():
+        for ckpt in model.checkpoints:
+            quantization = catalog.QUANTIZATIONS[ckpt.precision]
+            assert quantization.source and quantization.gpus, ckpt.precision
