@@ -126,6 +126,22 @@ def _specs() -> tuple[ProfileSpec, ...]:
             "parallel",
             Hardware("B200-180GB", 8, machines=("a4-highgpu-8g", "p6-b200.48xlarge")),
             Request("deepseek-r1-0528")),
+        # 8 x A100 80 GB (no FP8): DeepSeek-R1 in 4 bits, IST Austria's W4A16 of the routed experts
+        # (346 GiB, attention and shared experts in bf16), 43.2 GiB per GPU of 80 GiB x 0.90, which
+        # leaves 25.8 GiB of KV cache: MLA's 69 KiB per token -> 393k tokens, 12 sequences of 32k.
+        # No expert parallelism: vLLM's DeepSeek recipe sets it for the FP8 release only.
+        ProfileSpec(
+            "a100-80gb-x8", "8 x A100 80 GB on one node, DeepSeek-R1 671B in 4 bits (W4A16 experts), vLLM "
+            "tensor parallel 8",
+            Hardware("A100-80GB", 8, machines=("a2-ultragpu-8g", "p4de.24xlarge", "Standard_ND96amsr_A100_v4")),
+            Request("deepseek-r1")),
+        # One L40S 48 GB (45 GiB): the 32B distill's FP8 weights (32 GiB) leave KV cache for under
+        # two 16k sequences, its AWQ 4-bit weights (18 GiB) for 2.4 sequences of 32k, so AWQ. The
+        # g6e.xlarge (4 vCPU, 32 GiB) leaves 3 CPU and 27 GiB to the pod, which stages 18 GiB.
+        ProfileSpec(
+            "l40s-48gb", "1 x L40S 48 GB, R1 distill Qwen 32B in AWQ 4-bit",
+            Hardware("L40S-48GB", 1, machines=("g6e.xlarge",)),
+            Request("deepseek-r1-distill-qwen-32b")),
         # AMD: 8 x MI300X 192 GB. 642 GiB of FP8 weights fit 4 GPUs (160.5 GiB each of 172), but
         # two replicas of tensor parallel 4 hold 8 sequences of 32k tokens at once and one of
         # tensor parallel 8 holds 41 (planner.LAYOUT_GAIN): one replica over the node, as vLLM's

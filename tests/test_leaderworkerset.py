@@ -148,6 +148,18 @@ def test_every_vllm_profile_parses_as_vllm_arguments(values_file: Path):
                 parse(container, {**LWS_ENV, "LWS_WORKER_INDEX": "1"})
 
 
+def test_an_fp8_kv_cache_renders_as_the_flag_vllm_parses(tmp_path: Path):
+    """vllm.engine.kvCacheDtype fp8 on an FP8 GPU (H100) renders --kv-cache-dtype=fp8, which vLLM's
+    parser accepts; auto renders no flag (vLLM's default)."""
+    docs = render_with(ROOT / "values" / "h100-80gb.yaml", {"vllm": {"engine": {"kvCacheDtype": "fp8"}}}, tmp_path)
+    (deployment,) = find(docs, "Deployment")
+    (container,) = [c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "vllm"]
+    assert parse(container, {}).kv_cache_dtype == "fp8"
+    plain = [c for _, spec, _ in pod_specs(rendered(ROOT / "values" / "h100-80gb.yaml"))
+             for c in spec["containers"] if c.get("command") == ["vllm", "serve"]]
+    assert plain and all(parse(c, {}).kv_cache_dtype is None for c in plain)
+
+
 def test_the_api_and_its_guards_point_at_the_leader_only():
     docs = rendered(PROFILE)
     leader, worker = templates(lws(docs))
