@@ -12,10 +12,12 @@ the questions of their contract, in this order:
   fit (the node's other GPUs become replicas), weighed by _layout (LAYOUT_GAIN); across nodes
   tensor parallel within a node and pipeline parallel across them (KubeRay, seed 004; vLLM on a
   LeaderWorkerSet); AIBrix tensor parallel over every GPU over RDMA (seed 002);
-- precision: the best checkpoint the backend loads that fits (bf16, then fp8 where the GPU has
-  FP8, then AWQ 4-bit), at the requested context, else at the longest context from 32768 down to
-  4096 tokens that fits the backend's arithmetic (`fit`: for the GPU engines a KV cache of two
-  full-length sequences at least);
+- precision: the best checkpoint the backend's engine loads on the GPU (catalog.QUANTIZATIONS:
+  bf16, fp8 on FP8 GPUs, nvfp4 on Blackwell, w4a16, awq-int4) that fits the backend's arithmetic
+  (`fit`: for the GPU engines a KV cache of two full-length sequences at least) at the requested
+  context, else at 32768 or 16384 tokens (REASONING_CONTEXT), else at 8192 or 4096;
+- KV cache: the model's 16-bit cache, else FP8 where the backend says its engine keeps that
+  model's cache in FP8 on the GPU (`kv_cache_fp8`), before a shorter context or a refusal;
 - sizes: the backend's max-num-seqs, CPU and memory per pod, within the allocatable of the
   smallest machine the hardware names (_size_pods); expert parallelism where the backend says
   (its recipe, or asked); /dev/shm and probe budgets come from the profile in the backend's values;
@@ -435,7 +437,7 @@ def _plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
                         f"{shorter[1]}: the best precision that fits {REASONING_CONTEXT} tokens or more is chosen, "
                         "as reasoning traces run long (--precision or --context choose otherwise)",)
     shape, fit, layouts = _layout(fitting, context)
-    expert_reason = backend.expert_parallel(model, gpu, hw, shape, req.expert_parallel)
+    expert_reason = backend.expert_parallel(model, ckpt, gpu, hw, shape, req.expert_parallel)
     cpu, memory = _size_pods(hw, req, backend, model, ckpt, shape, fit, gpu)
     profile = Profile(
         name="planned", title="", engine=backend.name, gpu=hw.gpu, model=model.key, precision=ckpt.precision,

@@ -31,7 +31,7 @@ What the planner asks it:
   `least_memory_gib` (same arguments) the least it runs with when a machine leaves less (None:
   the memory cannot shrink, as ollama's on CPU, where it holds the model);
 - `notes(hw)`: assumptions a plan for that hardware rests on;
-- `expert_parallel(model, gpu, hw, shape, asked)`: why the plan spreads a MoE model's experts
+- `expert_parallel(model, ckpt, gpu, hw, shape, asked)`: why the plan spreads a MoE model's experts
   over the GPUs ("" for no); ValueError when asked of an engine whose pinned version cannot;
 - `kv_cache_fp8(model, gpu)`: why the pinned engine cannot keep that model's KV cache in FP8 on
   that GPU ("" when it can): the planner tries an FP8 cache only where this is "".
@@ -76,8 +76,8 @@ class Backend:
     utilizations: tuple[float, ...] = (0.90, 0.95)
     arithmetic: Callable[[Profile], list[str]] = lambda profile: profile.fit().lines()
     notes: Callable[[Hardware], tuple[str, ...]] = lambda hw: ()
-    expert_parallel: Callable[[catalog.Model, catalog.Gpu | None, Hardware, Shape, bool], str] = \
-        lambda model, gpu, hw, shape, asked: ""
+    expert_parallel: Callable[[catalog.Model, catalog.Checkpoint, catalog.Gpu | None, Hardware, Shape, bool],
+                              str] = lambda model, ckpt, gpu, hw, shape, asked: ""
     kv_cache_fp8: Callable[[catalog.Model, catalog.Gpu | None], str] = \
         lambda model, gpu: "it has no FP8 KV cache"
     files: Callable[[str], dict[str, str]] = lambda cmd: {}

@@ -243,7 +243,8 @@ def shapes(hw: Hardware) -> list[Shape]:
     return node_shapes(hw)
 
 
-def expert_parallel(model: catalog.Model, gpu: catalog.Gpu | None, hw: Hardware, shape: Shape, asked: bool) -> str:
+def expert_parallel(model: catalog.Model, ckpt: catalog.Checkpoint, gpu: catalog.Gpu | None, hw: Hardware,
+                    shape: Shape, asked: bool) -> str:
     """The pinned image runs vLLM 0.7.3, older than --enable-expert-parallel (vLLM 0.8)."""
     if asked:
         raise ValueError(f"--expert-parallel: aibrix runs aibrix/vllm-openai:{VLLM_IMAGE_TAG} (vLLM 0.7.3), which "

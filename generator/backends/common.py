@@ -110,7 +110,8 @@ RECIPE_EXPERT_PARALLEL = ("vLLM's DeepSeek recipe serves it on one node of 8 NVI
                           "and --enable-expert-parallel (whole experts per GPU)")
 
 
-def moe_expert_parallel(model: catalog.Model, gpu: catalog.Gpu | None, hw: Hardware, shape: Shape,
+def moe_expert_parallel(model: catalog.Model, ckpt: catalog.Checkpoint, gpu: catalog.Gpu | None, hw: Hardware,
+                        shape: Shape,
                         asked: bool) -> str:
     """Why vLLM (or Ray Serve LLM's vLLM) spreads the experts: asked, or the recipe's layout."""
     if not model.active_params_b:
@@ -119,9 +120,9 @@ def moe_expert_parallel(model: catalog.Model, gpu: catalog.Gpu | None, hw: Hardw
         return ""
     if asked:
         return "asked for (--expert-parallel)"
-    # The recipe serves the FP8 release on FP8 GPUs; elsewhere (A100: a 4-bit checkpoint) it says nothing.
-    if (gpu is not None and gpu.vendor == "nvidia" and gpu.fp8 and hw.nodes == 1 and shape.tensor_parallel == 8
-            and shape.replicas == 1):
+    # The recipe serves the FP8 release; of the 4-bit checkpoints (A100, H800) it says nothing.
+    if (gpu is not None and gpu.vendor == "nvidia" and ckpt.precision == "fp8" and hw.nodes == 1
+            and shape.tensor_parallel == 8 and shape.replicas == 1):
         return RECIPE_EXPERT_PARALLEL
     return ""
 

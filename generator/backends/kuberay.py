@@ -237,7 +237,7 @@ BACKEND = Backend(
     shapes=node_shapes,
     # Ray Serve LLM passes engine_kwargs to vLLM (2.52 pins a vLLM with the flag): when asked only,
     # as seed 004's config does not set it.
-    expert_parallel=lambda model, gpu, hw, shape, asked: moe_expert_parallel(model, gpu, hw, shape, asked)
+    expert_parallel=lambda model, ckpt, gpu, hw, shape, asked: moe_expert_parallel(model, ckpt, gpu, hw, shape, asked)
     if asked else "",
     vllm_versions={"nvidia": RAY_VLLM_VERSION},
     kv_cache_fp8=lambda model, gpu: fp8_kv_cache(

@@ -190,8 +190,8 @@ def fit(model: catalog.Model, ckpt: catalog.Checkpoint, gpu: catalog.Gpu | None,
     return catalog.Fit(capacity, 1.0, weights, RUNTIME_GIB, kv, context * parallel, context, parallel)
 
 
-def no_expert_parallel(model: catalog.Model, gpu: catalog.Gpu | None, hw: Hardware, shape: Shape,
-                       asked: bool) -> str:
+def no_expert_parallel(model: catalog.Model, ckpt: catalog.Checkpoint, gpu: catalog.Gpu | None, hw: Hardware,
+                       shape: Shape, asked: bool) -> str:
     if asked:
         raise ValueError("--expert-parallel: ollama (llama.cpp) has no expert-parallel option; use --engine vllm")
     return ""

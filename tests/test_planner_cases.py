@@ -1,0 +1,80 @@
+"""The planner's answer for the cases of tests/data/planner-cases.yaml, which cover every GPU and
+every model of the catalog: engine, precision and GPUs per replica, or a refusal naming its numbers;
+and the same through `llm-serving plan --format json`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from generator import catalog
+from generator.build import ROOT
+from generator.planner import Hardware, Refused, Request, plan, resolve_model
+
+CASES = yaml.safe_load((ROOT / "tests" / "data" / "planner-cases.yaml").read_text())["cases"]
+
+
+def hardware(case: dict) -> Hardware:
+    return Hardware(case["gpu"], case.get("perNode", 1 if case["gpu"] else 0), case.get("nodes", 1),
+                    rdma=case.get("rdma", False))
+
+
+def case_id(case: dict) -> str:
+    asked = case.get("ask", {}).get("precision")
+    return f"{hardware(case).describe()}-{case['model']}" + (f"-{asked}" if asked else "")
+
+
+def test_the_cases_cover_every_gpu_and_model():
+    assert {c["gpu"] for c in CASES} - {None} == set(catalog.GPUS)
+    assert {resolve_model(c["model"])[0].key for c in CASES} == set(catalog.MODELS)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_planner_case(case):
+    req = Request(case["model"], precision=case.get("ask", {}).get("precision"))
+    if "refused" in case:
+        with pytest.raises(Refused) as exc:
+            plan(hardware(case), req)
+        for text in case["refused"]:
+            assert text in str(exc.value), case["why"]
+        return
+    result = plan(hardware(case), req)
+    p = result.profile
+    got = {"engine": p.engine, "precision": p.precision, "gpus": p.tensor_parallel * p.pipeline_parallel
+           if p.gpu else 0}
+    want = {k: case[k] for k in got}
+    if "context" in case:
+        got["context"], want["context"] = p.max_model_len, case["context"]
+    assert got == want, case["why"]
+
+
+def run_plan(case: dict) -> tuple[int, dict]:
+    hw = hardware(case)
+    args = ["--model", case["model"], "--format", "json", "--nodes", str(hw.nodes)]
+    if hw.gpu:
+        args += ["--gpu", hw.gpu, "--gpus-per-node", str(hw.gpus_per_node)]
+    if hw.rdma:
+        args.append("--rdma")
+    if case.get("ask", {}).get("precision"):
+        args += ["--precision", case["ask"]["precision"]]
+    proc = subprocess.run([sys.executable, "-m", "generator", "plan", *args], cwd=ROOT, capture_output=True,
+                          text=True, check=False)
+    return proc.returncode, json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["gpu"] in ("A100-80GB", "T4-16GB", "H100-80GB", "B200-180GB")],
+                         ids=case_id)
+def test_planner_case_from_the_command_line(case):
+    code, data = run_plan(case)
+    if "refused" in case:
+        assert code == 1 and data["refused"] is True and data["numbers"]["weightsGiB"] > 0
+        full = "\n".join([data["reason"], *data["details"]])
+        assert all(text in full for text in case["refused"]), full
+        return
+    assert code == 0
+    assert (data["engine"], data["precision"], data["tensorParallel"] * data["pipelineParallel"]) == \
+        (case["engine"], case["precision"], case["gpus"])
