@@ -444,6 +444,13 @@ MODELS: dict[str, Model] = {
                 Checkpoint("deepseek-ai/DeepSeek-R1-0528", "fp8", 642.0, "auto", "",
                            "huggingface.co/deepseek-ai/DeepSeek-R1-0528 (FP8 block-quantized like R1; size "
                            "assumed equal to R1's)"),
+                Checkpoint("ISTA-DASLab/DeepSeek-R1-0528-GPTQ-4b-128g-experts", "w4a16", 346.0, "bfloat16", "",
+                           "huggingface.co/ISTA-DASLab/DeepSeek-R1-0528-GPTQ-4b-128g-experts; github.com/IST-DASLab/"
+                           "MoE-Quant README: 346 GB, the layout of the R1 checkpoint (routed experts in int4, "
+                           "group 128)"),
+                Checkpoint("nvidia/DeepSeek-R1-0528-FP4", "nvfp4", 395.3, "auto", "",
+                           "huggingface.co/nvidia/DeepSeek-R1-0528-FP4 (ModelOpt NVFP4, TensorRT-LLM on B200 in its "
+                           "card); its file list was not found: the size of nvidia/DeepSeek-R1-NVFP4 is assumed"),
             ),
             source="huggingface.co/deepseek-ai/DeepSeek-R1-0528/blob/main/config.json (DeepseekV3ForCausalLM, "
                    "as R1)",
