@@ -131,7 +131,7 @@ class Quantization:
     """Which engines load checkpoints of one precision, and on which GPUs."""
 
     precision: str
-    vllm: str  # the first vLLM release that loads it for the models here ("": not vLLM's)
+    vllm: str  # the first vLLM release that loads it for the models here ("": older than any pinned)
     gpus: str  # the GPUs it runs on, in words
     runs_on: Callable[[Gpu], bool]
     source: str
@@ -467,8 +467,7 @@ QUANTIZATIONS: dict[str, Quantization] = {
         Quantization("fp8", "", "GPUs with FP8 hardware: Ada, Hopper, Blackwell, MI300", lambda g: g.fp8,
                      "docs.vllm.ai features/quantization/fp8 (W8A8 FP8 needs compute capability 8.9; older GPUs "
                      "run FP8 weights only as W8A16 through Marlin, which the planner does not choose); "
-                     "DeepSeek-V3's block-quantized FP8 from vLLM 0.7 (deepseek-ai/DeepSeek-V3 README)",
-                     moe_vllm="0.7.0"),
+                     "DeepSeek-V3's block-quantized FP8 is what seed 002's vLLM 0.7.3 serves"),
         # RTX 50 cards (SM120) are left out: vLLM's NVFP4 MoE kernels were written for SM100.
         Quantization("nvfp4", "0.9.0", "B200-class Blackwell (SM100, FP4 tensor cores)",
                      lambda g: g.fp4 and 10.0 <= g.compute_capability < 11.0,

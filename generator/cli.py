@@ -348,7 +348,7 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--kv-cache-dtype", choices=list(KV_CACHE_DTYPES),
                     help="vLLM's --kv-cache-dtype: auto (the model's 16 bits) or fp8 (half the memory per "
                     "token). Default: auto, and fp8 only when nothing fits otherwise, stated in the plan")
-    pl.add_argument("--precision", help="bf16, fp8, nvfp4 or awq-int4 (ollama: ollama-q4_K_M)")
+    pl.add_argument("--precision", help="bf16, fp8, nvfp4, w4a16 or awq-int4 (ollama: ollama-q4_K_M)")
     pl.add_argument("--format", choices=["table", "json"], default="table")
     pl.add_argument("-o", "--output", help="write a values file that validates against the chart schema")
     pl.set_defaults(func=cmd_plan)

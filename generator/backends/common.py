@@ -111,8 +111,7 @@ RECIPE_EXPERT_PARALLEL = ("vLLM's DeepSeek recipe serves it on one node of 8 NVI
 
 
 def moe_expert_parallel(model: catalog.Model, ckpt: catalog.Checkpoint, gpu: catalog.Gpu | None, hw: Hardware,
-                        shape: Shape,
-                        asked: bool) -> str:
+                        shape: Shape, asked: bool) -> str:
     """Why vLLM (or Ray Serve LLM's vLLM) spreads the experts: asked, or the recipe's layout."""
     if not model.active_params_b:
         if asked:

@@ -37,8 +37,9 @@ from .common import (
 # ray-service.deepseek.yaml sample runs. Bump both here and run `llm-serving generate`.
 RAY_VERSION = "2.52.0"
 RAY_IMAGE_TAG = f"{RAY_VERSION}-py311-cu128"
-# The vLLM Ray 2.52 serves with: its `llm` extra requires vllm>=0.11.0 (the bump of ray PR #57201;
-# the move to 0.12 came after the 2.52.0 build).
+# The vLLM Ray 2.52 serves with: its `llm` extra requires vllm>=0.11.0 (the bump of ray PR #57201);
+# the bump to 0.12 (ray PR #58026) was still open when 2.52.0 was built. The image's lock file was
+# not read, so the image may hold a later 0.11 patch release.
 RAY_VLLM_VERSION = "0.11.0"
 
 DTYPES = ["auto", "bfloat16", "float16", "half", "float32", "float"]
