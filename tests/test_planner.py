@@ -13,7 +13,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator import catalog, validation
+from generator import catalog, profiles, validation
 from generator.backends import kuberay, vllm
 from generator.build import ROOT
 from generator.planner import Hardware, Refused, Request, plan, resolve_model
@@ -163,6 +163,22 @@ def test_aibrix_without_rdma_plans_the_tcp_fallback():
     values = aibrix.profile_values(result.profile)
     assert values["rdma"]["enabled"] is False
     assert (values["engine"]["tensorParallelSize"], values["engine"]["pipelineParallelSize"]) == (8, 2)
+    # the planned context, not R1's 163840 that vLLM would take without --max-model-len
+    assert values["engine"]["maxModelLen"] == result.profile.max_model_len == 32768
+
+
+def test_aibrix_values_carry_the_planned_utilization_and_context():
+    """A plan that needs 0.95 of each GPU and a shorter context than the model's says both to AIBrix's
+    vLLM, whose defaults (0.90, the model's own context) would not start."""
+    from generator.backends import aibrix
+
+    result = plan(Hardware("A100-80GB", 1, 2, rdma=True), Request("deepseek-r1-distill-llama-70b", engine="aibrix",
+                                                                 utilization=0.95))
+    engine = aibrix.profile_values(result.profile)["engine"]
+    assert engine["maxModelLen"] == result.profile.max_model_len < 131072
+    assert engine["extraArgs"][-2:] == ["--gpu-memory-utilization", "0.95"]
+    seed = next(p for p in profiles.shipped() if p.name == "h20-96gb-2x8-rdma")
+    assert "maxModelLen" not in aibrix.profile_values(seed)["engine"]  # seed 002 keeps R1's own context
 
 
 # ---------------------------------------------------------------- plans that would not load

@@ -229,9 +229,16 @@ def profile_values(profile: Any) -> dict[str, Any]:
         "resources": pod_resources(profile),
         "startupProbe": {"failureThreshold": math.ceil((startup - 180) / 10)},
     }
-    if profile.kv_cache_dtype != "auto":
-        default_args = interface.defaults(INTERFACE)["engine"]["extraArgs"]
-        values["engine"]["extraArgs"] = [*default_args, "--kv-cache-dtype", profile.kv_cache_dtype]
+    # The planned context when it is below the model's own (which vLLM takes when none is given,
+    # and refuses to start with when the KV cache cannot hold one such sequence); the planned
+    # utilization and KV cache dtype where they differ from vLLM's defaults.
+    if profile.max_model_len < catalog.MODELS[profile.model].max_position:
+        values["engine"]["maxModelLen"] = profile.max_model_len
+    flags = ([] if profile.gpu_memory_utilization == 0.9 else
+             ["--gpu-memory-utilization", str(profile.gpu_memory_utilization)])
+    flags += [] if profile.kv_cache_dtype == "auto" else ["--kv-cache-dtype", profile.kv_cache_dtype]
+    if flags:
+        values["engine"]["extraArgs"] = [*interface.defaults(INTERFACE)["engine"]["extraArgs"], *flags]
     return values
 
 
