@@ -50,8 +50,10 @@ VLLM_ROCM_IMAGE = ("vllm/vllm-openai-rocm", "v0.30.0")
 
 DTYPES = ["auto", "bfloat16", "float16", "half", "float32", "float"]
 # The `--kv-cache-dtype` values of vLLM's CacheDType (vllm/config/cache.py, v0.31.0) the chart
-# offers: the model's dtype, and FP8 (fp8 is e4m3 on CUDA and ROCm).
-KV_CACHE_DTYPES = ["auto", "fp8", "fp8_e4m3", "fp8_e5m2"]
+# offers: the model's dtype, and fp8 (e4m3), which every attention backend with an FP8 cache
+# lists; fp8_e5m2 is left out, as v0.31.0's CUDA MLA backends (FlashMLA, CUTLASS, Triton MLA)
+# accept only fp8 and fp8_e4m3.
+KV_CACHE_DTYPES = ["auto", "fp8"]
 QUANTIZATIONS = ["", "awq", "awq_marlin", "gptq", "gptq_marlin", "fp8", "bitsandbytes",
                  "compressed-tensors"]
 
