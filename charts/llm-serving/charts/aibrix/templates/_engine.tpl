@@ -30,5 +30,5 @@ Weights load before the head's /metrics answers; follow it with:
 {{- end }}
 Through the AIBrix gateway (model routing by the request's "model"):
   kubectl -n envoy-gateway-system port-forward service/$(kubectl -n envoy-gateway-system get service -l gateway.envoyproxy.io/owning-gateway-name=aibrix-eg -o jsonpath='{.items[0].metadata.name}') 8888:80
-  curl http://localhost:8888/v1/chat/completions{{ if include "common.apiKey.secretName" (dict "context" .context) }} -H "Authorization: Bearer $API_KEY"{{ end }} -H 'Content-Type: application/json' -d '{"model": "{{ $v.modelName }}", "messages": [{"role": "user", "content": "Hello"}]}'
+  curl http://localhost:8888/v1/chat/completions{{ include "common.notes.authHeader" (dict "context" .context) }} -H 'Content-Type: application/json' -d '{"model": "{{ $v.modelName }}", "messages": [{"role": "user", "content": "Hello"}]}'
 {{- end -}}

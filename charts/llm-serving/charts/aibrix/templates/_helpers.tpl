@@ -61,9 +61,7 @@ Usage: {{- include "aibrix.env" . | nindent 14 }}
   value: {{ .Values.socketIfname | quote }}
 - name: NCCL_SOCKET_IFNAME
   value: {{ .Values.socketIfname | quote }}
-{{- with include "common.rdma.env" (dict "rdma" .Values.rdma) }}
-{{- . }}
-{{- end }}
+{{- include "common.rdma.env" (dict "rdma" .Values.rdma) }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}

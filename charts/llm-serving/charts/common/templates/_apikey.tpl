@@ -11,12 +11,21 @@ Usage: {{ include "common.apiKey.secretName" (dict "context" $) }}
 {{- end -}}
 
 {{/*
+common.apiKey.secretKey: the key of the API key Secret that holds the key (global.apiKey.secretKey,
+default "api-key").
+Usage: {{ include "common.apiKey.secretKey" (dict "context" $) }}
+*/}}
+{{- define "common.apiKey.secretKey" -}}
+{{- dig "apiKey" "secretKey" "api-key" (.context.Values.global | default dict) -}}
+{{- end -}}
+
+{{/*
 common.apiKey.env: env var `name` read from the API key Secret, when there is one.
 Usage: {{- include "common.apiKey.env" (dict "context" $ "name" "VLLM_API_KEY") | nindent 12 }}
 */}}
 {{- define "common.apiKey.env" -}}
 {{- with include "common.apiKey.secretName" (dict "context" .context) -}}
-{{ include "common.pod.secretEnv" (dict "name" $.name "secret" . "key" (dig "apiKey" "secretKey" "api-key" ($.context.Values.global | default dict))) }}
+{{ include "common.pod.secretEnv" (dict "name" $.name "secret" . "key" (include "common.apiKey.secretKey" (dict "context" $.context))) }}
 {{- end -}}
 {{- end -}}
 
@@ -33,7 +42,7 @@ Usage: {{- include "common.apiKey.file" (dict "context" $ "part" "env" "name" "A
 - name: {{ $.name }}
   value: {{ printf "%s/api-key" $dir }}
 {{- else -}}
-{{ include "common.pod.secretFile" (dict "part" $.part "name" "api-key" "secret" . "key" (dig "apiKey" "secretKey" "api-key" ($.context.Values.global | default dict)) "file" "api-key" "dir" $dir) }}
+{{ include "common.pod.secretFile" (dict "part" $.part "name" "api-key" "secret" . "key" (include "common.apiKey.secretKey" (dict "context" $.context)) "file" "api-key" "dir" $dir) }}
 {{- end -}}
 {{- end -}}
 {{- end -}}

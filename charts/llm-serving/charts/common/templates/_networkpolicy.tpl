@@ -49,7 +49,7 @@ Usage: {{- if include "common.networkPolicy.enabled" (dict "context" $ "enabled"
 
 {{/*
 common.networkPolicy.namespaces: a NetworkPolicyPeer list selecting whole namespaces by name.
-Usage: {{- include "common.networkPolicy.namespaces" (dict "names" (list "ingress-nginx")) | nindent 8 }}
+Usage: {{- $peers := include "common.networkPolicy.namespaces" (dict "names" (list "ingress-nginx")) | fromYamlArray }}
 */}}
 {{- define "common.networkPolicy.namespaces" -}}
 {{- if .names }}
@@ -76,15 +76,24 @@ Usage: {{- $peers := include "common.networkPolicy.releaseClients" (dict "contex
 {{- end -}}
 
 {{/*
-common.networkPolicy.apiClients: peers allowed to call an engine's API: common.networkPolicy.releaseClients,
-global.networkPolicy.ingressNamespaces and global.networkPolicy.allowFrom, plus "extra" peers.
-Usage: {{- include "common.networkPolicy.apiClients" (dict "context" $ "extra" list) | nindent 8 }}
+common.networkPolicy.externalClients: peers from outside the release allowed to call its APIs and
+UI: the namespaces of global.networkPolicy.ingressNamespaces and global.networkPolicy.allowFrom.
+Usage: {{- $peers := include "common.networkPolicy.externalClients" (dict "context" $) | fromYamlArray }}
 */}}
-{{- define "common.networkPolicy.apiClients" -}}
+{{- define "common.networkPolicy.externalClients" -}}
 {{- $np := dig "networkPolicy" dict (.context.Values.global | default dict) -}}
-{{ include "common.networkPolicy.releaseClients" (dict "context" .context) }}
 {{- include "common.networkPolicy.namespaces" (dict "names" ($np.ingressNamespaces | default list)) }}
-{{- with concat ($np.allowFrom | default list) (.extra | default list) }}
+{{- with $np.allowFrom }}
 {{ toYaml . }}
 {{- end }}
+{{- end -}}
+
+{{/*
+common.networkPolicy.apiClients: peers allowed to call an engine's API: common.networkPolicy.releaseClients
+and common.networkPolicy.externalClients.
+Usage: {{- $peers := include "common.networkPolicy.apiClients" (dict "context" $) | fromYamlArray }}
+*/}}
+{{- define "common.networkPolicy.apiClients" -}}
+{{ include "common.networkPolicy.releaseClients" (dict "context" .context) }}
+{{ include "common.networkPolicy.externalClients" (dict "context" .context) }}
 {{- end -}}

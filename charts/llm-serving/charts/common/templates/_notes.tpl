@@ -1,4 +1,13 @@
 {{/*
+common.notes.authHeader: the curl header that sends $API_KEY, when the release has an API key
+(and not `noKey`, for an engine that checks none); empty otherwise.
+Usage: curl http://localhost:8000/v1/models{{ include "common.notes.authHeader" (dict "context" $) }}
+*/}}
+{{- define "common.notes.authHeader" -}}
+{{- if and (not .noKey) (include "common.apiKey.secretName" (dict "context" .context)) }} -H "Authorization: Bearer $API_KEY"{{ end -}}
+{{- end -}}
+
+{{/*
 common.notes.reach: NOTES lines that reach an engine's OpenAI API for its exposure: the
 Ingress host, the HTTPRoute hostnames, a LoadBalancer address, or a port-forward. Engine values
 without an `ingress`, `httpRoute` or `service` key skip that exposure; `noKey` leaves out the API
@@ -10,7 +19,7 @@ Usage: {{ include "common.notes.reach" (dict "context" $ "values" .Values.vllm "
 {{- $v := pick .values "ingress" "httpRoute" "service" -}}
 {{- $ns := .context.Release.Namespace -}}
 {{- $secret := ternary "" (include "common.apiKey.secretName" (dict "context" .context)) (default false .noKey) -}}
-{{- $auth := ternary " -H \"Authorization: Bearer $API_KEY\"" "" (ne $secret "") -}}
+{{- $auth := include "common.notes.authHeader" (dict "context" .context "noKey" .noKey) -}}
 {{- $ingress := dig "ingress" "enabled" false $v -}}
 {{- $route := dig "httpRoute" "enabled" false $v -}}
 {{- $type := dig "service" "type" "ClusterIP" $v -}}
@@ -54,6 +63,6 @@ Usage: {{ include "common.notes.apiKey" (dict "context" $) }}
 {{- $ctx := .context -}}
 {{- with include "common.apiKey.secretName" (dict "context" $ctx) -}}
 The API key, for the commands below:
-  API_KEY=$(kubectl -n {{ $ctx.Release.Namespace }} get secret {{ . }} -o jsonpath='{.data.{{ dig "apiKey" "secretKey" "api-key" ($ctx.Values.global | default dict) }}}' | base64 -d)
+  API_KEY=$(kubectl -n {{ $ctx.Release.Namespace }} get secret {{ . }} -o jsonpath='{.data.{{ include "common.apiKey.secretKey" (dict "context" $ctx) }}}' | base64 -d)
 {{- end -}}
 {{- end -}}

@@ -16,9 +16,12 @@ Usage: {{- $scheduling := include "common.placement.scheduling" (dict "context" 
 {{- $gpus := int (.gpus | default 0) -}}
 {{- $out := dict -}}
 {{- with .nodeSelector }}{{ $_ := set $out "nodeSelector" . }}{{ end -}}
-{{- $affinity := deepCopy (.affinity | default dict) -}}
+{{- $affinity := .affinity | default dict -}}
+{{- /* the catalog is parsed only when the chart's affinity or tolerations are used */ -}}
 {{- $data := dict -}}
-{{- if $enabled }}{{ $data = include "common.catalog.placement" . | fromJson }}{{ end -}}
+{{- if and $enabled (or (not (or .nodeSelector .affinity)) (and (not .tolerations) (gt $gpus 0))) -}}
+{{- $data = include "common.catalog.placement" . | fromJson -}}
+{{- end -}}
 {{- if and $enabled (not .nodeSelector) (not .affinity) -}}
 {{- if gt $gpus 0 -}}
 {{- with .gpuModel -}}

@@ -14,24 +14,25 @@ imagePullSecrets:
 {{/*
 common.pod.spec: the fields a pod spec of the release opens with, before its containers: no
 service-account token (unless `serviceAccountToken`), common.pod.securityContext (`user`, `group`,
-`supplementalGroups`, `root`),
-global.imagePullSecrets, then whichever of `runtimeClassName`, `priorityClassName`,
+`supplementalGroups`, `root`; the supplementalGroups of GPU pods only),
+global.imagePullSecrets, then whichever of `runtimeClassName` (GPU pods only), `priorityClassName`,
 `terminationGracePeriodSeconds` are given and set, and the nodeSelector, tolerations and affinity
 of common.placement.scheduling from `gpus` (the pod's GPU count), `gpuModel`, `field` and the
 engine's `nodeSelector`, `tolerations` and `affinity`.
 Usage: {{- include "common.pod.spec" (dict "context" $ "runtimeClassName" .Values.gpu.runtimeClassName "gpus" .Values.gpu.count "gpuModel" .Values.gpu.model "field" "vllm" "nodeSelector" .Values.nodeSelector "tolerations" .Values.tolerations "affinity" .Values.affinity) | nindent 6 }}
 */}}
 {{- define "common.pod.spec" -}}
+{{- $gpu := gt (int .gpus) 0 -}}
 {{- if not .serviceAccountToken -}}
 automountServiceAccountToken: false
 {{ end -}}
-{{ include "common.pod.securityContext" (dict "user" .user "group" .group "supplementalGroups" .supplementalGroups "root" .root) }}
+{{ include "common.pod.securityContext" (dict "user" .user "group" .group "supplementalGroups" (ternary .supplementalGroups list $gpu) "root" .root) }}
 {{- with include "common.pod.imagePullSecrets" (dict "context" .context) | trim }}
 {{ . }}
 {{- end }}
-{{- with .runtimeClassName }}
+{{- if $gpu }}{{ with .runtimeClassName }}
 runtimeClassName: {{ . | quote }}
-{{- end }}
+{{- end }}{{ end }}
 {{- with .priorityClassName }}
 priorityClassName: {{ . | quote }}
 {{- end }}

@@ -3,7 +3,7 @@ common.test.chat: a `helm test` Pod that lists the models of an OpenAI-compatibl
 for a real chat completion (with the release's API key when there is one, mounted as a file and
 named by API_KEY_FILE; the script also takes API_KEY). Its root filesystem is read-only: the reply
 goes to an emptyDir at /tmp.
-Usage: {{- include "common.test.chat" (dict "context" $ "name" "r1-vllm-test" "url" "http://r1-vllm:8000" "model" "deepseek-r1" "apiKey" true "timeout" 600) }}
+Usage: {{- include "common.test.chat" (dict "context" $ "name" "r1-vllm-test" "url" "http://r1-vllm:8000" "model" "deepseek-r1" "timeout" 600) }}
 */}}
 {{- define "common.test.chat" -}}
 apiVersion: v1
@@ -78,4 +78,17 @@ spec:
     {{- if $keySecret }}
     {{- include "common.apiKey.file" (dict "context" .context "part" "volume") | nindent 4 }}
     {{- end }}
+{{- end -}}
+
+{{/*
+common.test.engine: an engine chart's `helm test` Pod: common.test.chat against the engine's
+`endpoint` (its <engine>.endpoint JSON: the base URL and the first model), unless
+global.tests.enabled is false; the chat request may take global.tests.timeoutSeconds (300).
+Usage: {{ include "common.test.engine" (dict "context" $ "name" "r1-vllm-test" "endpoint" (include "vllm.endpoint" (dict "values" .Values "context" $) | fromJson)) }}
+*/}}
+{{- define "common.test.engine" -}}
+{{- $global := .context.Values.global | default dict -}}
+{{- if dig "tests" "enabled" true $global -}}
+{{ include "common.test.chat" (dict "context" .context "name" .name "url" .endpoint.baseUrl "model" (first .endpoint.models) "timeout" (int (dig "tests" "timeoutSeconds" 300 $global))) }}
+{{- end -}}
 {{- end -}}

@@ -100,7 +100,7 @@ Usage: {{- include "common.validate.ingressNamespaces" (dict "context" $ "ingres
 */}}
 {{- define "common.validate.ingressNamespaces" -}}
 {{- $np := dig "networkPolicy" dict (.context.Values.global | default dict) -}}
-{{- if and .ingress.enabled (dig "enabled" true $np) (not $np.ingressNamespaces) -}}
+{{- if and .ingress.enabled (include "common.networkPolicy.enabled" (dict "context" .context)) (not $np.ingressNamespaces) -}}
 {{- fail (printf "%s.enabled but global.networkPolicy.ingressNamespaces is empty, so the NetworkPolicy would block the ingress controller: set global.networkPolicy.ingressNamespaces (e.g. [ingress-nginx]), or global.networkPolicy.enabled=false." .field) -}}
 {{- end -}}
 {{- end -}}

@@ -51,7 +51,7 @@ Usage: {{- include "kuberay.podDefaults" (dict "context" $ "role" "head" "pod" .
 {{- define "kuberay.podDefaults" -}}
 {{- $head := eq .role "head" -}}
 {{- /* rayproject images run as user ray (uid 1000, gid 100). */ -}}
-{{- include "common.pod.spec" (dict "context" .context "serviceAccountToken" (and $head .context.Values.autoscaling.enabled) "user" 1000 "group" 100 "runtimeClassName" (ternary "" .context.Values.gpu.runtimeClassName $head) "gpus" (ternary 0 .pod.gpus $head) "gpuModel" .context.Values.gpu.model "field" "kuberay" "nodeSelector" .pod.nodeSelector "tolerations" .pod.tolerations) -}}
+{{- include "common.pod.spec" (dict "context" .context "serviceAccountToken" (and $head .context.Values.autoscaling.enabled) "user" 1000 "group" 100 "runtimeClassName" .context.Values.gpu.runtimeClassName "gpus" (ternary 0 .pod.gpus $head) "gpuModel" .context.Values.gpu.model "field" "kuberay" "nodeSelector" .pod.nodeSelector "tolerations" .pod.tolerations) -}}
 {{- end -}}
 
 {{/*
