@@ -131,19 +131,20 @@ class Quantization:
     """Which engines load checkpoints of one precision, and on which GPUs."""
 
     precision: str
-    vllm: str  # the first vLLM release that loads it for the models here ("": older than any pinned)
     gpus: str  # the GPUs it runs on, in words
     runs_on: Callable[[Gpu], bool]
     source: str
+    vllm: str = ""  # the first vLLM release that loads it for the models here ("": older than any pinned)
     moe_vllm: str = ""  # the first vLLM release that loads it for DeepSeek-V3's MoE and MLA, if later
 
-    def refuses(self, model: Model, gpu: Gpu | None, vllm_version: str) -> str:
+    def refuses(self, model: Model, gpu: Gpu, vllm_version: str) -> str:
         """Why vLLM `vllm_version` on `gpu` cannot load it for `model` ("" when it can)."""
-        if gpu is not None and not self.runs_on(gpu):
+        if not self.runs_on(gpu):
             return f"{self.precision} weights run on {self.gpus}, not on {gpu.name}"
-        first = self.moe_vllm if model.mla and self.moe_vllm else self.vllm
+        moe = bool(model.mla and self.moe_vllm)
+        first = self.moe_vllm if moe else self.vllm
         if vllm_version and first and _version(vllm_version) < _version(first):
-            what = "DeepSeek-V3's MoE and MLA layers" if model.mla and self.moe_vllm else "them"
+            what = "DeepSeek-V3's MoE and MLA layers" if moe else "them"
             return f"vLLM loads {self.precision} weights of {what} from {first} on; this engine runs {vllm_version}"
         return ""
 
@@ -462,29 +463,29 @@ MODELS: dict[str, Model] = {
 QUANTIZATIONS: dict[str, Quantization] = {
     q.precision: q
     for q in (
-        Quantization("bf16", "", "any GPU (fp16 compute where bf16 is missing: T4)", lambda g: True,
+        Quantization("bf16", "any GPU (fp16 compute where bf16 is missing: T4)", lambda g: True,
                      "the models' own dtype; vLLM --dtype"),
-        Quantization("fp8", "", "GPUs with FP8 hardware: Ada, Hopper, Blackwell, MI300", lambda g: g.fp8,
+        Quantization("fp8", "GPUs with FP8 hardware: Ada, Hopper, Blackwell, MI300", lambda g: g.fp8,
                      "docs.vllm.ai features/quantization/fp8 (W8A8 FP8 needs compute capability 8.9; older GPUs "
                      "run FP8 weights only as W8A16 through Marlin, which the planner does not choose); "
                      "DeepSeek-V3's block-quantized FP8 is what seed 002's vLLM 0.7.3 serves"),
         # RTX 50 cards (SM120) are left out: vLLM's NVFP4 MoE kernels were written for SM100.
-        Quantization("nvfp4", "0.9.0", "B200-class Blackwell (SM100, FP4 tensor cores)",
+        Quantization("nvfp4", "B200-class Blackwell (SM100, FP4 tensor cores)",
                      lambda g: g.fp4 and 10.0 <= g.compute_capability < 11.0,
                      "vLLM PR #16362 'Enable nvidia/DeepSeek-R1-FP4 Model' (ModelOpt NVFP4 MoE, first in v0.9.0); "
                      "nvidia/DeepSeek-R1-NVFP4 model card: NVIDIA Blackwell, TensorRT-LLM; vLLM's DeepSeek recipe "
-                     "serves it on 4 x B200"),
-        Quantization("w4a16", "", "NVIDIA GPUs of compute capability 7.5 and newer (Marlin MoE)",
+                     "serves it on 4 x B200", vllm="0.9.0"),
+        Quantization("w4a16", "NVIDIA GPUs of compute capability 7.5 and newer (Marlin MoE)",
                      lambda g: g.vendor == "nvidia" and g.compute_capability >= 7.5,
                      "compressed-tensors pack-quantized int4 (CompressedTensorsWNA16MoEMethod, Marlin from "
                      "compute capability 7.5: vllm/model_executor/layers/fused_moe/experts/marlin_moe.py, v0.31.0); "
                      "IST-DASLab/MoE-Quant lists vLLM 0.8.2 as tested", moe_vllm="0.8.2"),
-        Quantization("awq-int4", "", "NVIDIA GPUs of compute capability 7.5 and newer (AWQ Marlin from 8.0)",
+        Quantization("awq-int4", "NVIDIA GPUs of compute capability 7.5 and newer (AWQ Marlin from 8.0)",
                      lambda g: g.vendor == "nvidia" and g.compute_capability >= 7.5,
                      "docs.vllm.ai v0.9.2 features/quantization/supported_hardware (AWQ: Turing and newer; "
                      "Marlin: Ampere and newer); DeepSeek-V3's MoE with AWQ from vLLM 0.7.3 (PRs #13236, "
                      "#13181: MLA with most quantizations)", moe_vllm="0.7.3"),
-        Quantization(OLLAMA_Q4, "", "CPU, NVIDIA and AMD GPUs (ollama's llama.cpp)", lambda g: True,
+        Quantization(OLLAMA_Q4, "CPU, NVIDIA and AMD GPUs (ollama's llama.cpp)", lambda g: True,
                      "ollama.com/library/deepseek-r1 (GGUF Q4_K_M)"),
     )
 }

@@ -148,8 +148,8 @@ def resolve_model(name: str) -> tuple[catalog.Model, str | None]:
     raise ValueError(f"unknown model {name!r}; known: {known}")
 
 
-def _names(backends: list[Backend], joiner: str = " or ") -> str:
-    return joiner.join(b.name for b in backends)
+def _names(backends: list[Backend]) -> str:
+    return " or ".join(b.name for b in backends)
 
 
 def choose_engine(hw: Hardware, forced: str | None) -> str:
@@ -185,8 +185,8 @@ def _checkpoints(model: catalog.Model, gpu: catalog.Gpu | None, backend: Backend
 
 def _unloadable(backend: Backend, model: catalog.Model, precision: str, gpu: catalog.Gpu | None) -> str:
     """Why the backend's engine cannot load `precision` weights of the model on the GPU ("" if it can)."""
-    if gpu is None:
-        return "" if not backend.needs_gpu else "no GPU"
+    if gpu is None:  # CPU plans are the engines without GPUs (choose_engine refuses the others)
+        return ""
     return catalog.QUANTIZATIONS[precision].refuses(model, gpu, backend.vllm_versions.get(gpu.vendor, ""))
 
 
@@ -363,14 +363,16 @@ def plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
     if not suggest:
         return chosen
     alternatives = tuple(f"--engine {p.profile.engine} ({REGISTRY[p.profile.engine].description})"
-                         for p in _other_engines(hw, req) if p.profile.engine != chosen.profile.engine)
+                         for p in _other_engines(hw, req, skip=chosen.profile.engine))
     return replace(chosen, alternatives=alternatives)
 
 
-def _other_engines(hw: Hardware, req: Request) -> list[Plan]:
-    """The plans of every engine that fits the request on this hardware, in registry order."""
+def _other_engines(hw: Hardware, req: Request, skip: str | None = None) -> list[Plan]:
+    """The plans of every engine but `skip` that fits the request on this hardware, in registry order."""
     out = []
     for backend in REGISTRY.values():
+        if backend.name == skip:
+            continue
         try:
             out.append(_plan(hw, replace(req, engine=backend.name), suggest=False))
         except (catalog.DoesNotFit, ValueError):
@@ -458,10 +460,12 @@ def _plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
 
 
 def _kv_note(req: Request, auto_refusal: catalog.DoesNotFit | None) -> str:
-    """Why the plan keeps the KV cache in FP8: asked, or nothing fits with a 16-bit cache."""
+    """Why the plan keeps the KV cache in FP8: asked, or nothing fits with a 16-bit cache (an
+    automatic FP8 cache always follows a 16-bit attempt that did not fit)."""
     if req.kv_cache_dtype == "fp8":
         return "KV cache: fp8 (--kv-cache-dtype fp8), as asked"
-    why = str(auto_refusal).splitlines()[0] if auto_refusal else "no 16-bit KV cache fits"
+    assert auto_refusal is not None
+    why = str(auto_refusal).splitlines()[0]
     return ("KV cache: fp8 (--kv-cache-dtype fp8), one byte per element instead of two, because with the "
             f"model's 16-bit cache nothing fits ({why}). Without calibrated scales in the checkpoint vLLM "
             "uses a scale of 1.0: a small accuracy cost; --kv-cache-dtype auto refuses instead")

@@ -69,6 +69,8 @@ class Backend:
     fit: FitFunction
     pod_cpu: Callable[[Hardware, Shape], int]
     pod_memory_gib: Callable[[catalog.Model, catalog.Checkpoint, Shape, catalog.Fit, catalog.Gpu | None], int]
+    expert_parallel: Callable[[catalog.Model, catalog.Checkpoint, catalog.Gpu | None, Hardware, Shape, bool], str]
+    kv_cache_fp8: Callable[[catalog.Model, catalog.Gpu | None], str]
     needs_gpu: bool = True
     multi_node: bool = False
     least_memory_gib: Callable[[catalog.Model, catalog.Checkpoint, Shape, catalog.Fit, catalog.Gpu | None], int] \
@@ -76,10 +78,6 @@ class Backend:
     utilizations: tuple[float, ...] = (0.90, 0.95)
     arithmetic: Callable[[Profile], list[str]] = lambda profile: profile.fit().lines()
     notes: Callable[[Hardware], tuple[str, ...]] = lambda hw: ()
-    expert_parallel: Callable[[catalog.Model, catalog.Checkpoint, catalog.Gpu | None, Hardware, Shape, bool],
-                              str] = lambda model, ckpt, gpu, hw, shape, asked: ""
-    kv_cache_fp8: Callable[[catalog.Model, catalog.Gpu | None], str] = \
-        lambda model, gpu: "it has no FP8 KV cache"
     files: Callable[[str], dict[str, str]] = lambda cmd: {}
     enabled_by_default: bool = False
     vllm_versions: Mapping[str, str] = field(default_factory=dict)
@@ -93,7 +91,8 @@ class Backend:
     def other_images(self) -> tuple[str, ...]:
         """Images the chart runs besides its values' default (e.g. the ROCm build for AMD GPUs),
         listed in the umbrella's Artifact Hub annotation."""
-        return tuple(dict.fromkeys(ref for ref in self.images.values() if ref != self.default_image))
+        default = self.default_image
+        return tuple(dict.fromkeys(ref for ref in self.images.values() if ref != default))
 
 
 def _registry() -> dict[str, Backend]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import catalog, interface
+from .. import catalog
 from ..interface import Group, Value
 from ..model import Hardware, Shape
 from . import Backend
@@ -33,6 +33,8 @@ from .common import (
 # The image AIBrix's DeepSeek-R1 guide (seed 002) runs: vLLM v0.7.3 with NCCL 2.25.1 and
 # ray[default,adag] 2.40.0. The runtime image carries the model downloader.
 VLLM_IMAGE_TAG = "v0.7.3.self.post1"
+AIBRIX_VLLM_VERSION = "0.7.3"  # the vLLM release inside that image
+EXTRA_ARGS = ["--uvicorn-log-level", "warning"]
 RAY_VERSION = "2.40.0"
 RUNTIME_IMAGE_TAG = "v0.3.0"
 
@@ -145,7 +147,7 @@ INTERFACE = Group(
                   integer(0)),
             Value("trustRemoteCode", False, "`--trust-remote-code`, for checkpoints whose code "
                   "ships with the weights (the guide sets it for local copies).", BOOLEAN),
-            Value("extraArgs", ["--uvicorn-log-level", "warning"], "More `vllm serve` arguments, "
+            Value("extraArgs", EXTRA_ARGS, "More `vllm serve` arguments, "
                   "appended last.", {"type": "array", "items": {"type": "string"}}),
         )),
         STORAGE,
@@ -238,7 +240,7 @@ def profile_values(profile: Any) -> dict[str, Any]:
              ["--gpu-memory-utilization", str(profile.gpu_memory_utilization)])
     flags += [] if profile.kv_cache_dtype == "auto" else ["--kv-cache-dtype", profile.kv_cache_dtype]
     if flags:
-        values["engine"]["extraArgs"] = [*interface.defaults(INTERFACE)["engine"]["extraArgs"], *flags]
+        values["engine"]["extraArgs"] = [*EXTRA_ARGS, *flags]
     return values
 
 
@@ -252,9 +254,10 @@ def shapes(hw: Hardware) -> list[Shape]:
 
 def expert_parallel(model: catalog.Model, ckpt: catalog.Checkpoint, gpu: catalog.Gpu | None, hw: Hardware,
                     shape: Shape, asked: bool) -> str:
-    """The pinned image runs vLLM 0.7.3, older than --enable-expert-parallel (vLLM 0.8)."""
+    """The pinned image's vLLM is older than --enable-expert-parallel (vLLM 0.8)."""
     if asked:
-        raise ValueError(f"--expert-parallel: aibrix runs aibrix/vllm-openai:{VLLM_IMAGE_TAG} (vLLM 0.7.3), which "
+        raise ValueError(f"--expert-parallel: aibrix runs aibrix/vllm-openai:{VLLM_IMAGE_TAG} (vLLM "
+                         f"{AIBRIX_VLLM_VERSION}), which "
                          "predates --enable-expert-parallel (vLLM 0.8): use --engine vllm or kuberay")
     return ""
 
@@ -288,8 +291,8 @@ BACKEND = Backend(
     chosen_for=lambda hw, gpu: gpu is not None and not gpu.consumer and hw.nodes > 1 and hw.rdma,
     shapes=shapes,
     expert_parallel=expert_parallel,
-    vllm_versions={"nvidia": "0.7.3"},
+    vllm_versions={"nvidia": AIBRIX_VLLM_VERSION},
     kv_cache_fp8=lambda model, gpu: (
-        "aibrix runs vLLM 0.7.3, whose only MLA backend (Triton MLA) raises 'FP8 Triton MLA not yet supported'"
-        if model.mla else fp8_kv_cache(model, gpu, "0.7.3", lambda g: False, "")),
+        f"aibrix runs vLLM {AIBRIX_VLLM_VERSION}, whose only MLA backend (Triton MLA) raises 'FP8 Triton MLA not "
+        "yet supported'" if model.mla else fp8_kv_cache(gpu)),
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -137,17 +136,14 @@ def moe_expert_parallel(model: catalog.Model, ckpt: catalog.Checkpoint, gpu: cat
 #   Blackwell; Triton MLA, what Ada gets, raises "TritonMLA V1 with FP8 KV cache not yet supported";
 # - v0.7.3 (AIBrix's image): only V0 Triton MLA, whose decode raises "FP8 Triton MLA not yet
 #   supported" on every GPU.
-# Without scales in the checkpoint vLLM uses 1.0 and warns of a possible accuracy drop.
-def fp8_kv_cache(model: catalog.Model, gpu: catalog.Gpu | None, vllm_version: str,
-                 mla_gpus: Callable[[catalog.Gpu], bool], mla_where: str) -> str:
-    """Why vLLM `vllm_version` cannot keep `model`'s KV cache in FP8 on `gpu` ("" when it can)."""
+# Without scales in the checkpoint vLLM uses 1.0 and warns of a possible accuracy drop. Each
+# backend adds its release's MLA rule to fp8_kv_cache.
+def fp8_kv_cache(gpu: catalog.Gpu | None) -> str:
+    """Why no vLLM keeps a KV cache in FP8 on `gpu` ("" when one can)."""
     if gpu is None:
         return "an FP8 KV cache needs a GPU"
     if not gpu.fp8:
         return f"{gpu.name} has no FP8 hardware (FP8 GPUs: {', '.join(n for n, g in catalog.GPUS.items() if g.fp8)})"
-    if model.mla and not mla_gpus(gpu):
-        return (f"vLLM {vllm_version} keeps the KV cache of an MLA model such as {model.key} in FP8 only on "
-                f"{mla_where}")
     return ""
 
 
@@ -312,6 +308,18 @@ def hostpath_level(uses_hostpath: bool) -> tuple[str, str]:
     """The Pod Security level a pod needs: `privileged` for a hostPath volume (baseline forbids
     them), else `restricted`."""
     return ("privileged", "hostPath volume for node-local weights") if uses_hostpath else ("restricted", "")
+
+
+def cache_hostpath_level(values: dict[str, Any]) -> tuple[str, str]:
+    """hostpath_level of an engine whose weights cache (cache_group) may be a hostPath."""
+    return hostpath_level(values["cache"]["type"] == "hostPath")
+
+
+def node_local_cache(ckpt: catalog.Checkpoint) -> dict[str, Any]:
+    """The cache values of pods that each download their own copy of the weights (KubeRay's
+    workers, the pods of a LeaderWorkerSet group): node-local scratch space sized for it."""
+    cache_gib = math.ceil(ckpt.weights_gib * 1.2)
+    return {"type": "emptyDir", "emptyDir": {"sizeLimit": f"{cache_gib}Gi"}, "pvc": {"size": f"{cache_gib}Gi"}}
 
 
 def rdma_group(enabled: bool, preset: str, gpus_field: str, off_note: str) -> Group:

@@ -4,7 +4,6 @@ across nodes). Needs the KubeRay operator in the cluster."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from .. import catalog, dashboards, interface
@@ -18,14 +17,15 @@ from .common import (
     STRING_MAP,
     VLLM_PLANNING,
     cache_group,
+    cache_hostpath_level,
     fp8_kv_cache,
     gpu_model_value,
-    hostpath_level,
     http_route_group,
     image_group,
     integer,
     metrics_group,
     moe_expert_parallel,
+    node_local_cache,
     node_shapes,
     object_list,
     pod_resources,
@@ -199,14 +199,12 @@ def profile_values(profile: Any) -> dict[str, Any]:
                       **({"kv_cache_dtype": profile.kv_cache_dtype} if profile.kv_cache_dtype != "auto" else {})},
         },
     }
-    # Each worker downloads its copy unless the cache is shared; size the scratch space for it.
-    cache_gib = math.ceil(ckpt.weights_gib * 1.2)
+    # Each worker downloads its copy unless the cache is shared.
     return {
         "serve": {"llmConfigs": [config]},
         "gpu": {"vendor": gpu.vendor, "model": gpu.name},
         "workerGroups": [group],
-        "cache": {"type": "emptyDir", "emptyDir": {"sizeLimit": f"{cache_gib}Gi"},
-                  "pvc": {"size": f"{cache_gib}Gi"}},
+        "cache": node_local_cache(ckpt),
     }
 
 
@@ -230,7 +228,7 @@ BACKEND = Backend(
     interface=INTERFACE,
     profile_values=profile_values,
     summary=summary,
-    pod_security=lambda values: hostpath_level(values["cache"]["type"] == "hostPath"),
+    pod_security=cache_hostpath_level,
     images={"nvidia": f"rayproject/ray-llm:{RAY_IMAGE_TAG}"},  # no ROCm build of ray-llm is pinned
     multi_node=True,
     # Several nodes over ordinary networking: tensor parallel within a node, pipeline across.
@@ -241,8 +239,9 @@ BACKEND = Backend(
     expert_parallel=lambda model, ckpt, gpu, hw, shape, asked: moe_expert_parallel(model, ckpt, gpu, hw, shape, asked)
     if asked else "",
     vllm_versions={"nvidia": RAY_VLLM_VERSION},
-    kv_cache_fp8=lambda model, gpu: fp8_kv_cache(
-        model, gpu, RAY_VLLM_VERSION, lambda g: 9.0 <= g.compute_capability < 11.0,
-        "Hopper (FlashMLA) and B200-class Blackwell (CUTLASS MLA)"),
+    kv_cache_fp8=lambda model, gpu: fp8_kv_cache(gpu) or (
+        f"vLLM {RAY_VLLM_VERSION} keeps the KV cache of an MLA model such as {model.key} in FP8 only on Hopper "
+        "(FlashMLA) and B200-class Blackwell (CUTLASS MLA)"
+        if gpu and model.mla and not 9.0 <= gpu.compute_capability < 11.0 else ""),
     files=lambda cmd: {"files/dashboards/ray-serve-llm-dashboard.json": dashboards.ray_serve_llm_json(cmd)},
 )

@@ -15,8 +15,8 @@ from .common import (
     BOOLEAN,
     STRING_MAP,
     cache_group,
+    cache_hostpath_level,
     gpu_model_value,
-    hostpath_level,
     hpa_values,
     http_route_group,
     image_group,
@@ -220,10 +220,9 @@ def arithmetic(profile: Any) -> list[str]:
 
 
 def profile_values(profile: Any) -> dict[str, Any]:
-    """ollama profiles: one model tag, CPU (gpu None) or one GPU; memory from size + KV cache."""
-    model = catalog.MODELS[profile.model]
+    """ollama profiles: one model tag, CPU (gpu None) or one GPU; memory from size + KV cache (the
+    planner's fit has checked that they fit)."""
     weights = profile.checkpoint.weights_gib
-    total = weights + kv_gib(model, profile.max_model_len, profile.max_num_seqs) + RUNTIME_GIB
     values: dict[str, Any] = {
         "models": {"pull": [profile.checkpoint.repo]},
         "server": {"contextLength": profile.max_model_len, "numParallel": profile.max_num_seqs},
@@ -231,10 +230,6 @@ def profile_values(profile: Any) -> dict[str, Any]:
     }
     if profile.gpu:
         gpu = catalog.GPUS[profile.gpu]
-        if total > gpu.memory_gib:
-            raise catalog.DoesNotFit(
-                f"{profile.checkpoint.repo} with {profile.max_model_len} tokens x {profile.max_num_seqs} "
-                f"needs {total:.1f} GiB, more than the {gpu.memory_gib:.1f} GiB of {gpu.name}")
         values["gpu"] = {"count": profile.gpus_per_pod, "vendor": gpu.vendor, "model": gpu.name}
     memory = f"{profile.memory_gib_per_pod}Gi"
     values["resources"] = {"requests": {"cpu": str(profile.cpu_per_pod), "memory": memory},
@@ -278,7 +273,7 @@ BACKEND = Backend(
     interface=INTERFACE,
     profile_values=profile_values,
     summary=summary,
-    pod_security=lambda values: hostpath_level(values["cache"]["type"] == "hostPath"),
+    pod_security=cache_hostpath_level,
     arithmetic=arithmetic,
     # The chart appends -rocm to the tag for AMD GPUs (ollama.image).
     images={"nvidia": f"ollama/ollama:{OLLAMA_VERSION}", "amd": f"ollama/ollama:{OLLAMA_VERSION}-rocm"},

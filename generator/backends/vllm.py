@@ -18,9 +18,9 @@ from .common import (
     STRING_MAP,
     VLLM_PLANNING,
     cache_group,
+    cache_hostpath_level,
     fp8_kv_cache,
     gpu_model_value,
-    hostpath_level,
     hpa_values,
     http_route_group,
     image_group,
@@ -28,6 +28,7 @@ from .common import (
     integer,
     metrics_group,
     moe_expert_parallel,
+    node_local_cache,
     node_shapes,
     object_list,
     pod_resources,
@@ -53,7 +54,7 @@ DTYPES = ["auto", "bfloat16", "float16", "half", "float32", "float"]
 # offers: the model's dtype, and fp8 (e4m3), which every attention backend with an FP8 cache
 # lists; fp8_e5m2 is left out, as v0.31.0's CUDA MLA backends (FlashMLA, CUTLASS, Triton MLA)
 # accept only fp8 and fp8_e4m3.
-KV_CACHE_DTYPES = ["auto", "fp8"]
+KV_CACHE_DTYPES = list(catalog.KV_CACHE_BYTES)
 QUANTIZATIONS = ["", "awq", "awq_marlin", "gptq", "gptq_marlin", "fp8", "bitsandbytes",
                  "compressed-tensors"]
 
@@ -265,9 +266,7 @@ def profile_values(profile: Any) -> dict[str, Any]:
         # A LeaderWorkerSet group of one pod per node; each pod downloads its own copy, so the
         # cache is node-local scratch space sized for the checkpoint (as KubeRay's workers do).
         values["nodes"] = profile.pods
-        cache_gib = math.ceil(ckpt.weights_gib * 1.2)
-        values["cache"] = {"type": "emptyDir", "emptyDir": {"sizeLimit": f"{cache_gib}Gi"},
-                           "pvc": {"size": f"{cache_gib}Gi"}}
+        values["cache"] = node_local_cache(ckpt)
     if profile.replicas > 1:
         values["replicaCount"] = profile.replicas
         # Replicas may land on different nodes: the created claim must be shareable.
@@ -310,8 +309,7 @@ BACKEND = Backend(
     interface=INTERFACE,
     profile_values=profile_values,
     summary=summary,
-    pod_security=lambda values: rdma_level(values["rdma"]["enabled"],
-                                           hostpath_level(values["cache"]["type"] == "hostPath")),
+    pod_security=lambda values: rdma_level(values["rdma"]["enabled"], cache_hostpath_level(values)),
     images={"nvidia": f"vllm/vllm-openai:{VLLM_IMAGE_TAG}", "amd": ":".join(VLLM_ROCM_IMAGE)},
     # Data-center GPUs on one node: vLLM batches many users on them.
     chosen_for=lambda hw, gpu: gpu is not None and not gpu.consumer and hw.nodes == 1,
@@ -319,6 +317,7 @@ BACKEND = Backend(
     shapes=shapes,
     expert_parallel=moe_expert_parallel,
     vllm_versions={"nvidia": VLLM_VERSION.lstrip("v"), "amd": VLLM_ROCM_IMAGE[1].lstrip("v")},
-    kv_cache_fp8=lambda model, gpu: fp8_kv_cache(model, gpu, VLLM_VERSION, lambda g: True, "any FP8 GPU"),
+    # v0.31.0 (and the ROCm build's v0.30.0) keep MLA caches in FP8 on every FP8 GPU too.
+    kv_cache_fp8=lambda model, gpu: fp8_kv_cache(gpu),
     enabled_by_default=True,
 )
