@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ VALUES_FILES = sorted((ROOT / "values").glob("*.yaml"))
 INVALID_FILES = sorted((ROOT / "tests" / "values-invalid").glob("*.yaml"))
 # Feature variants that must render and validate (tests/values-valid/), one glob for every module.
 VARIANTS = sorted((ROOT / "tests" / "values-valid").glob("*.yaml"))
+ALL_FILES = [*VALUES_FILES, *VARIANTS]  # everything that must render
 HELM_VERSIONS = [pin.version for pin in tools.HELM_PINS]
 
 
@@ -57,3 +60,9 @@ def secret_file(spec: dict, container: dict, path_env: str) -> dict:
     (volume,) = [v for v in spec["volumes"] if v["name"] == mount["name"]]
     assert [item["path"] for item in volume["secret"]["items"]] == [path.rsplit("/", 1)[1]]
     return volume["secret"]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """`llm-serving <args>` as a user runs it (its own process, from the checkout)."""
+    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=ROOT, capture_output=True, text=True,
+                          check=False)

@@ -11,7 +11,7 @@ import yaml
 
 from generator.build import ROOT
 
-from .conftest import VALUES_FILES, VARIANTS, rendered
+from .conftest import ALL_FILES, rendered
 
 
 def annotated_images() -> set[str]:
@@ -34,7 +34,7 @@ def images(node: Any) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("values_file", VALUES_FILES + VARIANTS, ids=[p.stem for p in VALUES_FILES + VARIANTS])
+@pytest.mark.parametrize("values_file", ALL_FILES, ids=[p.stem for p in ALL_FILES])
 def test_every_rendered_image_is_annotated(values_file):
     used = set().union(*(images(doc) for doc in rendered(values_file)))
     assert used, "no container rendered"

@@ -19,7 +19,7 @@ import yaml
 
 from generator.build import ROOT
 
-from .conftest import VALUES_FILES, VARIANTS, rendered
+from .conftest import ALL_FILES, rendered
 
 CHECKOV = ROOT / ".tools" / "checkov" / "bin" / "checkov"
 SKIPS = yaml.safe_load((ROOT / "tests" / "checkov-skips.yaml").read_text())
@@ -115,7 +115,7 @@ def scanned(tmp_path_factory) -> dict:
     as "<values file>: <Kind>.<namespace>.<name>"."""
     directory = tmp_path_factory.mktemp("rendered")
     synthetic = []
-    for values_file in [*VALUES_FILES, *VARIANTS]:
+    for values_file in ALL_FILES:
         docs = scan_documents(rendered(values_file))
         synthetic += [f"{values_file.stem}: Pod.default.{d['metadata']['name']}"
                       for d in docs if "checkov-scan/source" in d["metadata"].get("annotations", {})]
@@ -157,7 +157,7 @@ def test_custom_resource_pods_are_scanned(scanned):
     assert not missing, missing
 
 
-@pytest.mark.parametrize("values_file", [*VALUES_FILES, *VARIANTS], ids=lambda p: p.stem)
+@pytest.mark.parametrize("values_file", ALL_FILES, ids=lambda p: p.stem)
 def test_no_container_escapes_the_scan(values_file):
     """Every container outside checkov's own workload kinds is in a synthetic Pod."""
     for doc in rendered(values_file):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,16 +11,11 @@ import pytest
 from generator import cli, tools
 from generator.build import ROOT
 
-from .conftest import HELM_VERSIONS, helm
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+from .conftest import HELM_VERSIONS, helm, run_cli
 
 
 def test_unknown_profile_is_one_line_exit_2():
-    proc = run("validate", "--no-generate", "no-such-profile")
+    proc = run_cli("validate", "--no-generate", "no-such-profile")
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().count("\n") == 0
@@ -31,13 +25,13 @@ def test_unknown_profile_is_one_line_exit_2():
 def test_bad_yaml_is_one_line_exit_2(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("vllm: [unclosed\n")
-    proc = run("validate", "--no-generate", str(bad))
+    proc = run_cli("validate", "--no-generate", str(bad))
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "not valid YAML" in proc.stderr
 
 
 def test_crds_missing_upstream_exit_2(tmp_path):
-    proc = run("crds", "--upstream", str(tmp_path / "nowhere"))
+    proc = run_cli("crds", "--upstream", str(tmp_path / "nowhere"))
     assert proc.returncode == 2 and "not a directory" in proc.stderr
 
 
@@ -83,8 +77,8 @@ def one_line_exit_2(proc: subprocess.CompletedProcess[str], *needles: str) -> No
 def test_non_utf8_files_are_one_line_exit_2(tmp_path):
     binary = tmp_path / "bin.yaml"
     binary.write_bytes(b"\xff\xfe\x00gpu: H100-80GB\n")
-    one_line_exit_2(run("plan", "--hardware", str(binary)), "bin.yaml", "not UTF-8", "save it as UTF-8")
-    one_line_exit_2(run("validate", "--no-generate", str(binary)), "bin.yaml", "not UTF-8")
+    one_line_exit_2(run_cli("plan", "--hardware", str(binary)), "bin.yaml", "not UTF-8", "save it as UTF-8")
+    one_line_exit_2(run_cli("validate", "--no-generate", str(binary)), "bin.yaml", "not UTF-8")
 
 
 @pytest.mark.parametrize("text, needles", [
@@ -97,7 +91,7 @@ def test_values_of_the_wrong_shape_are_one_line_exit_2(tmp_path, text, needles):
     bad.write_text(text)
     good = ROOT / "values" / "l4-24gb.yaml"
     # The bad file comes second: nothing is validated (no half report) before the error.
-    proc = run("validate", "--no-generate", str(good), str(bad))
+    proc = run_cli("validate", "--no-generate", str(good), str(bad))
     one_line_exit_2(proc, "shape.yaml", *needles)
     assert "validating" not in proc.stdout
 
@@ -116,7 +110,7 @@ def test_values_of_the_wrong_shape_are_one_line_exit_2(tmp_path, text, needles):
     (["--gpu", "none", "--gpus-per-node", "2"], "--gpus-per-node"),
 ])
 def test_plan_numeric_options_are_checked(args, option):
-    proc = run("plan", *args)
+    proc = run_cli("plan", *args)
     one_line_exit_2(proc, option)
     assert proc.stdout == ""
 
@@ -124,25 +118,25 @@ def test_plan_numeric_options_are_checked(args, option):
 def test_hardware_file_with_a_gpu_needs_gpus_per_node(tmp_path):
     hw = tmp_path / "hw.yaml"
     hw.write_text("gpu: H100-80GB\nnodes: 1\n")
-    one_line_exit_2(run("plan", "--hardware", str(hw)), "gpusPerNode", "missing")
+    one_line_exit_2(run_cli("plan", "--hardware", str(hw)), "gpusPerNode", "missing")
     hw.write_text("gpu: H100-80GB\ngpusPerNode: 0\n")
-    one_line_exit_2(run("plan", "--hardware", str(hw)), "gpusPerNode")
+    one_line_exit_2(run_cli("plan", "--hardware", str(hw)), "gpusPerNode")
     hw.write_text("gpu: null\ngpusPerNode: 4\n")
-    one_line_exit_2(run("plan", "--hardware", str(hw)), "gpusPerNode", "gpu null")
+    one_line_exit_2(run_cli("plan", "--hardware", str(hw)), "gpusPerNode", "gpu null")
     hw.write_text("gpu: H100-80GB\ngpusPerNode: 8\nnodes: 2\n")
-    assert run("plan", "--hardware", str(hw)).returncode == 0
+    assert run_cli("plan", "--hardware", str(hw)).returncode == 0
 
 
 def test_hardware_file_is_not_mixed_with_hardware_flags(tmp_path):
     hw = tmp_path / "hw.yaml"
     hw.write_text("gpu: H100-80GB\ngpusPerNode: 8\n")
-    one_line_exit_2(run("plan", "--hardware", str(hw), "--nodes", "2", "--rdma"),
+    one_line_exit_2(run_cli("plan", "--hardware", str(hw), "--nodes", "2", "--rdma"),
                     "--hardware", "--nodes", "--rdma", "in the file")
 
 
 def test_refusal_in_json_is_a_json_object_on_stdout(tmp_path):
     out = tmp_path / "no.yaml"
-    proc = run("plan", "--gpu", "H100-80GB", "--gpus-per-node", "8", "--model", "deepseek-r1", "--precision", "fp8",
+    proc = run_cli("plan", "--gpu", "H100-80GB", "--gpus-per-node", "8", "--model", "deepseek-r1", "--precision", "fp8",
                "--format", "json", "-o", str(out))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     data = json.loads(proc.stdout)
@@ -190,6 +184,6 @@ def test_find_helms_takes_every_helm_given(tmp_path):
 
 def test_validate_with_one_helm_names_its_version():
     version = HELM_VERSIONS[-1]
-    proc = run("validate", "--no-generate", "cpu-only", "--helm", str(helm(version)))
+    proc = run_cli("validate", "--no-generate", "cpu-only", "--helm", str(helm(version)))
     assert proc.returncode == 0, proc.stderr
     assert f"validating with helm {version}" in proc.stdout and f"objects (helm {version})" in proc.stdout

@@ -16,7 +16,7 @@ from generator.build import ROOT
 from generator.model import Hardware, Request
 from generator.planner import plan
 
-from .conftest import HELM_VERSIONS, VALUES_FILES, find, render_with, rendered
+from .conftest import HELM_VERSIONS, VALUES_FILES, find, render_with, rendered, validated
 from .test_pod_security import pod_specs
 
 PROFILE = ROOT / "values" / "h100-80gb-2x8-vllm.yaml"
@@ -84,8 +84,6 @@ def server(template: dict) -> dict:
 
 @pytest.mark.parametrize("version", HELM_VERSIONS)
 def test_profile_renders_a_valid_leaderworkerset(version):
-    from .conftest import validated
-
     result = validated(PROFILE, version)
     assert result.ok, result.errors
     assert not find(result.documents, "Deployment")

@@ -7,7 +7,7 @@ import pytest
 
 from generator.build import ROOT
 
-from .conftest import VALUES_FILES, find, rendered
+from .conftest import VALUES_FILES, find, render_with, rendered
 
 
 def selects(policy: dict, labels: dict) -> bool:
@@ -78,13 +78,7 @@ def test_aibrix_control_plane_reaches_api_and_metrics_only():
 
 
 def test_disabling_network_policies(tmp_path):
-    off = tmp_path / "off.yaml"
-    off.write_text("global:\n  networkPolicy:\n    enabled: false\n")
-    from generator import validation
-
-    from .conftest import HELM_VERSIONS, helm
-
-    docs = validation.helm_template(helm(HELM_VERSIONS[0]), ROOT / "values/h100-80gb.yaml", extra=("-f", str(off)))
+    docs = render_with(ROOT / "values/h100-80gb.yaml", {"global": {"networkPolicy": {"enabled": False}}}, tmp_path)
     assert not find(docs, "NetworkPolicy")
 
 
@@ -92,19 +86,11 @@ def test_disabling_network_policies(tmp_path):
 def test_ollama_network_policy_needs_both_switches(tmp_path, global_on, ollama_on):
     """ollama's NetworkPolicy is rendered only when global.networkPolicy.enabled and
     ollama.networkPolicy.enabled are both true; the UI's follows the global switch alone."""
-    import yaml
-
-    from generator import validation
-
-    from .conftest import HELM_VERSIONS, helm
-
-    extra = tmp_path / "switches.yaml"
-    extra.write_text(yaml.safe_dump({
+    docs = render_with(ROOT / "values/cpu-only.yaml", {
         "global": {"networkPolicy": {"enabled": global_on}},
         # without ollama's own policy, its exposure needs consent
         "ollama": {"networkPolicy": {"enabled": ollama_on}, "exposure": {"allowUnauthenticated": True}},
-    }))
-    docs = validation.helm_template(helm(HELM_VERSIONS[0]), ROOT / "values/cpu-only.yaml", extra=("-f", str(extra)))
+    }, tmp_path)
     names = {p["metadata"]["name"] for p in find(docs, "NetworkPolicy")}
     assert ("r1-ollama" in names) is (global_on and ollama_on)
     assert ("r1-chat-ui" in names) is global_on

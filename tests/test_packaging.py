@@ -65,10 +65,12 @@ def installed(tmp_path_factory) -> Path:
         shutil.copy2(ROOT / name, source / name)
     shutil.copytree(ROOT / "generator", source / "generator", ignore=shutil.ignore_patterns("__pycache__"))
     env_dir = tmp_path_factory.mktemp("venv")
-    venv.EnvBuilder(with_pip=True).create(env_dir)
+    # No pip of its own (ensurepip takes seconds): the suite's pip installs into it (`--python`).
+    venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
-    proc = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                           str(source)], capture_output=True, text=True, check=False, timeout=540)
+    proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+                           "--disable-pip-version-check", str(source)], capture_output=True, text=True, check=False,
+                          timeout=540)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return env_dir / "bin"
 

@@ -18,7 +18,7 @@ from generator import catalog, platforms, validation
 from generator.build import ROOT
 from generator.profiles import SPECS
 
-from .conftest import VALUES_FILES, VARIANTS, find, render_with, rendered
+from .conftest import ALL_FILES, VALUES_FILES, find, render_with, rendered
 from .scheduling import Node, fits, pod_requests, preference_score, quantity, reasons, selector_and_affinity_match
 from .test_pod_security import pod_specs
 
@@ -48,7 +48,7 @@ def node(platform: str, labels: dict[str, str], gpu: bool, allocatable: dict[str
     return Node(f"{platform}-node", {"kubernetes.io/os": "linux", **labels}, allocatable or ROOMY, taints)
 
 
-FILES = VALUES_FILES + VARIANTS
+FILES = ALL_FILES
 
 
 @cache

@@ -4,8 +4,6 @@ property: for any hardware, a plan fits with margin or is refused, never over-co
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import replace
 
 import pytest
@@ -13,10 +11,13 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator import catalog, profiles, validation
-from generator.backends import kuberay, vllm
-from generator.build import ROOT
-from generator.planner import Hardware, Refused, Request, plan, resolve_model
+from generator import catalog, validation
+from generator.backends import aibrix, kuberay, ollama, vllm
+from generator.backends.ollama import RUNTIME_GIB
+from generator.planner import LAYOUT_GAIN, Hardware, Refused, Request, plan, resolve_model
+from generator.profiles import SPECS, shipped
+
+from .conftest import run_cli
 
 R1, R1_14B = "deepseek-r1", "deepseek-r1-distill-qwen-14b"
 
@@ -100,8 +101,6 @@ def test_plan_fits_with_margin_or_is_refused(gpu, per_node, nodes, rdma, model, 
     p = result.profile
     g = catalog.GPUS[gpu]
     if p.engine == "ollama":
-        from generator.backends.ollama import RUNTIME_GIB
-
         m = catalog.MODELS[p.model]
         need = p.checkpoint.weights_gib + m.kv_bytes_per_token() * p.max_model_len * p.max_num_seqs / catalog.GIB
         assert need + RUNTIME_GIB <= g.memory_gib
@@ -114,39 +113,32 @@ def test_plan_fits_with_margin_or_is_refused(gpu, per_node, nodes, rdma, model, 
     assert result.tensor_parallel * result.pipeline_parallel * result.replicas <= per_node * nodes
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "generator", "plan", *args], cwd=ROOT,
-                          capture_output=True, text=True, check=False)
-
-
 def test_cli_plan_table_json_and_values_file(tmp_path):
-    proc = run_cli("--gpu", "H100-80GB", "--gpus-per-node", "8", "--nodes", "2", "--model", R1)
+    proc = run_cli("plan", "--gpu", "H100-80GB", "--gpus-per-node", "8", "--nodes", "2", "--model", R1)
     assert proc.returncode == 0 and "kuberay" in proc.stdout and "tensor 8 x pipeline 2" in proc.stdout
-    data = json.loads(run_cli("--gpu", "H200-141GB", "--gpus-per-node", "8", "--format", "json").stdout)
+    data = json.loads(run_cli("plan", "--gpu", "H200-141GB", "--gpus-per-node", "8", "--format", "json").stdout)
     assert (data["engine"], data["tensorParallel"]) == ("vllm", 8)
     out = tmp_path / "x.yaml"
-    proc = run_cli("--gpu", "L4-24GB", "--model", R1_14B, "-o", str(out))
+    proc = run_cli("plan", "--gpu", "L4-24GB", "--model", R1_14B, "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     assert validation.values_errors(out) == []
     assert yaml.safe_load(out.read_text())["vllm"]["engine"]["quantization"] == "awq_marlin"
 
 
 def test_cli_refusal_and_bad_input(tmp_path):
-    proc = run_cli("--gpu", "H100-80GB", "--gpus-per-node", "8", "--model", R1, "--precision", "fp8",
+    proc = run_cli("plan", "--gpu", "H100-80GB", "--gpus-per-node", "8", "--model", R1, "--precision", "fp8",
                    "-o", str(tmp_path / "no.yaml"))
     assert proc.returncode == 1 and "no plan" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "no.yaml").exists(), "nothing is written for a refused plan"
-    proc = run_cli("--gpu", "H999")
+    proc = run_cli("plan", "--gpu", "H999")
     assert proc.returncode == 2 and "--gpu H999" in proc.stderr
     bad = tmp_path / "hw.yaml"
     bad.write_text("gpu: H100\ngpusPerNode: -1\n")
-    proc = run_cli("--hardware", str(bad))
+    proc = run_cli("plan", "--hardware", str(bad))
     assert proc.returncode == 2 and "gpusPerNode" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_every_profile_is_produced_by_the_planner():
-    from generator.profiles import SPECS, shipped
-
     PROFILES = shipped()
     assert [p.name for p in PROFILES] == [s.name for s in SPECS]
     for spec, profile in zip(SPECS, PROFILES, strict=True):
@@ -158,8 +150,6 @@ def test_every_profile_is_produced_by_the_planner():
 def test_aibrix_without_rdma_plans_the_tcp_fallback():
     result = plan(Hardware("H100-80GB", 8, 2), Request(R1, engine="aibrix"))
     assert (result.tensor_parallel, result.pipeline_parallel) == (8, 2)
-    from generator.backends import aibrix
-
     values = aibrix.profile_values(result.profile)
     assert values["rdma"]["enabled"] is False
     assert (values["engine"]["tensorParallelSize"], values["engine"]["pipelineParallelSize"]) == (8, 2)
@@ -170,14 +160,12 @@ def test_aibrix_without_rdma_plans_the_tcp_fallback():
 def test_aibrix_values_carry_the_planned_utilization_and_context():
     """A plan that needs 0.95 of each GPU and a shorter context than the model's says both to AIBrix's
     vLLM, whose defaults (0.90, the model's own context) would not start."""
-    from generator.backends import aibrix
-
     result = plan(Hardware("A100-80GB", 1, 2, rdma=True), Request("deepseek-r1-distill-llama-70b", engine="aibrix",
                                                                  utilization=0.95))
     engine = aibrix.profile_values(result.profile)["engine"]
     assert engine["maxModelLen"] == result.profile.max_model_len < 131072
     assert engine["extraArgs"][-2:] == ["--gpu-memory-utilization", "0.95"]
-    seed = next(p for p in profiles.shipped() if p.name == "h20-96gb-2x8-rdma")
+    seed = next(p for p in shipped() if p.name == "h20-96gb-2x8-rdma")
     assert "maxModelLen" not in aibrix.profile_values(seed)["engine"]  # seed 002 keeps R1's own context
 
 
@@ -288,8 +276,6 @@ def test_cpu_plans_assume_a_stated_ram_size():
 @pytest.mark.parametrize("memory", [8, 12, 16, 64, 512])
 @pytest.mark.parametrize("model", ["deepseek-r1:1.5b", "deepseek-r1:8b", "deepseek-r1:14b", "deepseek-r1:70b", R1])
 def test_cpu_plans_request_no_more_memory_than_the_node_has(memory, model):
-    from generator.backends import ollama
-
     try:
         result = plan(Hardware(None, memory_gib_per_node=memory), Request(model))
     except Refused:
@@ -321,8 +307,6 @@ def test_deepseek_r1_8b_is_the_qwen3_distill():
 def test_one_replica_over_the_node_when_it_holds_more_sequences():
     """R1 on 8 x MI300X: tensor 8 x 1 replica holds 41 sequences of 32k, tensor 4 x 2 only 8, so
     the node runs one replica, as vLLM's recipe for AMD GPUs does; the plan shows both."""
-    from generator.planner import LAYOUT_GAIN
-
     result = plan(Hardware("MI300X-192GB", 8), Request(R1))
     assert (result.tensor_parallel, result.replicas) == (8, 1)
     assert result.layouts[0].startswith("chosen: tensor 8 x 1") and "not chosen: tensor 4 x 2" in result.layouts[1]
@@ -336,14 +320,10 @@ def test_one_replica_over_the_node_when_it_holds_more_sequences():
 def test_expert_parallel_where_the_recipe_uses_it():
     h200 = plan(Hardware("H200-141GB", 8), Request(R1))
     assert h200.profile.expert_parallel and any("DeepSeek recipe" in n for n in h200.notes)
-    from generator.backends import vllm
-
     assert vllm.profile_values(h200.profile)["engine"]["enableExpertParallel"] is True
     assert not plan(Hardware("MI300X-192GB", 8), Request(R1)).profile.expert_parallel  # AMD's recipe: TP 8 alone
     assert not plan(Hardware("H100-80GB", 1), Request(R1_14B)).profile.expert_parallel  # dense
     ray = plan(Hardware("H100-80GB", 8, 2), Request(R1, expert_parallel=True))
-    from generator.backends import kuberay
-
     kwargs = kuberay.profile_values(ray.profile)["serve"]["llmConfigs"][0]["engineKwargs"]
     assert kwargs["extra"] == {"enable_expert_parallel": True}
     assert not plan(Hardware("H100-80GB", 8, 2), Request(R1)).profile.expert_parallel  # seed 004 as it is

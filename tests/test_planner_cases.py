@@ -5,22 +5,20 @@ and the same through `llm-serving plan --format json`."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 import yaml
 
-from generator import catalog
+from generator import catalog, cli
 from generator.build import ROOT
-from generator.planner import Hardware, Refused, Request, plan, resolve_model
+from generator.planner import Hardware, Refused, Request, hardware_from_dict, plan, resolve_model
 
 CASES = yaml.safe_load((ROOT / "tests" / "data" / "planner-cases.yaml").read_text())["cases"]
 
 
 def hardware(case: dict) -> Hardware:
-    return Hardware(case["gpu"], case.get("perNode", 1 if case["gpu"] else 0), case.get("nodes", 1),
-                    rdma=case.get("rdma", False))
+    """The case's hardware, read as `plan --hardware` reads a hardware profile file."""
+    return hardware_from_dict({"gpusPerNode": 1 if case["gpu"] else 0, **case})
 
 
 def case_id(case: dict) -> str:
@@ -52,7 +50,8 @@ def test_planner_case(case):
     assert got == want, case["why"]
 
 
-def run_plan(case: dict) -> tuple[int, dict]:
+def run_plan(case: dict, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]:
+    """`llm-serving plan --format json` for the case's hardware and request: exit code and JSON."""
     hw = hardware(case)
     args = ["--model", case["model"], "--format", "json", "--nodes", str(hw.nodes)]
     if hw.gpu:
@@ -61,15 +60,14 @@ def run_plan(case: dict) -> tuple[int, dict]:
         args.append("--rdma")
     if case.get("ask", {}).get("precision"):
         args += ["--precision", case["ask"]["precision"]]
-    proc = subprocess.run([sys.executable, "-m", "generator", "plan", *args], cwd=ROOT, capture_output=True,
-                          text=True, check=False)
-    return proc.returncode, json.loads(proc.stdout)
+    code = cli.main(["plan", *args])
+    return code, json.loads(capsys.readouterr().out)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c["gpu"] in ("A100-80GB", "T4-16GB", "H100-80GB", "B200-180GB")],
                          ids=case_id)
-def test_planner_case_from_the_command_line(case):
-    code, data = run_plan(case)
+def test_planner_case_from_the_command_line(case, capsys):
+    code, data = run_plan(case, capsys)
     if "refused" in case:
         assert code == 1 and data["refused"] is True and data["numbers"]["weightsGiB"] > 0
         full = "\n".join([data["reason"], *data["details"]])

@@ -11,11 +11,9 @@ import pytest
 
 from generator.build import ROOT
 
-from .conftest import VALUES_FILES, find, rendered
-from .test_checkov import VARIANTS, custom_resource_pods
+from .conftest import ALL_FILES, find, rendered
+from .test_checkov import custom_resource_pods
 from .test_helm_test_script import Handler, script, server  # noqa: F401 - server is a fixture
-
-ALL = [*VALUES_FILES, *VARIANTS]
 
 
 def pod_specs(docs: list[dict]) -> list[tuple[str, dict, dict]]:
@@ -35,7 +33,7 @@ def helm_test_pods(docs: list[dict]) -> list[dict]:
     return [d for d in find(docs, "Pod") if d["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"]
 
 
-@pytest.mark.parametrize("values_file", ALL, ids=lambda p: p.stem)
+@pytest.mark.parametrize("values_file", ALL_FILES, ids=lambda p: p.stem)
 def test_token_only_on_the_autoscaling_ray_head(values_file):
     """Only the KubeRay head with in-tree autoscaling (its Ray autoscaler sidecar) gets a token."""
     for name, spec, owner in pod_specs(rendered(values_file)):
@@ -62,7 +60,7 @@ def test_kuberay_workers_get_no_token_with_autoscaling():
     assert all(g["template"]["spec"]["automountServiceAccountToken"] is False for g in cluster["workerGroupSpecs"])
 
 
-@pytest.mark.parametrize("values_file", ALL, ids=lambda p: p.stem)
+@pytest.mark.parametrize("values_file", ALL_FILES, ids=lambda p: p.stem)
 def test_helm_test_pods_are_read_only(values_file):
     """The test pod's root filesystem is read-only; the only path it writes, /tmp, is an emptyDir."""
     for pod in helm_test_pods(rendered(values_file)):
@@ -74,7 +72,7 @@ def test_helm_test_pods_are_read_only(values_file):
             assert "/tmp/reply" in c["args"][0]
 
 
-@pytest.mark.parametrize("values_file", ALL, ids=lambda p: p.stem)
+@pytest.mark.parametrize("values_file", ALL_FILES, ids=lambda p: p.stem)
 def test_helm_test_pods_read_the_api_key_from_a_file(values_file):
     """No Secret in the test pod's environment: the key is a read-only file named by API_KEY_FILE."""
     docs = rendered(values_file)

@@ -14,7 +14,7 @@ import yaml
 from generator import build, interface, validation
 from generator.backends import REGISTRY
 
-from .conftest import VALUES_FILES, VARIANTS, rendered
+from .conftest import ALL_FILES, VALUES_FILES, rendered
 from .pod_security_standards import LEVELS, level, violations
 from .test_pod_security import pod_specs
 
@@ -31,7 +31,7 @@ def stated_needs(values_file: Path) -> tuple[str, str]:
     return max(levels, key=lambda lv: LEVELS.index(lv[0]), default=("restricted", ""))
 
 
-@pytest.mark.parametrize("values_file", VALUES_FILES + VARIANTS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("values_file", ALL_FILES, ids=lambda p: p.stem)
 def test_every_pod_meets_restricted_but_for_stated_hardware_needs(values_file: Path):
     stated, need = stated_needs(values_file)
     allowed = [pattern for key, pattern in ALLOWED.items() if key in need]
@@ -51,13 +51,13 @@ def test_the_readme_table_states_each_profiles_level():
         assert row.rstrip(" |").endswith(stated + (f" ({need})" if need else "")), row
 
 
-def test_no_pod_runs_as_root_without_ipc_lock():
-    for values_file in VALUES_FILES + VARIANTS:
-        _, need = stated_needs(values_file)
-        for name, spec, _ in pod_specs(rendered(values_file)):
-            if "IPC_LOCK" not in need:
-                assert spec["securityContext"].get("runAsNonRoot") is True, (values_file.stem, name)
-                assert spec["securityContext"]["runAsUser"] > 0
+@pytest.mark.parametrize("values_file", ALL_FILES, ids=lambda p: p.stem)
+def test_no_pod_runs_as_root_without_ipc_lock(values_file: Path):
+    _, need = stated_needs(values_file)
+    for name, spec, _ in pod_specs(rendered(values_file)):
+        if "IPC_LOCK" not in need:
+            assert spec["securityContext"].get("runAsNonRoot") is True, (values_file.stem, name)
+            assert spec["securityContext"]["runAsUser"] > 0
 
 
 # ---------------------------------------------------------------- the checker itself
