@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from . import __version__, catalog, interface, platforms, ui
+from . import __version__, catalog, fitcheck, interface, platforms, ui
 from .backends import REGISTRY, Backend
 from .backends.common import GLOBAL
 from .interface import Group, Value
@@ -324,6 +324,7 @@ def generated_files(read: Callable[[str], str | None]) -> dict[str, str]:
             files[f"{UMBRELLA}/charts/{backend.name}/{rel}"] = text
 
     files[f"{UMBRELLA}/charts/common/templates/_catalog.tpl"] = placement_template()
+    files[f"{UMBRELLA}/charts/common/templates/_fitdata.tpl"] = fitcheck.template(CMD)
 
     files["schemas/hardware-profile.schema.json"] = values_schema(HARDWARE, "llm-serving hardware profile")
 

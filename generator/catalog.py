@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from typing import Any
 
 GIB = 2**30
@@ -551,16 +552,28 @@ def fit(model: Model, ckpt: Checkpoint, gpu: Gpu, tensor_parallel: int, utilizat
     weights = ckpt.weights_gib / gpus
     kv_gib = gpu.memory_gib * utilization - weights - RUNTIME_OVERHEAD_GIB
     kv_per_token = model.kv_bytes_per_token_per_gpu(tensor_parallel, pipeline_parallel, kv_cache_dtype)
-    kv_tokens = int(kv_gib * GIB // kv_per_token) if kv_gib > 0 else 0
+    kv_tokens = _tokens(gpu.memory_gib, utilization, ckpt.weights_gib, gpus, kv_per_token) if kv_gib > 0 else 0
     result = Fit(gpu.memory_gib, utilization, weights, RUNTIME_OVERHEAD_GIB, kv_gib, kv_tokens,
                  max_model_len, max_num_seqs, kv_cache_dtype)
     if kv_tokens < max_model_len:
         # vLLM refuses to start when one sequence of max-model-len does not fit the KV cache.
         raise DoesNotFit(
             f"{ckpt.repo} on {gpus} x {gpu.name}: KV cache holds {kv_tokens} tokens, "
-            f"fewer than max-model-len {max_model_len}\n" + "\n".join(result.lines())
+            f"fewer than max-model-len {max_model_len}\n" + "\n".join(result.lines()),
+            {"weightsGiBPerGpu": weights, "kvCacheGiB": kv_gib, "kvTokens": kv_tokens},
         )
     return result
+
+
+def _tokens(memory_gib: float, utilization: float, weights_gib: float, gpus: int, kv_per_token: float) -> int:
+    """The tokens a KV cache holds, in exact arithmetic on the figures as written (79.6 x 0.95, not
+    their binary approximations): the chart's fit check (common.fit.arith) computes in decimal, and
+    a cache of exactly 10.5 GiB must hold the same 57344 tokens in both."""
+    def exact(x: float) -> Fraction:
+        return Fraction(repr(x))
+
+    kv = exact(memory_gib) * exact(utilization) - exact(weights_gib) / gpus - exact(RUNTIME_OVERHEAD_GIB)
+    return math.floor(kv * GIB / exact(kv_per_token))
 
 
 def startup_seconds(ckpt: Checkpoint, from_hub: bool = True) -> int:

@@ -242,7 +242,7 @@ def _values_files(names: list[str]) -> list[Path]:
 def cmd_validate(args: argparse.Namespace) -> int:
     import yaml
 
-    from . import validation
+    from . import fitcheck, validation
     from .backends import REGISTRY
 
     paths.require_checkout()
@@ -285,13 +285,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
         results = [outcome[path, version] for version in helms]
         errors = [e for r in results for e in r.errors]
         failed |= bool(errors)
+        fits = fitcheck.reports(merged)
         rows.append([path.stem, ",".join(engines) or "-", info["model"], info["gpus"],
-                     info["parallel"], " / ".join(str(len(r.documents)) for r in results),
+                     info["parallel"], "; ".join(f.cell() for f in fits) or "-",
+                     " / ".join(str(len(r.documents)) for r in results),
                      "ok" if not errors else f"FAIL ({len(errors)})"])
         sys.stdout.flush()
+        for fit in fits:
+            if not fit.checked:
+                print(f"  warning: {path.name}: {fit.note}", file=sys.stderr, flush=True)
         for err in errors:
             print(f"  {path.name}: {err}", file=sys.stderr, flush=True)
-    header = ["profile", "engine", "model", "GPUs", "TPxPP",
+    header = ["profile", "engine", "model", "GPUs", "TPxPP", "KV cache fit (tokens, sequences x context)",
               "objects (" + " / ".join(f"helm {v}" for v in helms) + ")", "result"]
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     print(flush=True)

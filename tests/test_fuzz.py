@@ -197,7 +197,9 @@ class Engine:
     leaves: list[str]
 
 
-UI_ON = {"ui": {"enabled": True}}
+# The fit check refuses schema-valid sizes on purpose (a context or a memory limit too large for
+# the GPU; tests/test_fit_check.py): off here, where the sizes are drawn at random.
+UI_ON = {"ui": {"enabled": True}, "global": {"fitCheck": {"enabled": False}}}
 # vLLM is the chart's default engine; the others from a real profile (kuberay and aibrix render
 # their custom resources: validation.validate_file passes --api-versions for every CRD we know).
 ENGINES = {

@@ -270,6 +270,18 @@ GLOBAL = Group(
                   {"type": "array", "minItems": 1, "uniqueItems": True,
                    "items": {"type": "string", "enum": list(platforms.PLATFORMS)}}),
         )),
+        Group("fitCheck", "Refuse values whose model cannot load on the GPU they name, with the numbers "
+              "and the nearest fix: the checkpoint's precision on that GPU (for the engine's vLLM release), "
+              "tensor parallel against the attention heads, the weights per GPU against `memory x "
+              "gpuMemoryUtilization` less the runtime overhead, and one sequence of `maxModelLen` against "
+              "the KV cache left: the planner's arithmetic (`llm-serving plan`), redone at render time for "
+              "the models and GPUs of the catalog. ollama is refused only what it can never hold: more "
+              "than its GPUs and its memory limit together (it runs the layers beyond the GPU on the "
+              "CPU). Models or GPUs the catalog does not know are not checked; the install notes say so.", (
+            Value("enabled", True, "Check the fit. Set false only when you know better than the catalog "
+                  "(a custom quantization, a patched engine): vLLM then reports a misfit at startup, after "
+                  "the weights are downloaded.", BOOLEAN),
+        )),
         Value("imagePullSecrets", [],
               "Names of docker-registry Secrets used to pull every image of the release (mirrors, "
               "air-gapped registries). Empty: the node's own credentials are used.",

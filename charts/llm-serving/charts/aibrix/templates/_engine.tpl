@@ -22,6 +22,9 @@ Usage: {{ include "aibrix.notes" (dict "values" .Values.aibrix "context" $) }}
 {{- $v := .values -}}
 {{- $ns := .context.Release.Namespace -}}
 AIBrix serves model "{{ $v.modelName }}" from a RayClusterFleet ({{ $v.nodes }} nodes x {{ $v.gpu.perNode }} GPUs per cluster).
+{{- with include "common.fit.notes" (dict "context" .context "repo" $v.storage.huggingface.repo "gpu" $v.gpu.model "modelField" "aibrix.storage.huggingface.repo" "gpuField" "aibrix.gpu.model") }}
+{{ . }}
+{{- end }}
 Weights load before the head's /metrics answers; follow it with:
   kubectl -n {{ $ns }} get rayclusterfleet {{ $v.modelName }}
   kubectl -n {{ $ns }} logs -l model.aibrix.ai/name={{ $v.modelName }},ray.io/node-type=head -c init-model -f   # when a downloader runs

@@ -27,6 +27,11 @@ Usage: {{ include "kuberay.notes" (dict "values" .Values.kuberay "context" $) }}
 {{- $ns := .context.Release.Namespace -}}
 {{- $name := include "common.names.fullname" (dict "context" .context "chart" "kuberay") -}}
 KubeRay serves{{ range $v.serve.llmConfigs }} {{ .modelSource }} as model "{{ .modelId }}"{{ end }}.
+{{- range $i, $c := $v.serve.llmConfigs }}
+{{- with include "common.fit.notes" (dict "context" $.context "repo" $c.modelSource "gpu" $v.gpu.model "modelField" (printf "kuberay.serve.llmConfigs[%d].modelSource" $i) "gpuField" "kuberay.gpu.model") }}
+{{ . }}
+{{- end }}
+{{- end }}
 Workers download and load the weights before the Serve application turns RUNNING (large models take 20-40 minutes):
   kubectl -n {{ $ns }} get rayservice {{ $name }} -o jsonpath='{.status.activeServiceStatus.applicationStatuses}'
 The KubeRay operator creates the Services {{ $name }}-serve-svc (OpenAI API, once the app is ready) and {{ $name }}-head-svc (Ray dashboard:

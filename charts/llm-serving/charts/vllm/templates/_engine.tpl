@@ -22,6 +22,9 @@ Usage: {{ include "vllm.notes" (dict "values" .Values.vllm "context" $) }}
 {{- $svc := include "common.names.fullname" (dict "context" .context "chart" "vllm") -}}
 {{- $ns := .context.Release.Namespace -}}
 vLLM serves {{ $v.model.name }} as model "{{ $v.model.servedModelName }}".
+{{- with include "common.fit.notes" (dict "context" .context "repo" $v.model.name "gpu" $v.gpu.model "modelField" "vllm.model.name" "gpuField" "vllm.gpu.model") }}
+{{ . }}
+{{- end }}
 {{- if gt (int $v.nodes) 1 }}
 Each replica is a LeaderWorkerSet group of {{ $v.nodes }} pods, one per node; the leader serves the API
 (the Service selects it), the others run headless ranks. Every pod downloads the weights into its own

@@ -1,0 +1,223 @@
+{{/*
+The fit check: do the values' model, GPU, layout and context load at all? The arithmetic is the
+planner's (generator/catalog.py `fit`), computed here from common.fit.data (generated from the
+catalog); tests/test_fit_check.py requires both to give the same verdict and token count on a grid
+of every catalog GPU x checkpoint x layout x context. global.fitCheck.enabled false turns the
+refusals off; a model or GPU the catalog does not know is not checked, and the install notes say so
+(common.fit.notes).
+*/}}
+
+{{/*
+common.fit.arith: the memory arithmetic of one GPU of a vLLM layout, as catalog.fit computes it:
+weights per GPU = checkpoint / (tp x pp); KV cache = memory x utilization - weights - overhead;
+KV bytes per token per GPU = layers x KV heads x head dim x (1 for MLA's latent, 2 for K and V) x
+bytes per element (kvCacheDtype: auto 2, fp8 1) / (1 for MLA, which every tensor-parallel rank
+keeps whole, else min(tp, KV heads)) / pp; tokens = floor(KV cache / bytes per token).
+Returns JSON: weightsGiB, budgetGiB, overheadGiB, kvGiB, kvBytesPerToken, kvTokens.
+Usage: {{ $a := include "common.fit.arith" (dict "data" $data "repo" "deepseek-ai/DeepSeek-R1" "gpu" "H200-141GB" "tp" 8 "pp" 1 "utilization" 0.9 "kvCacheDtype" "auto") | fromJson }}
+*/}}
+{{- define "common.fit.arith" -}}
+{{- $ckpt := index .data.checkpoints .repo -}}
+{{- $model := index .data.models $ckpt.model -}}
+{{- $gpu := index .data.gpus .gpu -}}
+{{- $tp := int .tp -}}
+{{- $pp := int .pp -}}
+{{- $weights := divf $ckpt.weightsGiB (mul $tp $pp) -}}
+{{- $budget := mulf $gpu.memoryGiB .utilization -}}
+{{- $kvGiB := subf $budget $weights .data.overheadGiB -}}
+{{- $elementBytes := int (index .data.kvCacheBytes (ternary "fp8" "auto" (hasPrefix "fp8" (toString .kvCacheDtype)))) -}}
+{{- $perLayer := mul (int $model.kvHeads) (int $model.headDim) (ternary 1 2 $model.mla) -}}
+{{- $split := ternary 1 (min $tp (int $model.kvHeads)) $model.mla -}}
+{{- $perToken := divf (mul (int $model.layers) $perLayer $elementBytes) $split $pp -}}
+{{- $tokens := 0 -}}
+{{- if gt $kvGiB 0.0 }}{{ $tokens = int64 (floor (divf (mulf $kvGiB 1073741824) $perToken)) }}{{ end -}}
+{{- dict "weightsGiB" $weights "budgetGiB" $budget "overheadGiB" .data.overheadGiB "kvGiB" $kvGiB "kvBytesPerToken" $perToken "kvTokens" $tokens | toJson -}}
+{{- end -}}
+
+{{/*
+common.fit.verdict: whether an engine running vLLM (engine: vllm, kuberay, aibrix) loads a
+checkpoint on a GPU with a layout and context, without failing. "problem" is "" when it fits, else
+precision (the engine's vLLM does not load that precision on that GPU), heads (tensor parallel does
+not divide the attention heads), weights (no room left for any KV cache) or context (one sequence
+of maxModelLen does not fit the KV cache); "checked" is false for a checkpoint or GPU the catalog
+does not know. maxModelLen 0 stands for the model's own context.
+Usage: {{ $v := include "common.fit.verdict" (dict "data" $data "engine" "vllm" "repo" "deepseek-ai/DeepSeek-R1" "gpu" "H200-141GB" "tp" 8 "pp" 1 "utilization" 0.9 "kvCacheDtype" "auto" "maxModelLen" 32768) | fromJson }}
+*/}}
+{{- define "common.fit.verdict" -}}
+{{- $ckpt := index .data.checkpoints (toString .repo) -}}
+{{- $out := dict "checked" false "problem" "" -}}
+{{- if and $ckpt (hasKey .data.gpus (toString .gpu)) -}}
+{{- $model := index .data.models $ckpt.model -}}
+{{- $context := int .maxModelLen | default (int $model.maxPosition) -}}
+{{- $out = merge (dict "checked" true "model" $ckpt.model "precision" $ckpt.precision "maxModelLen" $context) $out -}}
+{{- $heads := int $model.attentionHeads -}}
+{{- if not (has .gpu (index $ckpt.loads .engine | default list)) -}}
+{{- $_ := set $out "problem" "precision" -}}
+{{- else if and $heads (ne 0 (mod $heads (int .tp))) -}}
+{{- $_ := set $out "problem" "heads" -}}
+{{- else -}}
+{{- $a := include "common.fit.arith" . | fromJson -}}
+{{- $out = merge $out $a -}}
+{{- if le $a.kvGiB 0.0 -}}
+{{- $_ := set $out "problem" "weights" -}}
+{{- else if lt (int64 $a.kvTokens) (int64 $context) -}}
+{{- $_ := set $out "problem" "context" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $out -}}
+{{- end -}}
+
+{{/*
+common.fit.vllm: fail, naming the field, the numbers and the nearest fix, when an engine running
+vLLM cannot load its model with these values (common.fit.verdict). Nothing when it fits, when the
+catalog does not know the model or GPU, or when global.fitCheck.enabled is false.
+"fields" names the values in messages: model, gpu, tp, utilization, maxModelLen, kvCacheDtype.
+Usage: {{- include "common.fit.vllm" (dict "context" $ "engine" "vllm" "repo" $v.model.name "gpu" $v.gpu.model "tp" 1 "pp" 1 "utilization" 0.9 "kvCacheDtype" "auto" "maxModelLen" 32768 "fields" (dict "model" "vllm.model.name" "gpu" "vllm.gpu.model" "tp" "vllm.engine.tensorParallelSize" "utilization" "vllm.engine.gpuMemoryUtilization" "maxModelLen" "vllm.engine.maxModelLen" "kvCacheDtype" "vllm.engine.kvCacheDtype")) }}
+*/}}
+{{- define "common.fit.vllm" -}}
+{{- if include "common.fit.enabled" .context -}}
+{{- $data := include "common.fit.data" .context | fromJson -}}
+{{- $args := merge (dict "data" $data) (omit . "context" "fields") -}}
+{{- $v := include "common.fit.verdict" $args | fromJson -}}
+{{- $f := .fields -}}
+{{- if and $v.checked $v.problem -}}
+{{- $ckpt := index $data.checkpoints .repo -}}
+{{- $model := index $data.models $ckpt.model -}}
+{{- $what := printf "%s %s (%s, %s weights of %.1f GiB)" $f.model .repo $ckpt.model $ckpt.precision (float64 $ckpt.weightsGiB) -}}
+{{- $on := printf "%s %s (%.1f GiB each)" $f.gpu .gpu (float64 (index $data.gpus .gpu).memoryGiB) -}}
+{{- /* the nearest fixes: the best other checkpoint of the model that fits this GPU and layout, the smallest GPU that fits this checkpoint */ -}}
+{{- $ckptFix := "" -}}
+{{- range $model.checkpoints -}}
+{{- if and (not $ckptFix) (ne . $.repo) -}}
+{{- $o := include "common.fit.verdict" (merge (dict "repo" .) $args) | fromJson -}}
+{{- if and $o.checked (not $o.problem) }}{{ $ckptFix = printf "%s %s (%s, KV cache for %d tokens)" $f.model . $o.precision (int64 $o.kvTokens) }}{{ end -}}
+{{- end -}}
+{{- end -}}
+{{- $gpuFix := "" -}}
+{{- $best := 0.0 -}}
+{{- range $name, $gpu := $data.gpus -}}
+{{- if and (ne $name $.gpu) (not $gpu.consumer) (or (not $gpuFix) (lt (float64 $gpu.memoryGiB) $best)) -}}
+{{- $o := include "common.fit.verdict" (merge (dict "gpu" $name) $args) | fromJson -}}
+{{- if not $o.problem }}{{ $gpuFix = printf "%s %s (KV cache for %d tokens)" $f.gpu $name (int64 $o.kvTokens) }}{{ $best = float64 $gpu.memoryGiB }}{{ end -}}
+{{- end -}}
+{{- end -}}
+{{- $fixes := compact (list $ckptFix $gpuFix) -}}
+{{- $nearest := ternary (printf " Would fit: %s." (join "; or " $fixes)) " Nothing in the catalog fits this layout and context." (gt (len $fixes) 0) -}}
+{{- if eq $v.problem "precision" -}}
+{{- $loads := index $ckpt.loads .engine | default list -}}
+{{- fail (printf "%s: %s runs vLLM %s, which does not load %s checkpoints of %s on %s. GPUs it loads them on: %s.%s" $what .engine (index $data.vllmVersions .engine) $ckpt.precision $ckpt.model $on (join ", " $loads | default "none") $nearest) -}}
+{{- else if eq $v.problem "heads" -}}
+{{- $sizes := list -}}
+{{- range $t := until 17 }}{{ if and (gt $t 0) (eq 0 (mod (int $model.attentionHeads) $t)) }}{{ $sizes = append $sizes $t }}{{ end }}{{ end -}}
+{{- fail (printf "%s %d does not divide the %d attention heads of %s (%s): vLLM refuses to load it. Use a tensor-parallel size that divides them: %s." $f.tp (int .tp) (int $model.attentionHeads) $ckpt.model .repo (join ", " $sizes)) -}}
+{{- else if eq $v.problem "weights" -}}
+{{- fail (printf "%s does not fit %s: its weights take %.1f GiB per GPU (over tensor %d x pipeline %d), and %s %.2f leaves %.1f GiB per GPU, less %.1f GiB of runtime overhead: no room for any KV cache.%s Or raise %s, or spread it over more GPUs." $what $on (float64 $v.weightsGiB) (int .tp) (int .pp) $f.utilization (float64 .utilization) (float64 $v.budgetGiB) (float64 $v.overheadGiB) $nearest $f.utilization) -}}
+{{- else -}}
+{{- $fp8 := "" -}}
+{{- if and (not (hasPrefix "fp8" (toString .kvCacheDtype))) (index $data.gpus .gpu).fp8 -}}
+{{- $fp8 = printf ", or set %s fp8 (half the bytes per token)" $f.kvCacheDtype -}}
+{{- end -}}
+{{- fail (printf "%s %d does not fit: with %s on %s, the KV cache is %.1f GiB per GPU (%.1f GiB x %s %.2f - %.1f GiB of weights - %.1f GiB overhead) at %.0f bytes per token per GPU, which holds %d tokens, fewer than one sequence of %d. Set %s to %d or less%s.%s" $f.maxModelLen (int $v.maxModelLen) $what $on (float64 $v.kvGiB) (float64 (index $data.gpus .gpu).memoryGiB) $f.utilization (float64 .utilization) (float64 $v.weightsGiB) (float64 $v.overheadGiB) (float64 $v.kvBytesPerToken) (int64 $v.kvTokens) (int $v.maxModelLen) $f.maxModelLen (int64 $v.kvTokens) $fp8 $nearest) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+common.fit.enabled: "true" unless global.fitCheck.enabled is false.
+Usage: {{ if include "common.fit.enabled" $ }}...{{ end }}
+*/}}
+{{- define "common.fit.enabled" -}}
+{{- if dig "fitCheck" "enabled" true (.Values.global | default dict) }}true{{ end -}}
+{{- end -}}
+
+{{/*
+common.fit.gib: a Kubernetes memory quantity (e.g. 9Gi, 500M, 1073741824) in GiB, as a number; "" for none.
+Usage: {{ $gib := include "common.fit.gib" "9Gi" }}
+*/}}
+{{- define "common.fit.gib" -}}
+{{- $q := toString . -}}
+{{- if regexMatch "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$" $q -}}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" $q -}}
+{{- $unit := trimPrefix $number $q -}}
+{{- $factor := get (dict "" 1.0 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "Pi" 1125899906842624.0 "k" 1000.0 "M" 1000000.0 "G" 1000000000.0 "T" 1000000000000.0 "P" 1000000000000000.0) $unit -}}
+{{- divf (mulf (float64 $number) $factor) 1073741824 -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+common.fit.ollama: fail when an ollama model can never run: its weights, KV cache (16-bit, for
+contextLength x numParallel, which ollama allocates up front) and runtime exceed the GPUs' memory
+and the pod's memory limit together. ollama offloads the layers that do not fit its GPUs to the
+CPU, which is slower but runs, so more than the GPU holds is not refused; on CPU the memory limit
+is all it has. Without a memory limit nothing bounds it and nothing is refused.
+Usage: {{- include "common.fit.ollama" (dict "context" $ "tags" $v.models.pull "contextLength" 8192 "numParallel" 2 "gpu" $v.gpu.model "gpus" $v.gpu.count "memoryLimit" $v.resources.limits.memory "field" "ollama") }}
+*/}}
+{{- define "common.fit.ollama" -}}
+{{- if include "common.fit.enabled" .context -}}
+{{- $data := include "common.fit.data" .context | fromJson -}}
+{{- $limit := include "common.fit.gib" (.memoryLimit | default "") -}}
+{{- if $limit -}}
+{{- $gpu := index $data.gpus (toString .gpu) | default dict -}}
+{{- $vram := mulf ($gpu.memoryGiB | default 0.0) (int .gpus) -}}
+{{- $capacity := addf $vram $limit -}}
+{{- range .tags -}}
+{{- $n := include "common.fit.ollamaNeed" (dict "data" $data "tag" . "contextLength" $.contextLength "numParallel" $.numParallel) | fromJson -}}
+{{- if and $n.checked (gt (float64 $n.needGiB) (float64 $capacity)) -}}
+{{- fail (printf "%s.models.pull %s needs %.1f GiB (weights %.1f, KV cache %.1f for %s.server.contextLength %d x numParallel %d, runtime %.1f), more than %s.resources.limits.memory %s%s can ever hold (%.1f GiB): ollama would be killed for memory. Raise %s.resources.limits.memory to %dGi (layers beyond the GPU run on the CPU, slower), lower %s.server.contextLength or numParallel, or pull a smaller tag." $.field . (float64 $n.needGiB) (float64 $n.weightsGiB) (float64 $n.kvGiB) $.field (int $.contextLength) (int $.numParallel) (float64 $n.runtimeGiB) $.field (toString $.memoryLimit) (ternary (printf " and %d x %s (%.1f GiB)" (int $.gpus) $.gpu $vram) "" (gt $vram 0.0)) (float64 $capacity) $.field (int (ceil (subf $n.needGiB $vram))) $.field) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+common.fit.ollamaNeed: what an ollama model needs, as generator/backends/ollama.py sizes it:
+weights + 16-bit KV bytes per token x contextLength x numParallel + runtime, in GiB.
+Usage: {{ $n := include "common.fit.ollamaNeed" (dict "data" $data "tag" "deepseek-r1:7b" "contextLength" 8192 "numParallel" 2) | fromJson }}
+*/}}
+{{- define "common.fit.ollamaNeed" -}}
+{{- $ckpt := index .data.checkpoints (toString .tag) -}}
+{{- if $ckpt -}}
+{{- $model := index .data.models $ckpt.model -}}
+{{- $bytes := mul (int $model.layers) (int $model.kvHeads) (int $model.headDim) (ternary 1 2 $model.mla) 2 -}}
+{{- $kv := divf (mul $bytes (int .contextLength) (int .numParallel)) 1073741824 -}}
+{{- $need := addf $ckpt.weightsGiB $kv .data.ollama.runtimeGiB -}}
+{{- dict "checked" true "weightsGiB" $ckpt.weightsGiB "kvGiB" $kv "runtimeGiB" .data.ollama.runtimeGiB "needGiB" $need | toJson -}}
+{{- else -}}
+{{- dict "checked" false | toJson -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+common.fit.notes: a line of the install notes when the fit of a model was not checked (a model or
+GPU the catalog does not know, or global.fitCheck.enabled false); nothing when it was.
+Usage: {{ include "common.fit.notes" (dict "context" .context "repo" $v.model.name "gpu" $v.gpu.model "modelField" "vllm.model.name" "gpuField" "vllm.gpu.model") }}
+*/}}
+{{- define "common.fit.notes" -}}
+{{- $data := include "common.fit.data" .context | fromJson -}}
+{{- if not (include "common.fit.enabled" .context) -}}
+Fit check: off (global.fitCheck.enabled false): nothing checked that {{ .repo }} fits the GPUs.
+{{- else if not (hasKey $data.checkpoints (toString .repo)) -}}
+Fit check: {{ .modelField }} {{ .repo }} is not in the catalog, so the chart could not check that its
+weights and KV cache fit the GPUs; vLLM reports it at startup if they do not.
+{{- else if not (hasKey $data.gpus (toString .gpu)) -}}
+Fit check: {{ .gpuField }} is empty, so the chart could not check that {{ .repo }} fits the GPUs.
+{{- end -}}
+{{- end -}}
+
+{{/*
+common.fit.arg: the value of a flag in a list of command-line arguments (`--flag value` or
+`--flag=value`), else "default".
+Usage: {{ $util := include "common.fit.arg" (dict "args" $v.engine.extraArgs "flag" "--gpu-memory-utilization" "default" "0.9") }}
+*/}}
+{{- define "common.fit.arg" -}}
+{{- $out := .default -}}
+{{- $next := false -}}
+{{- range .args -}}
+{{- if $next }}{{ $out = . }}{{ $next = false }}{{ end -}}
+{{- if eq . $.flag }}{{ $next = true }}{{ else if hasPrefix (printf "%s=" $.flag) . }}{{ $out = trimPrefix (printf "%s=" $.flag) . }}{{ end -}}
+{{- end -}}
+{{- $out -}}
+{{- end -}}

@@ -1,0 +1,210 @@
+"""The chart's fit check (common.fit.*) against the planner's arithmetic, and the misfit edits.
+
+- Every tests/values-misfit/*.yaml is one ordinary edit of a shipped profile (`# base: <profile>`)
+  that cannot load; helm template (both pins) and `llm-serving validate` refuse it with a message
+  holding each `# expect:` text (the field and the numbers).
+- The cross-check: one render of a small chart that includes the common chart evaluates
+  common.fit.verdict on a grid of every catalog GPU x checkpoint x engine x layout x context x KV
+  cache dtype; the planner's own functions (planner._unloadable and the images, _divides_heads,
+  the backend's fit) must give the same verdict and the same KV token count everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from generator import catalog, fitcheck, planner, validation
+from generator.backends import REGISTRY
+from generator.build import ROOT
+from generator.model import Hardware, Request, Shape
+
+from .conftest import HELM_VERSIONS, helm, run_cli
+
+MISFITS = sorted((ROOT / "tests" / "values-misfit").glob("*.yaml"))
+COMMON = ROOT / "charts" / "llm-serving" / "charts" / "common"
+
+
+def _header(path: Path, key: str) -> list[str]:
+    return [line.split(":", 1)[1].strip() for line in path.read_text().splitlines() if line.startswith(f"# {key}:")]
+
+
+def _merge(base: Any, overlay: Any) -> Any:
+    """Values files merged the way helm merges them: maps key by key, anything else replaced."""
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        return {**base, **{k: _merge(base.get(k), v) for k, v in overlay.items()}}
+    return overlay
+
+
+def test_the_misfit_cases_are_there():
+    names = {p.stem for p in MISFITS}
+    contexts = {f"{gpu}-model-context" for gpu in ("t4-16gb", "l4-24gb", "a10-24gb", "a100-40gb", "l40s-48gb")}
+    models = {"l4-24gb-32b-bf16", "t4-16gb-32b-bf16", "a100-40gb-70b-bf16", "h100-80gb-70b-bf16",
+              "l40s-48gb-70b-bf16", "a100-80gb-x8-r1-fp8", "h100-80gb-low-utilization"}
+    assert contexts | models <= names
+    for path in MISFITS:
+        (base,) = _header(path, "base")
+        assert (ROOT / "values" / f"{base}.yaml").is_file(), f"{path.name}: no profile {base}"
+        assert _header(path, "expect"), f"{path.name} names nothing it expects"
+
+
+@pytest.mark.parametrize("version", HELM_VERSIONS)
+@pytest.mark.parametrize("path", MISFITS, ids=[p.stem for p in MISFITS])
+def test_helm_refuses_the_misfit(path: Path, version: str):
+    (base,) = _header(path, "base")
+    with pytest.raises(validation.RenderError) as excinfo:
+        validation.helm_template(helm(version), ROOT / "values" / f"{base}.yaml", extra=("-f", str(path)))
+    for expected in _header(path, "expect"):
+        assert expected in str(excinfo.value), f"{path.name}: {expected!r} not in\n{excinfo.value}"
+
+
+@pytest.mark.parametrize("path", [p for p in MISFITS if "model-context" in p.stem or "70b" in p.stem][:3],
+                         ids=lambda p: p.stem)
+def test_validate_refuses_the_misfit(path: Path, tmp_path: Path):
+    (base,) = _header(path, "base")
+    merged = _merge(yaml.safe_load((ROOT / "values" / f"{base}.yaml").read_text()), yaml.safe_load(path.read_text()))
+    edited = tmp_path / f"{path.stem}.yaml"
+    edited.write_text(yaml.safe_dump(merged))
+    proc = run_cli("validate", "--no-generate", str(edited))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    for expected in _header(path, "expect"):
+        assert expected in proc.stderr, f"{expected!r} not in\n{proc.stderr}"
+
+
+def test_shipped_profiles_fit_with_their_planned_numbers():
+    """validate's fit column: each vLLM profile's KV tokens as its header states them."""
+    for path in sorted((ROOT / "values").glob("*.yaml")):
+        reports = fitcheck.reports(validation.merged_values(path))
+        for report in reports:
+            assert report.checked and not report.note, (path.name, report)
+            assert f"= {report.kv_tokens} tokens" in path.read_text(), (path.name, report.kv_tokens)
+
+
+def test_unknown_model_is_a_warning_and_a_note(tmp_path: Path):
+    edited = tmp_path / "custom.yaml"
+    edited.write_text(yaml.safe_dump(_merge(yaml.safe_load((ROOT / "values" / "l4-24gb.yaml").read_text()),
+                                            {"vllm": {"model": {"name": "my-org/my-finetune"}}})))
+    proc = run_cli("validate", "--no-generate", str(edited))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "warning: custom.yaml: my-org/my-finetune is not in the catalog" in proc.stderr
+    notes = _notes(edited)
+    assert "vllm.model.name my-org/my-finetune is not in the catalog" in notes
+
+
+def test_the_switch_turns_the_refusal_off(tmp_path: Path):
+    path = ROOT / "tests" / "values-misfit" / "l4-24gb-model-context.yaml"
+    off = tmp_path / "off.yaml"
+    off.write_text(yaml.safe_dump({"global": {"fitCheck": {"enabled": False}}}))
+    docs = validation.helm_template(helm(HELM_VERSIONS[0]), ROOT / "values" / "l4-24gb.yaml",
+                                    extra=("-f", str(path), "-f", str(off)))
+    (deployment,) = [d for d in docs if d["kind"] == "Deployment" and "vllm" in d["metadata"]["name"]]
+    assert "--max-model-len=131072" in deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
+def _notes(values: Path) -> str:
+    proc = subprocess.run([str(helm(HELM_VERSIONS[0])), "install", "r1", str(validation.CHART), "-f", str(values),
+                           "--dry-run=client", "--namespace", "llm"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split("NOTES:", 1)[1]
+
+
+# ---------------------------------------------------------------- the cross-check
+
+LAYOUTS = ((1, 1), (2, 1), (4, 1), (8, 1), (8, 2), (16, 1), (6, 1))
+CONTEXTS = (4096, 32768, 131072, 0)
+GRID_TEMPLATE = """{{- $data := include "common.fit.data" . | fromJson -}}
+{{- $out := list -}}
+{{- range .Values.grid -}}
+{{- $v := include "common.fit.verdict" (merge (dict "data" $data) .) | fromJson -}}
+{{- $out = append $out (list $v.problem (int64 ($v.kvTokens | default 0))) -}}
+{{- end -}}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: grid
+data:
+  verdicts: {{ toJson $out | quote }}
+"""
+
+
+def _grid() -> list[dict[str, Any]]:
+    points = []
+    for backend in fitcheck.vllm_engines():
+        for model in catalog.MODELS.values():
+            for ckpt in model.checkpoints:
+                if ckpt.precision not in backend.precisions:
+                    continue
+                # the engines differ only in what they load: the layouts and contexts in full for vLLM
+                full = backend.name == "vllm"
+                for gpu in catalog.GPUS:
+                    for tp, pp in LAYOUTS if full else LAYOUTS[::3]:
+                        for context in CONTEXTS if full else CONTEXTS[1::2]:
+                            for kv in ("auto", "fp8"):
+                                points.append({"engine": backend.name, "repo": ckpt.repo, "gpu": gpu, "tp": tp,
+                                               "pp": pp, "utilization": 0.9 if tp > 1 else 0.95,
+                                               "kvCacheDtype": kv, "maxModelLen": context})
+    return points
+
+
+def _planner_verdict(point: dict[str, Any]) -> tuple[str, int]:
+    """The planner's answer for one grid point, through its own functions."""
+    backend = REGISTRY[point["engine"]]
+    model, ckpt = next((m, c) for m in catalog.MODELS.values() for c in m.checkpoints if c.repo == point["repo"])
+    gpu = catalog.GPUS[point["gpu"]]
+    tp, pp = point["tp"], point["pp"]
+    shape = Shape(tp, pp, tp, pp)
+    if gpu.vendor not in backend.images or planner._unloadable(backend, model, ckpt.precision, gpu):
+        return "precision", 0
+    if not planner._divides_heads(model, shape):
+        return "heads", 0
+    context = point["maxModelLen"] or model.max_position
+    hw = Hardware(gpu.name, tp, pp)
+    try:
+        fit = backend.fit(model, ckpt, gpu, hw, shape, point["utilization"], context,
+                          Request(model=model.key, context=context, max_num_seqs=1,
+                                  kv_cache_dtype=point["kvCacheDtype"]))
+    except catalog.DoesNotFit as refusal:
+        numbers = refusal.numbers
+        return ("weights" if numbers["kvCacheGiB"] <= 0 else "context"), numbers["kvTokens"]
+    return "", fit.kv_tokens
+
+
+@pytest.fixture(scope="module")
+def chart_verdicts(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict[str, Any]], list[list[Any]]]:
+    chart = tmp_path_factory.mktemp("fitgrid")
+    (chart / "templates").mkdir()
+    shutil.copytree(COMMON, chart / "charts" / "common")
+    common = yaml.safe_load((COMMON / "Chart.yaml").read_text())
+    (chart / "Chart.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "v2", "name": "fitgrid", "version": "0.1.0",
+        "dependencies": [{"name": "common", "version": common["version"]}]}))
+    (chart / "templates" / "grid.yaml").write_text(GRID_TEMPLATE)
+    grid = _grid()
+    values = chart / "grid.json"
+    values.write_text(json.dumps({"grid": grid}))
+    (doc,) = validation.helm_template(helm(HELM_VERSIONS[0]), values, chart=chart, crds=False)
+    return grid, json.loads(doc["data"]["verdicts"])
+
+
+def test_chart_and_planner_agree_on_the_whole_grid(chart_verdicts):
+    grid, verdicts = chart_verdicts
+    assert len(verdicts) == len(grid) > 10000
+    disagreements = []
+    for point, (problem, tokens) in zip(grid, verdicts, strict=True):
+        expected = _planner_verdict(point)
+        if (problem, tokens) != expected:
+            disagreements.append(f"{point}: chart {problem or 'fits'} {tokens}, planner {expected[0] or 'fits'} "
+                                 f"{expected[1]}")
+    assert not disagreements, f"{len(disagreements)} of {len(grid)}:\n" + "\n".join(disagreements[:20])
+
+
+def test_the_grid_covers_every_verdict(chart_verdicts):
+    """A grid that never refuses (or never fits) would agree vacuously."""
+    _, verdicts = chart_verdicts
+    assert {problem for problem, _ in verdicts} == {"", "precision", "heads", "weights", "context"}
