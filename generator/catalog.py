@@ -121,6 +121,14 @@ class Checkpoint:
     dtype: str  # vLLM --dtype for activations
     quantization: str  # vLLM --quantization, "" when the checkpoint is not quantized
     source: str
+    experts_gib: float = 0.0  # a MoE checkpoint's routed experts of the main model (moe_split); 0: dense
+
+    @property
+    def shared_gib(self) -> float:
+        """Everything but the routed experts: attention, dense and shared-expert layers, routers,
+        embeddings, lm_head (and the MTP layer where the checkpoint ships it), at their stored
+        precision. Data-parallel attention keeps a copy of it on every GPU."""
+        return self.weights_gib - self.experts_gib
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -209,6 +217,22 @@ AWQ_GEMM = "AWQ 4-bit GEMM, group 128, zero point"
 # them (ollama.com/library/deepseek-r1/tags), in GiB.
 OLLAMA_Q4 = "ollama-q4_K_M"
 
+# DeepSeek-V3's routed experts (config.json of DeepSeek-R1 and R1-0528): num_hidden_layers 61, of
+# which first_k_dense_replace 3 are dense; each of the other 58 has n_routed_experts 256 experts of
+# three hidden_size 7168 x moe_intermediate_size 2048 projections (gate, up, down). The MTP layer's
+# experts are not counted: vLLM loads that layer only for speculative decoding.
+ROUTED_EXPERT_PARAMETERS = (61 - 3) * 256 * 3 * 7168 * 2048  # 653.9 B of the 671 B
+# Bytes per routed-expert parameter as each MoE checkpoint stores it: FP8 one byte (block scales
+# under 0.1%); NVFP4 4 bits and an FP8 scale per 16; GPTQ int4 (W4A16) 4 bits and a bf16 scale per
+# group of 128.
+EXPERT_BYTES = {"fp8": 1.0, "nvfp4": 0.5 + 1 / 16, "w4a16": 0.5 + 2 / 128}
+
+
+def moe_split(precision: str) -> float:
+    """GiB of DeepSeek-V3's routed experts in a checkpoint of `precision` (Checkpoint.experts_gib)."""
+    return round(ROUTED_EXPERT_PARAMETERS * EXPERT_BYTES[precision] / GIB, 2)
+
+
 # config.json (DeepseekV3ForCausalLM): num_hidden_layers 61, kv_lora_rank 512,
 # qk_rope_head_dim 64 (MLA latent of 576 per token and layer), max_position_embeddings
 # 163840, quantization_config fp8 e4m3 with 128x128 blocks: the weights ship in FP8.
@@ -232,6 +256,7 @@ DEEPSEEK_R1 = Model(
             dtype="auto",
             quantization="",
             source="huggingface.co/deepseek-ai/DeepSeek-R1 (163 safetensors shards, FP8 block-quantized)",
+            experts_gib=moe_split("fp8"),
         ),
         Checkpoint("deepseek-r1:671b", OLLAMA_Q4, 376.0, "", "",
                    "ollama.com/library/deepseek-r1:671b (404 GB, Q4_K_M)"),
@@ -247,11 +272,12 @@ DEEPSEEK_R1 = Model(
         Checkpoint("ISTA-DASLab/DeepSeek-R1-GPTQ-4b-128g-experts", "w4a16", 346.0, "bfloat16", "",
                    "huggingface.co/ISTA-DASLab/DeepSeek-R1-GPTQ-4b-128g-experts; github.com/IST-DASLab/MoE-Quant "
                    "README: 346 GB (the arithmetic of the layout matches 346 GiB: 371 GB), 'easily fit onto "
-                   "single 8x A100/H100 node', tested with vLLM 0.8.2; 98.8% reasoning recovery"),
+                   "single 8x A100/H100 node', tested with vLLM 0.8.2; 98.8% reasoning recovery",
+                   experts_gib=moe_split("w4a16")),
         Checkpoint("nvidia/DeepSeek-R1-NVFP4", "nvfp4", 395.3, "auto", "",
                    "huggingface.co/nvidia/DeepSeek-R1-NVFP4 (80 safetensors shards); NVIDIA's dgxc-benchmarking "
                    "deepseek_r1/inference/README.md: 'total 395G' (ls -lh, GiB: 74 x 5.0 + 4.8 + 3 x 5.1 + 3.4 + "
-                   "1.8 = 395.3)"),
+                   "1.8 = 395.3)", experts_gib=moe_split("nvfp4")),
     ),
     source="huggingface.co/deepseek-ai/DeepSeek-R1/blob/main/config.json",
 )
@@ -445,14 +471,15 @@ MODELS: dict[str, Model] = {
             checkpoints=(
                 Checkpoint("deepseek-ai/DeepSeek-R1-0528", "fp8", 642.0, "auto", "",
                            "huggingface.co/deepseek-ai/DeepSeek-R1-0528 (FP8 block-quantized like R1; size "
-                           "assumed equal to R1's)"),
+                           "assumed equal to R1's)", experts_gib=moe_split("fp8")),
                 Checkpoint("ISTA-DASLab/DeepSeek-R1-0528-GPTQ-4b-128g-experts", "w4a16", 346.0, "bfloat16", "",
                            "huggingface.co/ISTA-DASLab/DeepSeek-R1-0528-GPTQ-4b-128g-experts; github.com/IST-DASLab/"
                            "MoE-Quant README: 346 GB, the layout of the R1 checkpoint (routed experts in int4, "
-                           "group 128)"),
+                           "group 128)", experts_gib=moe_split("w4a16")),
                 Checkpoint("nvidia/DeepSeek-R1-0528-FP4", "nvfp4", 395.3, "auto", "",
                            "huggingface.co/nvidia/DeepSeek-R1-0528-FP4 (ModelOpt NVFP4, TensorRT-LLM on B200 in its "
-                           "card); its file list was not found: the size of nvidia/DeepSeek-R1-NVFP4 is assumed"),
+                           "card); its file list was not found: the size of nvidia/DeepSeek-R1-NVFP4 is assumed",
+                           experts_gib=moe_split("nvfp4")),
             ),
             source="huggingface.co/deepseek-ai/DeepSeek-R1-0528/blob/main/config.json (DeepseekV3ForCausalLM, "
                    "as R1)",

@@ -119,3 +119,35 @@ def test_every_checkpoint_precision_is_in_the_quantization_table():
         for ckpt in model.checkpoints:
             quantization = catalog.QUANTIZATIONS[ckpt.precision]
             assert quantization.source and quantization.gpus, ckpt.precision
+
+
+MOE_CHECKPOINTS = [(m.key, c) for m in catalog.MODELS.values() if m.mla for c in m.checkpoints
+                   if c.precision != catalog.OLLAMA_Q4]
+
+
+@pytest.mark.parametrize("key, ckpt", MOE_CHECKPOINTS, ids=[c.repo for _, c in MOE_CHECKPOINTS])
+def test_moe_split_matches_config_facts(key, ckpt):
+    """The routed experts and the rest of each MoE checkpoint, recomputed from config.json facts:
+    data-parallel attention keeps the rest whole on every GPU and splits only the experts."""
+    n = moe_counts(CONFIGS["moe"]["deepseek-r1"])
+    experts_gib = n["routed"] * BYTES[ckpt.precision] / catalog.GIB
+    rest_gib = expected_bytes(key, ckpt.precision) / catalog.GIB - experts_gib
+    assert ckpt.experts_gib == pytest.approx(experts_gib, rel=0.005)
+    # the rest is the listed total less the experts: the 2% tolerance of a listed total is up to 10% of it
+    assert ckpt.shared_gib == pytest.approx(rest_gib, rel=0.1), (ckpt.repo, ckpt.shared_gib, rest_gib)
+
+
+def test_dense_checkpoints_have_no_experts():
+    for model in catalog.MODELS.values():
+        for ckpt in model.checkpoints:
+            assert (ckpt.experts_gib > 0) == (model.mla and ckpt.precision != catalog.OLLAMA_Q4), ckpt.repo
+
+
+def test_w4a16_keeps_too_much_in_16_bits_for_data_parallel_on_80_gb():
+    """IST Austria's checkpoint quantizes only the routed experts: the 32 GiB it keeps in bf16 plus an
+    eighth of the experts exceed what an 80 GB GPU has for weights, so on 8 x A100 80 GB only tensor
+    parallelism (which splits the bf16 part too) loads it."""
+    ckpt = catalog.MODELS["deepseek-r1"].checkpoint("w4a16")
+    gpu = catalog.GPUS["A100-80GB"]
+    room = gpu.memory_gib * 0.9 - catalog.RUNTIME_OVERHEAD_GIB
+    assert ckpt.shared_gib + ckpt.experts_gib / 8 > room > ckpt.weights_gib / 8
