@@ -149,7 +149,8 @@ def test_placement_can_be_narrowed_and_turned_off(tmp_path):
 
     gke_only = deployment({"platforms": ["gke"]})
     terms = gke_only["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
-    assert [e["key"] for t in terms for e in t["matchExpressions"]] == [platforms.GKE_ACCELERATOR]
+    assert [e["key"] for t in terms for e in t["matchExpressions"]] == [platforms.GKE_ACCELERATOR,
+                                                                        platforms.INSTANCE_TYPE]
     off = deployment({"enabled": False})
     assert "affinity" not in off and "tolerations" not in off
 
