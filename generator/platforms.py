@@ -4,6 +4,9 @@ affinity over every platform's way of naming the planned GPU) and the planner's 
 fit the smallest machine a profile names) are built from, each with its source.
 
 Platforms and the node label that names the GPU model there:
+- every cloud: `node.kubernetes.io/instance-type`, set by the cloud provider integration on
+  managed and self-managed (kubeadm, RKE2, k3s) clusters alike. A machine type that names its GPU
+  (`gpu_instance_types`) selects that GPU on every platform, whatever GPU labels the node lacks.
 - gke: `cloud.google.com/gke-accelerator` (G1: "Run GPUs in GKE Standard node pools",
   docs.cloud.google.com/kubernetes-engine/docs/how-to/gpus; values as `gcloud compute
   accelerator-types list` prints them). GKE taints GPU pools `nvidia.com/gpu=present:NoSchedule`
@@ -25,7 +28,8 @@ Platforms and the node label that names the GPU model there:
   with spaces turned into underscores (ROCm/k8s-device-plugin cmd/k8s-node-labeller/main.go;
   `AMD_Instinct_MI300X_OAM` in its installation guide).
 - unlabelled: only the vendor's device plugin (seed 000): `nvidia.com/gpu` is advertised, no
-  label names the model; such nodes still qualify, since the cluster cannot tell its GPUs apart.
+  label names the model; such nodes still qualify, since the cluster cannot tell its GPUs apart,
+  unless their instance type is a known machine of another GPU.
 
 Allocatable = capacity - kube-reserved - the eviction threshold, by each platform's published
 formula (`allocatable`). DAEMONSET_* is what the planner keeps free beyond that on every node.
@@ -250,17 +254,31 @@ LABELS: dict[str, GpuLabels] = {
 }
 
 
-# Instance types with GPUs the catalog does not plan for (yet): never taken for nodes that name
-# no GPU model. From the same sources as MACHINES.
-OTHER_GPU_INSTANCE_TYPES = (
+@dataclass(frozen=True)
+class InstanceType:
+    """An instance type whose name tells the GPU model its nodes carry."""
+
+    name: str  # as node.kubernetes.io/instance-type carries it
+    platform: str  # the cloud: gke | eks | aks | volcengine
+    gpu: str | None  # catalog GPU name; None: a GPU the catalog does not have
+
+
+# GPU instance types MACHINES does not size (no profile names them), with the GPU they carry.
+# From the same sources as MACHINES.
+UNSIZED_GPU_MACHINES = (
     # GKE: the A100 80 GB sizes not in MACHINES
-    "a2-ultragpu-2g", "a2-ultragpu-4g",
-    # EKS: the L40S sizes not in MACHINES, V100, Radeon Pro V520
-    "g6e.2xlarge", "g6e.4xlarge", "g6e.8xlarge", "g6e.16xlarge", "g6e.24xlarge",
-    "p3.2xlarge", "p3.8xlarge", "p3.16xlarge", "p3dn.24xlarge",
-    "g4ad.xlarge", "g4ad.2xlarge", "g4ad.4xlarge", "g4ad.8xlarge", "g4ad.16xlarge",
-    # AKS: the A100 80 GB and H100 NVL sizes not in MACHINES
-    "Standard_NC48ads_A100_v4", "Standard_NC96ads_A100_v4", "Standard_NC80adis_H100_v5",
+    *(InstanceType(n, "gke", "A100-80GB") for n in ("a2-ultragpu-2g", "a2-ultragpu-4g")),
+    # EKS: the L40S sizes not in MACHINES; V100 and Radeon Pro V520, not in the catalog
+    *(InstanceType(n, "eks", "L40S-48GB")
+      for n in ("g6e.2xlarge", "g6e.4xlarge", "g6e.8xlarge", "g6e.16xlarge", "g6e.24xlarge")),
+    *(InstanceType(n, "eks", None) for n in ("p3.2xlarge", "p3.8xlarge", "p3.16xlarge", "p3dn.24xlarge")),
+    *(InstanceType(n, "eks", None)
+      for n in ("g4ad.xlarge", "g4ad.2xlarge", "g4ad.4xlarge", "g4ad.8xlarge", "g4ad.16xlarge")),
+    # AKS: the A100 80 GB (NC A100 v4: A100 PCIe 80 GB) and H100 NVL sizes not in MACHINES; GB200
+    # (ND GB200 v6), not in the catalog
+    *(InstanceType(n, "aks", "A100-80GB") for n in ("Standard_NC48ads_A100_v4", "Standard_NC96ads_A100_v4")),
+    InstanceType("Standard_NC80adis_H100_v5", "aks", "H100NVL-94GB"),
+    InstanceType("Standard_ND128isr_NDR_GB200_v6", "aks", None),
 )
 
 
@@ -268,14 +286,23 @@ def machines_for(gpu: str) -> list[Machine]:
     return [m for m in MACHINES.values() if m.gpu == gpu]
 
 
-def gpu_instance_types() -> list[str]:
-    """Instance types of MACHINES whose GPU model the type itself names."""
-    return sorted(m.name for m in MACHINES.values() if m.gpu and m.typed)
+def gpu_instance_types() -> dict[str, InstanceType]:
+    """The one catalog of GPU instance types the placement reads: the machines of MACHINES whose
+    type names their GPU (not GCE N1, where GPUs are attached, nor on-prem machines, which carry
+    no instance type), then UNSIZED_GPU_MACHINES. Both the types a GPU's pods take and the types
+    they refuse come from it, so no type is ever in both lists or in neither."""
+    sized = [InstanceType(m.name, m.platform, m.gpu) for m in MACHINES.values() if m.gpu and m.typed]
+    return {t.name: t for t in (*sized, *UNSIZED_GPU_MACHINES)}
 
 
-def any_gpu_instance_types() -> list[str]:
-    """Every instance type known to carry a GPU, catalogued or not."""
-    return sorted({*gpu_instance_types(), *OTHER_GPU_INSTANCE_TYPES})
+def instance_types_of(gpu: str, platform: str) -> list[str]:
+    """The instance types of `platform` that carry `gpu`, in catalog order."""
+    return [t.name for t in gpu_instance_types().values() if t.gpu == gpu and t.platform == platform]
+
+
+def instance_types_not_of(gpu: str | None) -> list[str]:
+    """Every GPU instance type that carries another GPU than `gpu` (None: every one), sorted."""
+    return sorted(t.name for t in gpu_instance_types().values() if gpu is None or t.gpu != gpu)
 
 
 def _expr(key: str, operator: str, values: tuple[str, ...] | list[str] = ()) -> dict[str, object]:
@@ -298,8 +325,10 @@ def gpu_terms(gpu: str) -> dict[str, list[dict[str, object]]]:
         if labels.karpenter_memory_mib:
             exprs.append(_expr(KARPENTER_GPU_MEMORY, "In", (labels.karpenter_memory_mib,)))
         terms["eks"].append({"matchExpressions": exprs})
-    for platform in ("eks", "aks", "volcengine"):
-        types = [m.name for m in machines_for(gpu) if m.platform == platform and m.typed]
+    # The instance type names the GPU on every cloud, with or without the platform's GPU label
+    # (self-managed clusters on cloud VMs carry only the instance type).
+    for platform in PLATFORMS:
+        types = instance_types_of(gpu, platform)
         if types:
             terms[platform].append({"matchExpressions": [_expr(INSTANCE_TYPE, "In", types)]})
     if labels.products:
@@ -308,20 +337,21 @@ def gpu_terms(gpu: str) -> dict[str, list[dict[str, object]]]:
             tuple(v for p in labels.products for v in (p, f"{p}-SHARED"))
         terms["amd-gpu-operator" if vendor == "amd" else "nvidia-gpu-operator"].append(
             {"matchExpressions": [_expr(key, "In", values)]})
-    terms["unlabelled"].append(unlabelled_term())
+    terms["unlabelled"].append(unlabelled_term(gpu))
     return terms
 
 
-def unlabelled_term() -> dict[str, object]:
-    """Nodes that name no GPU model: no model label, and no instance type known to carry a GPU."""
+def unlabelled_term(gpu: str) -> dict[str, object]:
+    """Nodes that name no other GPU model than `gpu`: no model label, and no instance type known
+    to carry another GPU (an unknown type, none, or one of `gpu`'s own)."""
     return {"matchExpressions": [_expr(key, "DoesNotExist") for key in MODEL_LABELS]
-            + [_expr(INSTANCE_TYPE, "NotIn", any_gpu_instance_types())]}
+            + [_expr(INSTANCE_TYPE, "NotIn", instance_types_not_of(gpu))]}
 
 
 def cpu_node_preference() -> dict[str, object]:
     """A preferred-affinity term for pods that need no GPU: nodes with no GPU label on any platform."""
     return {"matchExpressions": [_expr(key, "DoesNotExist") for key in GPU_NODE_LABELS]
-            + [_expr(INSTANCE_TYPE, "NotIn", any_gpu_instance_types())]}
+            + [_expr(INSTANCE_TYPE, "NotIn", instance_types_not_of(None))]}
 
 
 def gpu_tolerations() -> list[dict[str, str]]:

@@ -43,6 +43,12 @@ def planned_gpu(values_file: Path) -> str | None:
     return None
 
 
+def gpu_nodes(platform: str, gpu: str) -> list[dict[str, str]]:
+    """The labels of the platform's nodes of `gpu` in tests/nodes.yaml (one node, or a list)."""
+    entry = NODES["platforms"][platform]["gpus"].get(gpu) or []
+    return entry if isinstance(entry, list) else [entry]
+
+
 def node(platform: str, labels: dict[str, str], gpu: bool, allocatable: dict[str, Any] | None = None) -> Node:
     taints = tuple(NODES["platforms"][platform]["taints"]) if gpu else ()
     return Node(f"{platform}-node", {"kubernetes.io/os": "linux", **labels}, allocatable or ROOMY, taints)
@@ -74,15 +80,38 @@ def test_gpu_pods_land_on_the_planned_gpu_on_every_platform(values_file: Path):
     assert offered, f"tests/nodes.yaml has no node of {gpu}"
     for name, pod in gpu_pods:
         for platform in offered:
-            target = node(platform, NODES["platforms"][platform]["gpus"][gpu], gpu=True)
-            assert fits(pod, target), f"{name} does not land on {gpu} on {platform}: {reasons(pod, target)}"
-            others = [labels for model, labels in NODES["platforms"][platform]["gpus"].items() if model != gpu]
+            for labels in gpu_nodes(platform, gpu):
+                target = node(platform, labels, gpu=True)
+                assert fits(pod, target), f"{name} does not land on {gpu} on {platform} ({labels}): " \
+                    f"{reasons(pod, target)}"
+            others = [labels for model in NODES["platforms"][platform]["gpus"] if model != gpu
+                      for labels in gpu_nodes(platform, model)]
             others += NODES["platforms"][platform]["others"]
             for labels in others:
                 assert not selector_and_affinity_match(pod, node(platform, labels, gpu=True)), \
                     f"{name} (planned for {gpu}) would land on another GPU on {platform}: {labels}"
-        bare = node("device-plugin", {}, gpu=True)
-        assert fits(pod, bare), f"{name} stays Pending on a GPU node that names no model: {reasons(pod, bare)}"
+        unnamed = [("device-plugin", {})] + [(platform, labels) for platform, data in NODES["platforms"].items()
+                                             for labels in data.get("unnamed", [])]
+        for platform, labels in unnamed:
+            bare = node(platform, labels, gpu=True)
+            assert fits(pod, bare), \
+                f"{name} stays Pending on a GPU node that names no model ({platform}, {labels}): {reasons(pod, bare)}"
+
+
+def test_self_managed_nodes_cover_every_profiles_machines():
+    """tests/nodes.yaml's self-managed platform has a node of each cloud machine a profile names,
+    under the profile's GPU (under `unnamed` when the machine type names no GPU, as GCE N1), so
+    every profile is checked on the very machines it was planned for."""
+    data = NODES["platforms"]["self-managed"]
+    listed = {gpu: {labels.get(platforms.INSTANCE_TYPE) for labels in gpu_nodes("self-managed", gpu)}
+              for gpu in data["gpus"]}
+    unnamed = {labels.get(platforms.INSTANCE_TYPE) for labels in data["unnamed"]}
+    for spec in SPECS:
+        for name in spec.hardware.machines:
+            machine = platforms.MACHINES[name]
+            if machine.gpu and machine.platform != "on-prem":
+                where = listed.get(machine.gpu, set()) if machine.typed else unnamed
+                assert name in where, f"tests/nodes.yaml self-managed has no node of {name} ({spec.name})"
 
 
 @pytest.mark.parametrize("values_file", FILES, ids=lambda p: p.stem)
@@ -92,7 +121,7 @@ def test_cpu_pods_prefer_nodes_without_gpus(values_file: Path):
         for platform, data in NODES["platforms"].items():
             cpu_node = node(platform, data["cpu"], gpu=False)
             assert fits(pod, cpu_node), f"{name} does not fit a CPU node on {platform}: {reasons(pod, cpu_node)}"
-            for labels in list(data["gpus"].values()) + data["others"]:
+            for labels in [labels for gpu in data["gpus"] for labels in gpu_nodes(platform, gpu)] + data["others"]:
                 gpu_node = node(platform, labels, gpu=False)  # untainted, as on AKS or Karpenter
                 assert preference_score(pod, cpu_node) > preference_score(pod, gpu_node), \
                     f"{name} does not prefer a CPU node to a GPU node on {platform} ({labels})"
@@ -149,9 +178,23 @@ def test_placement_can_be_narrowed_and_turned_off(tmp_path):
 
     gke_only = deployment({"platforms": ["gke"]})
     terms = gke_only["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
-    assert [e["key"] for t in terms for e in t["matchExpressions"]] == [platforms.GKE_ACCELERATOR]
+    assert [e["key"] for t in terms for e in t["matchExpressions"]] == [platforms.GKE_ACCELERATOR,
+                                                                        platforms.INSTANCE_TYPE]
     off = deployment({"enabled": False})
     assert "affinity" not in off and "tolerations" not in off
+
+
+@pytest.mark.parametrize("narrowed", [["gke"], ["unlabelled"]], ids=lambda p: p[0])
+def test_a_narrowed_placement_takes_the_gpus_machine_without_its_label(tmp_path, narrowed):
+    """A self-managed cluster on GCE VMs, placement narrowed to gke or to unlabelled: the H100
+    pod lands on an A3 machine that carries no GPU label, never on an A2 (A100) machine."""
+    overlay = {"global": {"placement": {"platforms": narrowed}}}
+    (deployment,) = find(render_with(ROOT / "values" / "h100-80gb.yaml", overlay, tmp_path), "Deployment")
+    pod = deployment["spec"]["template"]
+    own = node("self-managed", {platforms.INSTANCE_TYPE: "a3-highgpu-1g"}, gpu=True)
+    assert fits(pod, own), reasons(pod, own)
+    assert not selector_and_affinity_match(pod, node("self-managed", {platforms.INSTANCE_TYPE: "a2-highgpu-1g"},
+                                                     gpu=True))
 
 
 def test_a_platform_that_cannot_name_the_gpu_is_refused(tmp_path):

@@ -55,7 +55,30 @@ def test_every_catalogued_machine_carries_a_catalogued_gpu_with_its_labels():
     for gpu, labels in platforms.LABELS.items():
         assert labels.source, gpu
         assert labels.products, f"{gpu}: the GPU operator's product string is missing"
-    assert not set(platforms.OTHER_GPU_INSTANCE_TYPES) & set(platforms.gpu_instance_types())
+    for unsized in platforms.UNSIZED_GPU_MACHINES:
+        assert unsized.name not in platforms.MACHINES and unsized.platform in platforms.PLATFORMS
+        assert unsized.gpu is None or (unsized.gpu in catalog.GPUS and unsized.gpu in platforms.LABELS)
+    names = [t.name for t in platforms.UNSIZED_GPU_MACHINES]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("gpu", sorted(platforms.LABELS))
+def test_instance_types_split_into_the_gpus_own_and_the_refused(gpu):
+    """In the chart's placement data, the instance types a GPU's pods take (`In`, any platform) and
+    those the unlabelled term refuses (`NotIn`) share none and together are every GPU machine."""
+    terms = platforms.chart_data()["gpus"][gpu]  # type: ignore[index]
+    taken, refused = set(), set()
+    for platform, platform_terms in terms.items():
+        for term in platform_terms:
+            for expr in term["matchExpressions"]:
+                if expr["key"] == platforms.INSTANCE_TYPE:
+                    (taken if expr["operator"] == "In" else refused).update(expr["values"])
+                    assert (expr["operator"] == "NotIn") == (platform == "unlabelled"), (platform, expr)
+    assert not taken & refused
+    known = {m.name for m in platforms.MACHINES.values() if m.gpu and m.typed}
+    known |= {t.name for t in platforms.UNSIZED_GPU_MACHINES}
+    assert taken | refused == known
+    assert {m.name for m in platforms.machines_for(gpu) if m.typed} <= taken
 
 
 # ---------------------------------------------------------------- sizing that fits

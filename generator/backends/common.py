@@ -251,8 +251,11 @@ GLOBAL = Group(
         )),
         Group("placement", "Where pods land. A pod with GPUs gets a required node affinity whose "
               "terms (ORed) name its engine's `gpu.model` the way each platform in `platforms` labels "
-              "it, so it schedules on that GPU on any of them, never on a node labelled with another "
-              "GPU, and still on GPU nodes that name no model (device plugin only); it tolerates the "
+              "it, so it schedules on that GPU on any of them, on a node whose "
+              "`node.kubernetes.io/instance-type` is a known machine of that GPU whatever labels it "
+              "lacks (self-managed clusters on cloud VMs), and still on GPU nodes that name no model "
+              "(device plugin only, an unknown instance type); never on a node labelled with another "
+              "GPU or of another GPU's machine type. It tolerates the "
               "`nvidia.com/gpu` and `amd.com/gpu` NoSchedule taints. A pod without GPUs prefers nodes "
               "without GPU labels, so it does not take a GPU machine where those are not tainted. An "
               "engine's own `nodeSelector` or `affinity` replaces the chart's affinity for its pods, its "
@@ -260,12 +263,13 @@ GLOBAL = Group(
             Value("enabled", True, "Render the placement above. false: the pods carry only the "
                   "nodeSelector, affinity and tolerations you give.", BOOLEAN),
             Value("platforms", list(platforms.PLATFORMS), "Platforms whose GPU labels the affinity "
-                  "lists: `gke` (cloud.google.com/gke-accelerator), `eks` (Karpenter's "
+                  "lists: `gke` (cloud.google.com/gke-accelerator and the machine types), `eks` (Karpenter's "
                   "karpenter.k8s.aws/instance-gpu-name and the instance types of managed node groups), "
                   "`aks` (instance types: AKS labels no GPU model), `volcengine` (instance types), "
                   "`nvidia-gpu-operator` (nvidia.com/gpu.product), `amd-gpu-operator` "
-                  "(amd.com/gpu.product-name), `unlabelled` (GPU nodes that name no model, as with the "
-                  "vendor's device plugin alone). All by default, so one profile schedules everywhere; "
+                  "(amd.com/gpu.product-name), `unlabelled` (GPU nodes that name no model by label, as "
+                  "with the vendor's device plugin alone, and whose instance type is unknown or one of the "
+                  "GPU's own machines). All by default, so one profile schedules everywhere; "
                   "narrow it to yours to keep the rendered affinity short.",
                   {"type": "array", "minItems": 1, "uniqueItems": True,
                    "items": {"type": "string", "enum": list(platforms.PLATFORMS)}}),
