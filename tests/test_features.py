@@ -11,7 +11,8 @@ import yaml
 
 from generator.build import ROOT
 
-from .conftest import HELM_VERSIONS, VALUES_FILES, VARIANTS, find, rendered, secret_file, validated
+from .conftest import (HELM_VERSIONS, VALUES_FILES, VARIANTS, find, pod_templates, render_with, rendered, secret_file,
+                       validated)
 
 GOLDEN = ROOT / "tests" / "golden"
 UPDATE = os.environ.get("LLM_SERVING_UPDATE_GOLDEN") == "1"
@@ -169,3 +170,35 @@ def test_image_digests_pin_every_image_they_are_set_for():
     assert images["vllm"].endswith(":v0.31.0-cu129@sha256:" + "1" * 64), images
     assert images["nextchat"].endswith(":v2.16.1@sha256:" + "2" * 64), images
     assert images["chat"] == "curlimages/curl:8.16.0@sha256:" + "3" * 64
+
+
+# An AKS GPU pool's taint, which the chart's own GPU tolerations do not tolerate.
+OWN_TOLERATIONS = [{"key": "sku", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}]
+
+
+@pytest.mark.parametrize("profile, engine", [("h100-80gb", "vllm"), ("h100-80gb-2x8-vllm", "vllm"),
+                                             ("h20-96gb-2x8-rdma", "aibrix"), ("rtx3060-12gb", "ollama")])
+def test_engine_tolerations_replace_the_charts(tmp_path: Path, profile: str, engine: str):
+    """<engine>.tolerations, when set, are the GPU pods' tolerations, in place of the chart's
+    (common.placement): the values name exactly what the nodes are tainted with."""
+    values_file = ROOT / "values" / f"{profile}.yaml"
+    assert yaml.safe_load(values_file.read_text())[engine]["enabled"]
+    default = [t for t in pod_templates(rendered(values_file)) if t.spec.get("tolerations")]
+    assert default and all(t.spec["tolerations"] != OWN_TOLERATIONS for t in default)
+    docs = render_with(values_file, {engine: {"tolerations": OWN_TOLERATIONS}}, tmp_path, crds=True)
+    gpu_pods = [t for t in pod_templates(docs) if t.name in {d.name for d in default}]
+    assert gpu_pods
+    for pod in gpu_pods:
+        assert pod.spec["tolerations"] == OWN_TOLERATIONS, pod.name
+
+
+@pytest.mark.parametrize("values_file", [*VALUES_FILES, *VARIANTS], ids=lambda p: p.stem)
+def test_every_autoscaler_targets_a_rendered_workload(values_file: Path):
+    """HPA, KEDA ScaledObject and AIBrix PodAutoscaler name a workload of the same release by
+    apiVersion, kind and name (a wrong kind scales nothing, silently)."""
+    docs = rendered(values_file)
+    workloads = {(d["apiVersion"], d["kind"], d["metadata"]["name"]) for d in docs}
+    for doc in docs:
+        if doc["kind"] in ("HorizontalPodAutoscaler", "ScaledObject", "PodAutoscaler"):
+            ref = doc["spec"]["scaleTargetRef"]
+            assert (ref.get("apiVersion", "apps/v1"), ref["kind"], ref["name"]) in workloads, (doc["kind"], ref)

@@ -199,6 +199,22 @@ def test_autoscalers_scale_the_leaderworkerset(tmp_path):
     assert "replicas" not in lws(docs)["spec"]
 
 
+def test_keda_scales_the_leaderworkerset(tmp_path):
+    """KEDA's ScaledObject names the LeaderWorkerSet (its scale subresource counts groups), not a
+    Deployment the chart never renders in this mode; KEDA creates its HPA against that target."""
+    docs = _render(tmp_path, {"autoscaling": {"enabled": True, "minReplicas": 1, "maxReplicas": 2, "keda": {
+        "enabled": True, "prometheusAddress": "http://prometheus-operated.monitoring:9090"}},
+        "cache": {"type": "emptyDir"}})
+    assert not find(docs, "HorizontalPodAutoscaler") and not find(docs, "Deployment")
+    (scaled,) = find(docs, "ScaledObject")
+    target = lws(docs)
+    assert scaled["spec"]["scaleTargetRef"] == {"apiVersion": target["apiVersion"], "kind": target["kind"],
+                                                "name": target["metadata"]["name"]}
+    assert "replicas" not in target["spec"]
+    for doc in docs:
+        assert validation.document_errors(doc, "") == [], doc["kind"]
+
+
 def test_install_without_the_lws_controller_names_it(tmp_path):
     with pytest.raises(validation.RenderError, match="LeaderWorkerSet controller.*--api-versions "
                                                      "leaderworkerset.x-k8s.io/v1/LeaderWorkerSet"):
