@@ -11,8 +11,17 @@ import yaml
 
 from generator.build import ROOT
 
-from .conftest import (HELM_VERSIONS, VALUES_FILES, VARIANTS, find, pod_templates, render_with, rendered, secret_file,
-                       validated)
+from .conftest import (
+    HELM_VERSIONS,
+    VALUES_FILES,
+    VARIANTS,
+    find,
+    pod_templates,
+    render_with,
+    rendered,
+    secret_file,
+    validated,
+)
 
 GOLDEN = ROOT / "tests" / "golden"
 UPDATE = os.environ.get("LLM_SERVING_UPDATE_GOLDEN") == "1"
