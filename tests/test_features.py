@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from .conftest import (
     VALUES_FILES,
     VARIANTS,
     find,
+    helm,
     pod_templates,
     render_with,
     rendered,
@@ -141,6 +144,42 @@ def test_generated_api_key_is_shared_by_engine_and_ui():
             for e in d["spec"]["template"]["spec"]["containers"][0]["env"]
             if e["name"] in ("VLLM_API_KEY", "OPENAI_API_KEY")]
     assert refs == [{"name": "r1-api-key", "key": "api-key"}] * 2
+
+
+def _render_against(cluster: list[dict], values_file: Path, version: str, tmp_path: Path) -> list[dict]:
+    """`helm template --dry-run=server` against an API server holding `cluster` (its lookups read
+    them), in namespace llm."""
+    from generator import validation
+
+    from .fake_api_server import serving
+
+    kinds = {(d["apiVersion"], d["kind"]) for d in rendered(values_file, version)}
+    with serving(kinds, cluster, tmp_path) as kubeconfig:
+        command = [*validation._template_command(helm(version), values_file, crds=False),
+                   "--dry-run=server", "--disable-openapi-validation", "--kubeconfig", str(kubeconfig)]
+        proc = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120,
+                              env={**validation._helm_env(), "KUBECONFIG": str(kubeconfig)})
+    assert proc.returncode == 0, proc.stderr
+    return [d for d in yaml.safe_load_all(proc.stdout) if d]
+
+
+@pytest.mark.parametrize("version", HELM_VERSIONS)
+def test_generated_api_key_is_kept_on_upgrade(tmp_path: Path, version: str):
+    """On upgrade (the Secret exists) the chart renders the key the cluster holds, so clients keep
+    working; on first install (no Secret) a new random key each render."""
+    values_file = variant("generated-api-key")
+    kept = base64.b64encode(b"key-already-in-the-cluster").decode()
+    existing = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "data": {"api-key": kept},
+                "metadata": {"name": "r1-api-key", "namespace": "llm",  # as the release's install left it
+                             "labels": {"app.kubernetes.io/managed-by": "Helm"},
+                             "annotations": {"meta.helm.sh/release-name": "r1",
+                                             "meta.helm.sh/release-namespace": "llm"}}}
+    (secret,) = find(_render_against([existing], values_file, version, tmp_path), "Secret")
+    assert secret["data"] == {"api-key": kept}
+    fresh = [find(_render_against([], values_file, version, tmp_path), "Secret")[0]["data"]["api-key"]
+             for _ in range(2)]
+    assert kept not in fresh and fresh[0] != fresh[1]
+    assert all(len(base64.b64decode(key)) == 48 for key in fresh)
 
 
 def test_keda_httproute_and_monitoring():
