@@ -20,7 +20,7 @@ from .conftest import HELM_VERSIONS, VALUES_FILES, find, render_with, rendered, 
 from .test_pod_security import pod_specs
 
 PROFILE = ROOT / "values" / "h100-80gb-2x8-vllm.yaml"
-UPSTREAM = ROOT.parent / "shared" / "upstream" / "samples" / "lws" / "vllm-gpu-lws.yaml"
+UPSTREAM = ROOT / "tests" / "data" / "upstream" / "samples" / "lws" / "vllm-gpu-lws.yaml"
 ARGS = yaml.safe_load((ROOT / "tests" / "data" / "vllm-serve-args.yaml").read_text())
 # What LWS injects into every pod of a group (kubernetes-sigs/lws pkg/utils/... env): the leader's
 # DNS name and the pod's index in its group (0: the leader).
@@ -92,7 +92,6 @@ def test_profile_renders_a_valid_leaderworkerset(version):
     assert obj["spec"]["leaderWorkerTemplate"]["size"] == values["nodes"] == 2
 
 
-@pytest.mark.skipif(not UPSTREAM.is_file(), reason="../shared/upstream is not beside the checkout")
 def test_agrees_with_lws_upstream_vllm_example():
     sample = next(d for d in yaml.safe_load_all(UPSTREAM.read_text()) if d and d["kind"] == "LeaderWorkerSet")
     ours = lws(rendered(PROFILE))
