@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: bootstrap validate test smoke generate bench clean
+.PHONY: bootstrap validate test smoke generate bench mutations clean
 
 bootstrap: $(VENV)/.bootstrapped
 
@@ -39,6 +39,10 @@ generate: bootstrap
 # Bare `helm template` against the full validation, per profile.
 bench: bootstrap
 	$(BIN)/python benchmarks/render_vs_validate.py
+
+# Break each behaviour of mutations/mutations.yaml on purpose and check a test fails (a few minutes).
+mutations: bootstrap
+	$(BIN)/python mutations/check.py
 
 clean:
 	rm -rf $(VENV) .tools

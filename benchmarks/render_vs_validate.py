@@ -7,8 +7,10 @@ Not a test: prints a table and the ratio. In each round, one after the other:
               schema, `helm lint --strict` and `helm template` with both helm versions, and every
               document against the Kubernetes schemas (oldest and newest version) or our CRD
               schemas, profiles in parallel (one helm pair per CPU), interpreter start included.
-The ratio is median(validated) / median(bare) over the rounds. Target: <= 1.3.
-Run: make bench   (or .venv/bin/python benchmarks/render_vs_validate.py [--repeat N] [profile ...])
+The ratio is median(validated) / median(bare) over the rounds. Target: <= 1.3; the script exits 1
+when the ratio is above it (`make bench`, the GitHub workflow's benchmark job), 0 when it is met.
+Not part of `make test`: timings on a shared machine are noisy, and the rounds take minutes.
+Run: make bench   (or .venv/bin/python benchmarks/render_vs_validate.py [--repeat N] [--target R] [profile ...])
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5, help="rounds (default 5); the medians are compared")
+    parser.add_argument("--target", type=float, default=TARGET, help=f"highest ratio accepted (default {TARGET})")
     parser.add_argument("profiles", nargs="*", help="profile names (default: all)")
     args = parser.parse_args()
     helms = tools.require_helm_binaries()
@@ -68,8 +71,14 @@ def main() -> int:
     for i, (b, v) in enumerate(zip(bare_s, validated_s, strict=True), 1):
         print(f"{i:<8}{b:>10.2f}{v:>14.2f}")
     print(f"{'median':<8}{bare:>10.2f}{validated:>14.2f}")
-    print(f"\nratio {ratio:.2f} (target <= {TARGET}): {'met' if ratio <= TARGET else 'NOT met'}")
-    return 0
+    met = verdict(ratio, args.target)
+    print(f"\nratio {ratio:.2f} (target <= {args.target}): {'met' if met else 'NOT met'}")
+    return 0 if met else 1
+
+
+def verdict(ratio: float, target: float = TARGET) -> bool:
+    """The target is met when validating costs at most `target` times the bare render."""
+    return ratio <= target
 
 
 if __name__ == "__main__":

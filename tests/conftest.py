@@ -6,6 +6,7 @@ import functools
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pytest
 import yaml
@@ -66,3 +67,86 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     """`llm-serving <args>` as a user runs it (its own process, from the checkout)."""
     return subprocess.run([sys.executable, "-m", "generator", *args], cwd=ROOT, capture_output=True, text=True,
                           check=False)
+
+
+# ---------------------------------------------------------------- every pod the release creates
+
+# Built-in kinds whose pods the API server and controllers create from spec.template (CronJob:
+# spec.jobTemplate.spec.template); a pod template in any other kind (RayService, RayClusterFleet,
+# LeaderWorkerSet, ...) is found by custom_resource_pods wherever it sits.
+WORKLOAD_KINDS = {"Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "ReplicationController",
+                  "Job", "CronJob"}
+
+
+class PodTemplate(NamedTuple):
+    name: str  # the workload's name; <Kind>.<name>.<group> inside a custom resource
+    metadata: dict[str, Any]  # the pod's metadata (labels, annotations)
+    spec: dict[str, Any]  # the pod spec
+    owner: dict[str, Any]  # the rendered document it comes from
+
+
+def custom_resource_pods(doc: dict) -> list[dict]:
+    """Every pod template (a `template`, or a LeaderWorkerSet's `leaderTemplate` and
+    `workerTemplate`, whose spec has containers) inside a custom resource, as a v1 Pod named
+    <Kind>.<name>.<group>: the group is "head" under headGroupSpec, a list item's groupName (or
+    index) under workerGroupSpecs, "leader" or "worker" in a LeaderWorkerSet; the template's
+    labels are kept (checkov's NetworkPolicy check and ours match them like the pods the operator
+    creates); annotation checkov-scan/source says where the template sits."""
+    if doc.get("kind") in WORKLOAD_KINDS:
+        return []
+    pods: list[dict] = []
+
+    def walk(node, group: str, path: str) -> None:
+        if isinstance(node, list):
+            for i, item in enumerate(node):
+                name = item.get("groupName") if isinstance(item, dict) else None
+                walk(item, name or f"{group}{i}", f"{path}[{i}]")
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                where = f"{path}.{key}"
+                template = key in ("template", "leaderTemplate", "workerTemplate")  # LeaderWorkerSet's two
+                if template and isinstance(value, dict) and "containers" in (value.get("spec") or {}):
+                    role = group if key == "template" else key.removesuffix("Template")
+                    metadata = value.get("metadata") or {}
+                    pods.append({"apiVersion": "v1", "kind": "Pod", "metadata": {
+                        "name": ".".join(p for p in (doc["kind"], doc["metadata"]["name"], role) if p),
+                        "labels": metadata.get("labels") or {},
+                        "annotations": {**(metadata.get("annotations") or {}), "checkov-scan/source": where[1:]},
+                    }, "spec": value["spec"]})
+                else:
+                    walk(value, key.removesuffix("GroupSpec") if key.endswith("GroupSpec") else group, where)
+
+    walk(doc.get("spec"), "", ".spec")
+    return pods
+
+
+def pod_templates(docs: list[dict]) -> list[PodTemplate]:
+    """Every pod the release creates or has created, of every workload kind: the one walk every
+    test that checks pods uses (a new kind is added here once)."""
+    out = []
+    for doc in docs:
+        kind, name = doc["kind"], doc["metadata"]["name"]
+        if kind == "Pod":
+            out.append(PodTemplate(name, doc["metadata"], doc["spec"], doc))
+        elif kind in WORKLOAD_KINDS:
+            spec = doc["spec"]["jobTemplate"]["spec"] if kind == "CronJob" else doc["spec"]
+            out.append(PodTemplate(name, spec["template"].get("metadata") or {}, spec["template"]["spec"], doc))
+        else:
+            out += [PodTemplate(p["metadata"]["name"], p["metadata"], p["spec"], doc)
+                    for p in custom_resource_pods(doc)]
+    return out
+
+
+def pod_specs(docs: list[dict]) -> list[tuple[str, dict, dict]]:
+    """(name, pod spec, owning document) of every pod the release creates or has created."""
+    return [(t.name, t.spec, t.owner) for t in pod_templates(docs)]
+
+
+def containers_anywhere(node) -> int:
+    """Containers (and init containers) in a document, wherever they sit: what a pod walk must reach."""
+    if isinstance(node, list):
+        return sum(containers_anywhere(item) for item in node)
+    if not isinstance(node, dict):
+        return 0
+    return sum(len(value) if key in ("containers", "initContainers") and isinstance(value, list)
+               else containers_anywhere(value) for key, value in node.items())

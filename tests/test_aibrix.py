@@ -18,7 +18,7 @@ from .sample_compare import differences
 
 PROFILE = ROOT / "values" / "h20-96gb-2x8-rdma.yaml"
 VARIANTS = ROOT / "tests" / "aibrix-samples"
-UPSTREAM = ROOT.parent / "shared" / "upstream" / "samples" / "aibrix"
+UPSTREAM = ROOT / "tests" / "data" / "upstream" / "samples" / "aibrix"
 WORKER = "spec.template.spec.workerGroupSpecs[groupName=worker-group].template.spec"
 HEAD = "spec.template.spec.headGroupSpec.template.spec"
 
@@ -85,7 +85,6 @@ def unexplained(found: list[str], variant: str) -> list[str]:
     return out
 
 
-@pytest.mark.skipif(not UPSTREAM.is_dir(), reason="../shared/upstream is not beside this checkout")
 @pytest.mark.parametrize("version", HELM_VERSIONS)
 @pytest.mark.parametrize("variant, sample", CASES, ids=[c[0] for c in CASES])
 def test_storage_variant_matches_its_sample(variant: str, sample: str, version: str):
@@ -95,7 +94,6 @@ def test_storage_variant_matches_its_sample(variant: str, sample: str, version: 
     assert not found, f"render differs from {sample}:\n" + "\n".join(found)
 
 
-@pytest.mark.skipif(not UPSTREAM.is_dir(), reason="../shared/upstream is not beside this checkout")
 def test_v021_runtime_sample_with_its_runtime_image(tmp_path: Path):
     pinned = tmp_path / "v021.yaml"
     pinned.write_text("aibrix:\n  storage:\n    downloader:\n      image: aibrix/runtime:v0.2.1\n")
@@ -106,7 +104,6 @@ def test_v021_runtime_sample_with_its_runtime_image(tmp_path: Path):
     assert not unexplained(differences(expected, fleet), "deepseek-r1-ai-runtime")
 
 
-@pytest.mark.skipif(not UPSTREAM.is_dir(), reason="../shared/upstream is not beside this checkout")
 @pytest.mark.parametrize("kind, sample", [("Service", "deepseek-r1-service.yaml"),
                                           ("PodAutoscaler", "deepseek-r1-autoscaling.yaml")])
 def test_service_and_autoscaler_match_samples(kind: str, sample: str):

@@ -19,58 +19,12 @@ import yaml
 
 from generator.build import ROOT
 
-from .conftest import ALL_FILES, rendered
+from .conftest import ALL_FILES, WORKLOAD_KINDS, containers_anywhere, custom_resource_pods, rendered
 
 CHECKOV = ROOT / ".tools" / "checkov" / "bin" / "checkov"
 SKIPS = yaml.safe_load((ROOT / "tests" / "checkov-skips.yaml").read_text())
 # Kinds whose pods checkov scans itself; a pod template in any other kind becomes a synthetic Pod.
-CHECKOV_WORKLOADS = {"Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "ReplicationController",
-                     "Job", "CronJob"}
-
-
-def custom_resource_pods(doc: dict) -> list[dict]:
-    """Every pod template (a `template`, or a LeaderWorkerSet's `leaderTemplate` and
-    `workerTemplate`, whose spec has containers) inside a custom resource, as a v1 Pod named
-    <Kind>.<name>.<group>: the group is "head" under headGroupSpec, a list item's groupName (or
-    index) under workerGroupSpecs, "leader" or "worker" in a LeaderWorkerSet; the template's
-    labels are kept, so checkov's NetworkPolicy check matches it like the pods the operator
-    creates."""
-    if doc.get("kind") in CHECKOV_WORKLOADS:
-        return []
-    pods: list[dict] = []
-
-    def walk(node, group: str, path: str) -> None:
-        if isinstance(node, list):
-            for i, item in enumerate(node):
-                name = item.get("groupName") if isinstance(item, dict) else None
-                walk(item, name or f"{group}{i}", f"{path}[{i}]")
-        elif isinstance(node, dict):
-            for key, value in node.items():
-                where = f"{path}.{key}"
-                template = key in ("template", "leaderTemplate", "workerTemplate")  # LeaderWorkerSet's two
-                if template and isinstance(value, dict) and "containers" in (value.get("spec") or {}):
-                    role = group if key == "template" else key.removesuffix("Template")
-                    metadata = value.get("metadata") or {}
-                    pods.append({"apiVersion": "v1", "kind": "Pod", "metadata": {
-                        "name": ".".join(p for p in (doc["kind"], doc["metadata"]["name"], role) if p),
-                        "labels": metadata.get("labels") or {},
-                        "annotations": {**(metadata.get("annotations") or {}), "checkov-scan/source": where[1:]},
-                    }, "spec": value["spec"]})
-                else:
-                    walk(value, key.removesuffix("GroupSpec") if key.endswith("GroupSpec") else group, where)
-
-    walk(doc.get("spec"), "", ".spec")
-    return pods
-
-
-def containers_anywhere(node) -> int:
-    """Containers (and init containers) in a document, wherever they sit: what must be scanned."""
-    if isinstance(node, list):
-        return sum(containers_anywhere(item) for item in node)
-    if not isinstance(node, dict):
-        return 0
-    return sum(len(value) if key in ("containers", "initContainers") and isinstance(value, list)
-               else containers_anywhere(value) for key, value in node.items())
+CHECKOV_WORKLOADS = WORKLOAD_KINDS
 
 
 def scan_documents(docs: list[dict]) -> list[dict]:

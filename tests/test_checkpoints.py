@@ -151,3 +151,24 @@ def test_w4a16_keeps_too_much_in_16_bits_for_data_parallel_on_80_gb():
     gpu = catalog.GPUS["A100-80GB"]
     room = gpu.memory_gib * 0.9 - catalog.RUNTIME_OVERHEAD_GIB
     assert ckpt.shared_gib + ckpt.experts_gib / 8 > room > ckpt.weights_gib / 8
+
+
+def config_kv_bytes_per_token_per_gpu(model_key: str, tensor_parallel: int, pipeline_parallel: int,
+                                      element_bytes: int) -> float:
+    """One token's KV cache on one GPU, from config.json alone: GQA caches K and V of every KV head
+    (split over tensor-parallel ranks, at most one rank per head); MLA caches the compressed latent
+    (kv_lora_rank + qk_rope_head_dim) once, on every rank; pipeline stages split the layers."""
+    if model_key in CONFIGS["dense"]:
+        c = CONFIGS["dense"][model_key]
+        per_token = 2 * c["layers"] * c["kv_heads"] * c["head_dim"] * element_bytes
+        return per_token / min(tensor_parallel, c["kv_heads"]) / pipeline_parallel
+    c = CONFIGS["moe"][model_key.removesuffix("-0528")]
+    return c["layers"] * (c["kv_lora_rank"] + c["qk_rope_head_dim"]) * element_bytes / pipeline_parallel
+
+
+def test_config_kv_arithmetic_on_known_figures():
+    # Qwen2.5-14B: 2 x 48 layers x 8 KV heads x 128 x 2 bytes = 196608 (192 KiB) per token
+    assert config_kv_bytes_per_token_per_gpu("deepseek-r1-distill-qwen-14b", 1, 1, 2) == 196608
+    assert config_kv_bytes_per_token_per_gpu("deepseek-r1-distill-qwen-14b", 16, 1, 2) == 196608 / 8
+    # DeepSeek-R1: 61 layers x 576 latent x 2 bytes, the same on each of 8 ranks, halved by 2 stages
+    assert config_kv_bytes_per_token_per_gpu("deepseek-r1", 8, 2, 2) == 61 * 576

@@ -1,7 +1,10 @@
-"""CRD schemas in schemas/crds/ come from our converter and validate the upstream samples."""
+"""CRD schemas in schemas/crds/ come from our converter, name the upstream CRDs they were converted from
+(with provenance), and validate the upstream samples (tests/data/upstream/)."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +13,7 @@ import yaml
 from generator import crds, validation
 from generator.build import ROOT
 
-UPSTREAM = ROOT.parent / "shared" / "upstream"
+from . import upstream_data
 
 
 def test_converter_is_strict_and_drops_descriptions():
@@ -34,31 +37,58 @@ def test_converter_is_strict_and_drops_descriptions():
     assert "description" not in schema
 
 
-@pytest.mark.skipif(not UPSTREAM.is_dir(), reason="../shared/upstream is not beside this checkout")
-def test_committed_crd_schemas_match_the_converter():
-    files = crds.convert_tree(UPSTREAM / "crds")
-    committed = {p.relative_to(ROOT / "schemas/crds").as_posix()
-                 for p in (ROOT / "schemas/crds").rglob("*.json")}
-    assert set(files) == committed
-    for rel, text in files.items():
-        assert (ROOT / "schemas/crds" / rel).read_text() == text, f"re-run `llm-serving crds`: {rel}"
+PROVENANCE = yaml.safe_load(upstream_data.PROVENANCE.read_text())
+SAMPLES = sorted(upstream_data.SAMPLES.rglob("*.yaml"))
 
 
-SAMPLES = sorted((UPSTREAM / "samples").rglob("*.yaml")) if UPSTREAM.is_dir() else []
+def test_every_crd_schema_names_an_upstream_crd_with_provenance():
+    """Each schemas/crds/ file says which upstream CRD it was converted from ($comment), and that
+    CRD is listed with its repository, commit, license and blob in tests/data/upstream/provenance.yaml.
+    (Whether the conversion is current: `llm-serving crds --upstream <shared/upstream>/crds --check`,
+    run when the upstream folder changes; see mutations/README.md.)"""
+    listed = {entry["crd"]: entry["from"] for entry in PROVENANCE["crds"]}
+    schemas = sorted((ROOT / "schemas" / "crds").rglob("*.json"))
+    assert schemas
+    named = set()
+    for path in schemas:
+        comment = json.loads(path.read_text())["$comment"]
+        match = re.search(r"from the upstream CRD (\S+\.yaml)", comment)
+        assert match, f"{path}: $comment names no upstream CRD"
+        source = match.group(1)
+        assert source in listed, f"{path}: {source} has no provenance"
+        assert all(listed[source][k] for k in ("repository", "commit", "license", "blob_sha1")), source
+        named.add(source)
+    assert named == set(listed), f"CRDs with provenance but no schema: {sorted(set(listed) - named)}"
 
 
-@pytest.mark.skipif(not SAMPLES, reason="../shared/upstream is not beside this checkout")
-@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
+def test_every_sample_has_provenance():
+    listed = {entry["file"] for entry in PROVENANCE["samples"]}
+    assert {p.relative_to(ROOT).as_posix() for p in SAMPLES} == listed
+    for entry in PROVENANCE["samples"]:
+        text = (ROOT / entry["file"]).read_text()
+        assert f"{entry['from']['repository']} {entry['from']['path']}" in text.splitlines()[0], entry["file"]
+        assert entry["from"]["license"] in text.splitlines()[1], entry["file"]
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.relative_to(upstream_data.SAMPLES).as_posix())
 def test_upstream_sample_validates(sample: Path):
-    for doc in yaml.safe_load_all(sample.read_text()):
-        if doc:
-            crd_set = "v0.2.1" if "v0.2.1" in sample.parts[-2] else ""
-            assert validation.document_errors(doc, crd_set) == []
+    docs = [doc for doc in yaml.safe_load_all(sample.read_text()) if doc]
+    assert docs
+    for doc in docs:
+        crd_set = "v0.2.1" if "v0.2.1" in sample.parts[-2] else ""
+        assert validation.document_errors(doc, crd_set) == []
 
 
-@pytest.mark.skipif(not UPSTREAM.is_dir(), reason="../shared/upstream is not beside this checkout")
-def test_vendored_files_match_upstream():
+@pytest.mark.parametrize("entry", PROVENANCE["vendored"], ids=lambda e: e["file"])
+def test_vendored_files_are_the_upstream_blobs(entry: dict):
+    """Files shipped as upstream wrote them are byte-identical to the upstream git blob."""
+    data = (ROOT / entry["file"]).read_bytes()
+    assert upstream_data.git_blob_sha1(data) == entry["from"]["blob_sha1"], \
+        f"{entry['file']} differs from {entry['from']['repository']} {entry['from']['path']}: " \
+        "re-run `llm-serving vendor`"
+
+
+def test_vendored_files_are_the_ones_vendor_copies():
     from generator import vendor
 
-    for rel, text in vendor.vendored(UPSTREAM).items():
-        assert (ROOT / rel).read_text() == text, f"re-run `llm-serving vendor`: {rel}"
+    assert set(vendor.FILES) == {e["file"] for e in PROVENANCE["vendored"]}

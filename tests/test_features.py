@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,18 @@ import yaml
 
 from generator.build import ROOT
 
-from .conftest import HELM_VERSIONS, VALUES_FILES, VARIANTS, find, rendered, secret_file, validated
+from .conftest import (
+    HELM_VERSIONS,
+    VALUES_FILES,
+    VARIANTS,
+    find,
+    helm,
+    pod_templates,
+    render_with,
+    rendered,
+    secret_file,
+    validated,
+)
 
 GOLDEN = ROOT / "tests" / "golden"
 UPDATE = os.environ.get("LLM_SERVING_UPDATE_GOLDEN") == "1"
@@ -133,6 +146,42 @@ def test_generated_api_key_is_shared_by_engine_and_ui():
     assert refs == [{"name": "r1-api-key", "key": "api-key"}] * 2
 
 
+def _render_against(cluster: list[dict], values_file: Path, version: str, tmp_path: Path) -> list[dict]:
+    """`helm template --dry-run=server` against an API server holding `cluster` (its lookups read
+    them), in namespace llm."""
+    from generator import validation
+
+    from .fake_api_server import serving
+
+    kinds = {(d["apiVersion"], d["kind"]) for d in rendered(values_file, version)}
+    with serving(kinds, cluster, tmp_path) as kubeconfig:
+        command = [*validation._template_command(helm(version), values_file, crds=False),
+                   "--dry-run=server", "--disable-openapi-validation", "--kubeconfig", str(kubeconfig)]
+        proc = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120,
+                              env={**validation._helm_env(), "KUBECONFIG": str(kubeconfig)})
+    assert proc.returncode == 0, proc.stderr
+    return [d for d in yaml.safe_load_all(proc.stdout) if d]
+
+
+@pytest.mark.parametrize("version", HELM_VERSIONS)
+def test_generated_api_key_is_kept_on_upgrade(tmp_path: Path, version: str):
+    """On upgrade (the Secret exists) the chart renders the key the cluster holds, so clients keep
+    working; on first install (no Secret) a new random key each render."""
+    values_file = variant("generated-api-key")
+    kept = base64.b64encode(b"key-already-in-the-cluster").decode()
+    existing = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "data": {"api-key": kept},
+                "metadata": {"name": "r1-api-key", "namespace": "llm",  # as the release's install left it
+                             "labels": {"app.kubernetes.io/managed-by": "Helm"},
+                             "annotations": {"meta.helm.sh/release-name": "r1",
+                                             "meta.helm.sh/release-namespace": "llm"}}}
+    (secret,) = find(_render_against([existing], values_file, version, tmp_path), "Secret")
+    assert secret["data"] == {"api-key": kept}
+    fresh = [find(_render_against([], values_file, version, tmp_path), "Secret")[0]["data"]["api-key"]
+             for _ in range(2)]
+    assert kept not in fresh and fresh[0] != fresh[1]
+    assert all(len(base64.b64decode(key)) == 48 for key in fresh)
+
+
 def test_keda_httproute_and_monitoring():
     docs = rendered(variant("vllm-keda-httproute-monitoring"))
     assert not find(docs, "HorizontalPodAutoscaler"), "KEDA owns the HPA"
@@ -169,3 +218,35 @@ def test_image_digests_pin_every_image_they_are_set_for():
     assert images["vllm"].endswith(":v0.31.0-cu129@sha256:" + "1" * 64), images
     assert images["nextchat"].endswith(":v2.16.1@sha256:" + "2" * 64), images
     assert images["chat"] == "curlimages/curl:8.16.0@sha256:" + "3" * 64
+
+
+# An AKS GPU pool's taint, which the chart's own GPU tolerations do not tolerate.
+OWN_TOLERATIONS = [{"key": "sku", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}]
+
+
+@pytest.mark.parametrize("profile, engine", [("h100-80gb", "vllm"), ("h100-80gb-2x8-vllm", "vllm"),
+                                             ("h20-96gb-2x8-rdma", "aibrix"), ("rtx3060-12gb", "ollama")])
+def test_engine_tolerations_replace_the_charts(tmp_path: Path, profile: str, engine: str):
+    """<engine>.tolerations, when set, are the GPU pods' tolerations, in place of the chart's
+    (common.placement): the values name exactly what the nodes are tainted with."""
+    values_file = ROOT / "values" / f"{profile}.yaml"
+    assert yaml.safe_load(values_file.read_text())[engine]["enabled"]
+    default = [t for t in pod_templates(rendered(values_file)) if t.spec.get("tolerations")]
+    assert default and all(t.spec["tolerations"] != OWN_TOLERATIONS for t in default)
+    docs = render_with(values_file, {engine: {"tolerations": OWN_TOLERATIONS}}, tmp_path, crds=True)
+    gpu_pods = [t for t in pod_templates(docs) if t.name in {d.name for d in default}]
+    assert gpu_pods
+    for pod in gpu_pods:
+        assert pod.spec["tolerations"] == OWN_TOLERATIONS, pod.name
+
+
+@pytest.mark.parametrize("values_file", [*VALUES_FILES, *VARIANTS], ids=lambda p: p.stem)
+def test_every_autoscaler_targets_a_rendered_workload(values_file: Path):
+    """HPA, KEDA ScaledObject and AIBrix PodAutoscaler name a workload of the same release by
+    apiVersion, kind and name (a wrong kind scales nothing, silently)."""
+    docs = rendered(values_file)
+    workloads = {(d["apiVersion"], d["kind"], d["metadata"]["name"]) for d in docs}
+    for doc in docs:
+        if doc["kind"] in ("HorizontalPodAutoscaler", "ScaledObject", "PodAutoscaler"):
+            ref = doc["spec"]["scaleTargetRef"]
+            assert (ref.get("apiVersion", "apps/v1"), ref["kind"], ref["name"]) in workloads, (doc["kind"], ref)

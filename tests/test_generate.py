@@ -69,6 +69,27 @@ def test_stale_file_is_reported(tmp_path: Path):
     assert str(write.Stale("values/old-profile.yaml", orphan=True)).startswith("values/old-profile.yaml (no profile")
 
 
+def test_generate_check_exits_1_naming_the_stale_file(tmp_path: Path):
+    """The command a user runs (its own process, on a copy of the checkout): 0 while the files are
+    current, 1 naming the file once one is stale, and it writes nothing."""
+    root = _copy_tree(tmp_path)
+    shutil.copy(ROOT / "README.md", root / "README.md")
+    env = {**os.environ, "LLM_SERVING_ROOT": str(root)}
+
+    def check() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "generator", "generate", "--check"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, check=False)
+    current = check()
+    assert current.returncode == 0, current.stderr
+    target = root / "charts/llm-serving/values.yaml"
+    stale_text = target.read_text().replace("maxNumSeqs: 64", "maxNumSeqs: 65")
+    target.write_text(stale_text)
+    stale = check()
+    assert stale.returncode == 1, stale.stdout + stale.stderr
+    assert "charts/llm-serving/values.yaml" in stale.stderr and "llm-serving generate" in stale.stderr
+    assert target.read_text() == stale_text, "--check wrote a file"
+
+
 def test_write_touches_only_changed_files(tmp_path: Path):
     root = _copy_tree(tmp_path)
     files = build.generated_files(lambda rel: write.read_text(root, rel))

@@ -20,7 +20,7 @@ from .conftest import HELM_VERSIONS, VALUES_FILES, find, render_with, rendered, 
 from .test_pod_security import pod_specs
 
 PROFILE = ROOT / "values" / "h100-80gb-2x8-vllm.yaml"
-UPSTREAM = ROOT.parent / "shared" / "upstream" / "samples" / "lws" / "vllm-gpu-lws.yaml"
+UPSTREAM = ROOT / "tests" / "data" / "upstream" / "samples" / "lws" / "vllm-gpu-lws.yaml"
 ARGS = yaml.safe_load((ROOT / "tests" / "data" / "vllm-serve-args.yaml").read_text())
 # What LWS injects into every pod of a group (kubernetes-sigs/lws pkg/utils/... env): the leader's
 # DNS name and the pod's index in its group (0: the leader).
@@ -92,7 +92,6 @@ def test_profile_renders_a_valid_leaderworkerset(version):
     assert obj["spec"]["leaderWorkerTemplate"]["size"] == values["nodes"] == 2
 
 
-@pytest.mark.skipif(not UPSTREAM.is_file(), reason="../shared/upstream is not beside the checkout")
 def test_agrees_with_lws_upstream_vllm_example():
     sample = next(d for d in yaml.safe_load_all(UPSTREAM.read_text()) if d and d["kind"] == "LeaderWorkerSet")
     ours = lws(rendered(PROFILE))
@@ -197,6 +196,22 @@ def test_autoscalers_scale_the_leaderworkerset(tmp_path):
     assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "leaderworkerset.x-k8s.io/v1",
                                              "kind": "LeaderWorkerSet", "name": "r1-vllm"}
     assert "replicas" not in lws(docs)["spec"]
+
+
+def test_keda_scales_the_leaderworkerset(tmp_path):
+    """KEDA's ScaledObject names the LeaderWorkerSet (its scale subresource counts groups), not a
+    Deployment the chart never renders in this mode; KEDA creates its HPA against that target."""
+    docs = _render(tmp_path, {"autoscaling": {"enabled": True, "minReplicas": 1, "maxReplicas": 2, "keda": {
+        "enabled": True, "prometheusAddress": "http://prometheus-operated.monitoring:9090"}},
+        "cache": {"type": "emptyDir"}})
+    assert not find(docs, "HorizontalPodAutoscaler") and not find(docs, "Deployment")
+    (scaled,) = find(docs, "ScaledObject")
+    target = lws(docs)
+    assert scaled["spec"]["scaleTargetRef"] == {"apiVersion": target["apiVersion"], "kind": target["kind"],
+                                                "name": target["metadata"]["name"]}
+    assert "replicas" not in target["spec"]
+    for doc in docs:
+        assert validation.document_errors(doc, "") == [], doc["kind"]
 
 
 def test_install_without_the_lws_controller_names_it(tmp_path):

@@ -7,35 +7,40 @@ import pytest
 
 from generator.build import ROOT
 
-from .conftest import VALUES_FILES, find, render_with, rendered
+from .conftest import ALL_FILES, find, pod_templates, render_with, rendered
 
 
 def selects(policy: dict, labels: dict) -> bool:
     return policy["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
 
 
-def pod_templates(docs):
-    for doc in docs:
-        if doc["kind"] == "Deployment":
-            yield doc["spec"]["template"]["metadata"]["labels"]
-        elif doc["kind"] == "RayService":
-            cluster = doc["spec"]["rayClusterConfig"]
-            yield cluster["headGroupSpec"]["template"]["metadata"]["labels"]
-            for group in cluster["workerGroupSpecs"]:
-                yield group["template"]["metadata"]["labels"]
-        elif doc["kind"] == "RayClusterFleet":
-            cluster = doc["spec"]["template"]["spec"]
-            yield cluster["headGroupSpec"]["template"]["metadata"]["labels"]
-            for group in cluster.get("workerGroupSpecs", []):
-                yield group["template"]["metadata"]["labels"]
-
-
-@pytest.mark.parametrize("values_file", VALUES_FILES, ids=[p.stem for p in VALUES_FILES])
+@pytest.mark.parametrize("values_file", ALL_FILES, ids=lambda p: p.stem)
 def test_every_pod_has_a_network_policy(values_file):
+    """Every pod of every workload kind (conftest.pod_templates), the LeaderWorkerSet's leader and
+    workers included; helm test pods run once and are let in by the engines' policies instead."""
     docs = rendered(values_file)
     policies = find(docs, "NetworkPolicy")
-    for labels in pod_templates(docs):
-        assert any(selects(p, labels) for p in policies), f"no NetworkPolicy selects {labels}"
+    if not policies:  # a variant that turns them off
+        assert not values_on(values_file), values_file.stem
+        return
+    pods = [t for t in pod_templates(docs) if (t.metadata.get("annotations") or {}).get("helm.sh/hook") != "test"]
+    assert pods, f"{values_file.stem}: no pod checked"
+    for pod in pods:
+        labels = pod.metadata.get("labels") or {}
+        assert any(selects(p, labels) for p in policies), f"{pod.name}: no NetworkPolicy selects {labels}"
+
+
+def values_on(values_file) -> bool:
+    from generator import validation
+
+    return validation.merged_values(values_file)["global"]["networkPolicy"]["enabled"]
+
+
+def test_leaderworkerset_pods_are_selected():
+    """The multi-node vLLM profile's pods are all inside a LeaderWorkerSet: both templates count."""
+    pods = pod_templates(rendered(ROOT / "values/h100-80gb-2x8-vllm.yaml"))
+    assert {p.name for p in pods if p.owner["kind"] == "LeaderWorkerSet"} == {
+        "LeaderWorkerSet.r1-vllm.leader", "LeaderWorkerSet.r1-vllm.worker"}
 
 
 def test_vllm_api_open_to_ui_ingress_and_monitoring_only():

@@ -4,6 +4,7 @@ property: for any hardware, a plan fits with margin or is refused, never over-co
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -14,10 +15,12 @@ from hypothesis import strategies as st
 from generator import catalog, validation
 from generator.backends import aibrix, kuberay, ollama, vllm
 from generator.backends.ollama import RUNTIME_GIB
+from generator.build import ROOT
 from generator.planner import LAYOUT_GAIN, Hardware, Refused, Request, plan, resolve_model
 from generator.profiles import SPECS, shipped
 
-from .conftest import run_cli
+from .conftest import rendered, run_cli
+from .test_checkpoints import config_kv_bytes_per_token_per_gpu, expected_bytes
 
 R1, R1_14B = "deepseek-r1", "deepseek-r1-distill-qwen-14b"
 
@@ -105,11 +108,16 @@ def test_plan_fits_with_margin_or_is_refused(gpu, per_node, nodes, rdma, model, 
         need = p.checkpoint.weights_gib + m.kv_bytes_per_token() * p.max_model_len * p.max_num_seqs / catalog.GIB
         assert need + RUNTIME_GIB <= g.memory_gib
         return
-    fit = catalog.fit(catalog.MODELS[p.model], p.checkpoint, g, result.tensor_parallel, p.gpu_memory_utilization,
-                      p.max_model_len, p.max_num_seqs, pipeline_parallel=result.pipeline_parallel,
-                      kv_cache_dtype=p.kv_cache_dtype)
-    assert fit.weights_gib + fit.overhead_gib + fit.kv_gib <= g.memory_gib * p.gpu_memory_utilization + 1e-6
-    assert fit.kv_tokens >= p.max_model_len * (1 if context else 2)
+    # Recomputed from config.json figures (tests/data/model-configs.yaml), not from catalog.fit:
+    # the checkpoint's weights spread over the GPUs plus the KV cache of the sequences the plan
+    # promises (one of the asked context, else two of the planned one) fit the memory vLLM may use.
+    gpus = result.tensor_parallel * result.pipeline_parallel
+    weights = expected_bytes(p.model, p.precision) / gpus
+    kv = config_kv_bytes_per_token_per_gpu(p.model, result.tensor_parallel, result.pipeline_parallel,
+                                           catalog.KV_CACHE_BYTES[p.kv_cache_dtype])
+    tokens = p.max_model_len * (1 if context else 2)
+    assert (weights + kv * tokens) / catalog.GIB <= g.memory_gib * p.gpu_memory_utilization, \
+        f"{p.checkpoint.repo} on {gpus} x {gpu}: {weights / catalog.GIB:.1f} GiB of weights per GPU"
     assert result.tensor_parallel * result.pipeline_parallel * result.replicas <= per_node * nodes
 
 
@@ -138,13 +146,77 @@ def test_cli_refusal_and_bad_input(tmp_path):
     assert proc.returncode == 2 and "gpusPerNode" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_every_profile_is_produced_by_the_planner():
-    PROFILES = shipped()
-    assert [p.name for p in PROFILES] == [s.name for s in SPECS]
-    for spec, profile in zip(SPECS, PROFILES, strict=True):
-        planned = plan(spec.hardware, spec.request).profile
-        assert (planned.engine, planned.precision, planned.max_model_len) == \
-            (profile.engine, profile.precision, profile.max_model_len)
+def _flag(args: list[str] | str, name: str) -> int | None:
+    """The integer value of a vLLM flag in a container's args (`--x=N`, or `--x N` in a shell line)."""
+    text = args if isinstance(args, str) else " ".join(args)
+    found = re.findall(rf"{name}[= ]([0-9]+)\b", text)
+    assert len(set(found)) <= 1, (name, found)
+    return int(found[0]) if found else None
+
+
+def chart_facts(docs: list[dict]) -> dict:
+    """What the rendered chart runs, read from the objects the operators and vLLM consume: the
+    engine, the checkpoint, tensor and pipeline parallel sizes, the GPUs of one replica, and the
+    context (None: the engine's default, the model's own)."""
+    gpus = {"nvidia.com/gpu", "amd.com/gpu"}
+
+    def limit(container: dict) -> int:
+        return int(sum(int(v) for k, v in container["resources"].get("limits", {}).items() if k in gpus))
+    kinds = {d["kind"]: d for d in docs}
+    if "RayService" in kinds:
+        cluster = kinds["RayService"]["spec"]["rayClusterConfig"]
+        (config,) = yaml.safe_load(kinds["RayService"]["spec"]["serveConfigV2"])["applications"][0]["args"][
+            "llm_configs"]
+        kwargs = config["engine_kwargs"]
+        return {"engine": "kuberay", "checkpoint": config["model_loading_config"]["model_source"],
+                "tp": kwargs["tensor_parallel_size"], "pp": kwargs.get("pipeline_parallel_size", 1),
+                "context": kwargs.get("max_model_len"),
+                "gpus": sum(g["replicas"] * limit(g["template"]["spec"]["containers"][0])
+                            for g in cluster["workerGroupSpecs"])}
+    if "RayClusterFleet" in kinds:
+        spec = kinds["RayClusterFleet"]["spec"]["template"]["spec"]
+        head = spec["headGroupSpec"]["template"]["spec"]["containers"][0]
+        return {"engine": "aibrix", "checkpoint": None, "tp": _flag(head["args"][0], "--tensor-parallel-size"),
+                "pp": _flag(head["args"][0], "--pipeline-parallel-size") or 1,
+                "context": _flag(head["args"][0], "--max-model-len"),
+                "gpus": limit(head) + sum(g["replicas"] * limit(g["template"]["spec"]["containers"][0])
+                                          for g in spec["workerGroupSpecs"])}
+    if "LeaderWorkerSet" in kinds:
+        template = kinds["LeaderWorkerSet"]["spec"]["leaderWorkerTemplate"]
+        (server,) = [c for c in template["leaderTemplate"]["spec"]["containers"] if c["name"] == "vllm"]
+        pods = template["size"]
+    else:
+        deployments = [d for d in docs if d["kind"] == "Deployment" and not d["metadata"]["name"].endswith("chat-ui")]
+        (deployment,) = deployments
+        (server,) = deployment["spec"]["template"]["spec"]["containers"]
+        pods = 1
+    if server["name"] == "ollama":
+        env = {e["name"]: e.get("value") for e in server["env"]}
+        return {"engine": "ollama", "checkpoint": None, "tp": 1, "pp": 1,
+                "context": int(env["OLLAMA_CONTEXT_LENGTH"]), "gpus": limit(server)}
+    return {"engine": "vllm", "checkpoint": server["args"][0], "tp": _flag(server["args"], "--tensor-parallel-size"),
+            "pp": _flag(server["args"], "--pipeline-parallel-size") or 1,
+            "context": _flag(server["args"], "--max-model-len"), "gpus": limit(server) * pods}
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_the_chart_runs_what_the_planner_plans(spec):
+    """The planner against the chart: each profile's committed values file, rendered by helm,
+    runs the engine, checkpoint, parallelism, GPUs and context that plan() answers for the
+    profile's hardware and request (a template or a values file that drifts from the plan fails)."""
+    planned = plan(spec.hardware, spec.request)
+    p = planned.profile
+    facts = chart_facts(rendered(ROOT / "values" / f"{spec.name}.yaml"))
+    model = catalog.MODELS[p.model]
+    want = {"engine": p.engine, "tp": planned.tensor_parallel, "pp": planned.pipeline_parallel,
+            "gpus": planned.tensor_parallel * planned.pipeline_parallel if p.gpu else 0,
+            "context": p.max_model_len}
+    got = {k: facts[k] for k in want}
+    if got["context"] is None:  # no flag: the engine takes the model's own context
+        got["context"] = model.max_position
+    assert got == want
+    if facts["checkpoint"] is not None:
+        assert facts["checkpoint"] == p.checkpoint.repo
 
 
 def test_aibrix_without_rdma_plans_the_tcp_fallback():

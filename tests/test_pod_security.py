@@ -11,26 +11,34 @@ import pytest
 
 from generator.build import ROOT
 
-from .conftest import ALL_FILES, find, rendered
-from .test_checkov import custom_resource_pods
+from .conftest import ALL_FILES, containers_anywhere, custom_resource_pods, find, pod_specs, rendered
 from .test_helm_test_script import Handler, script, server  # noqa: F401 - server is a fixture
-
-
-def pod_specs(docs: list[dict]) -> list[tuple[str, dict, dict]]:
-    """(name, pod spec, owning document) of every pod the release creates or has created."""
-    out = []
-    for doc in docs:
-        if doc["kind"] == "Pod":
-            out.append((doc["metadata"]["name"], doc["spec"], doc))
-        elif doc["kind"] in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
-            out.append((doc["metadata"]["name"], doc["spec"]["template"]["spec"], doc))
-        else:
-            out += [(p["metadata"]["name"], p["spec"], doc) for p in custom_resource_pods(doc)]
-    return out
 
 
 def helm_test_pods(docs: list[dict]) -> list[dict]:
     return [d for d in find(docs, "Pod") if d["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"]
+
+
+@pytest.mark.parametrize("values_file", ALL_FILES, ids=lambda p: p.stem)
+def test_the_pod_walk_reaches_every_container(values_file):
+    """conftest.pod_templates, the walk every pod check uses, finds every container the render
+    holds, in whatever kind (a kind it missed would go unchecked by all of them)."""
+    docs = rendered(values_file)
+    templates = pod_specs(docs)
+    assert templates, f"{values_file.stem}: no pod found"
+    assert sum(containers_anywhere(d) for d in docs) == sum(containers_anywhere(spec) for _, spec, _ in templates)
+
+
+def test_the_pod_walk_covers_each_workload_kind():
+    containers = {"containers": [{"name": "c"}]}
+    docs = [{"kind": "Deployment", "metadata": {"name": "d"}, "spec": {"template": {"spec": containers}}},
+            {"kind": "CronJob", "metadata": {"name": "cj"}, "spec": {"jobTemplate": {"spec": {"template": {
+                "metadata": {"labels": {"a": "b"}}, "spec": containers}}}}},
+            {"kind": "Pod", "metadata": {"name": "p"}, "spec": containers},
+            {"kind": "LeaderWorkerSet", "metadata": {"name": "l"}, "spec": {"leaderWorkerTemplate": {
+                "leaderTemplate": {"spec": containers}, "workerTemplate": {"spec": containers}}}}]
+    assert [name for name, _, _ in pod_specs(docs)] == ["d", "cj", "p", "LeaderWorkerSet.l.leader",
+                                                         "LeaderWorkerSet.l.worker"]
 
 
 @pytest.mark.parametrize("values_file", ALL_FILES, ids=lambda p: p.stem)

@@ -1,7 +1,8 @@
 """Every rendered pod of every profile and feature variant against the Pod Security Standards'
 `restricted` profile (tests/pod_security_standards.py), allowing only the stated hardware
-exceptions on the pods that carry them: hostPath for node-local weights, and IPC_LOCK as root
-for RDMA. The level each profile needs is the one the README's profile table states."""
+exceptions, each granted per pod by what that pod needs: hostPath for node-local weights in an
+engine pod that mounts it, and IPC_LOCK as root where a container requests an RDMA device. The
+level each profile needs is the one the README's profile table states."""
 
 from __future__ import annotations
 
@@ -14,14 +15,42 @@ import yaml
 from generator import build, interface, validation
 from generator.backends import REGISTRY
 
-from .conftest import ALL_FILES, VALUES_FILES, rendered
-from .pod_security_standards import LEVELS, level, violations
-from .test_pod_security import pod_specs
+from .conftest import ALL_FILES, VALUES_FILES, PodTemplate, pod_templates, rendered
+from .pod_security_standards import LEVELS, containers, level, violations
 
-ALLOWED = {  # a stated need -> the restricted findings it explains
-    "hostPath": re.compile(r"volumes\[[^\]]+\](\.hostPath \(hostPath volumes\)|: hostPath \(volume type\))"),
-    "IPC_LOCK": re.compile(r".*(capabilities\.add: IPC_LOCK|runAsNonRoot is not true \(pod or container\))"),
-}
+# The engine's own pods (app.kubernetes.io/component); the chat UI and helm test pods are never among them.
+ENGINE_COMPONENTS = {"server", "ray-head", "ray-worker"}
+
+
+def rdma_containers(spec: dict) -> set[str]:
+    """Containers (as the checker names them) that request an RDMA device: they pin memory for
+    the NICs (IPC_LOCK), which the device plugins' files allow only to root."""
+    return {name for name, c in containers(spec)
+            if any("rdma" in r for part in ("limits", "requests") for r in (c.get("resources") or {}).get(part) or {})}
+
+
+def allowed(template: PodTemplate) -> list[re.Pattern[str]]:
+    """The restricted findings this pod's own hardware explains, and no others:
+    - hostPath: a volume an engine pod mounts (node-local weights);
+    - IPC_LOCK: added by a container that requests an RDMA device;
+    - root: in a pod with such a container, which runs as root (its init containers share the
+      pod's user).
+    The chat UI, helm test pods and any pod without RDMA get no exception."""
+    spec, out = template.spec, []
+    component = (template.metadata.get("labels") or {}).get("app.kubernetes.io/component")
+    if component in ENGINE_COMPONENTS:
+        mounted = {m["name"] for _, c in containers(spec) for m in c.get("volumeMounts") or []}
+        for volume in spec.get("volumes") or []:
+            if "hostPath" in volume and volume["name"] in mounted:
+                name = re.escape(volume["name"])
+                out.append(re.compile(rf"volumes\[{name}\](\.hostPath \(hostPath volumes\)"
+                                      rf"|: hostPath \(volume type\))"))
+    rdma = rdma_containers(spec)
+    for name in rdma:
+        out.append(re.compile(re.escape(f"{name}.securityContext.capabilities.add: IPC_LOCK")))
+    if rdma:
+        out.append(re.compile(r".*: runAsNonRoot is not true \(pod or container\)"))
+    return out
 
 
 def stated_needs(values_file: Path) -> tuple[str, str]:
@@ -32,14 +61,14 @@ def stated_needs(values_file: Path) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("values_file", ALL_FILES, ids=lambda p: p.stem)
-def test_every_pod_meets_restricted_but_for_stated_hardware_needs(values_file: Path):
+def test_every_pod_meets_restricted_but_for_its_own_hardware_needs(values_file: Path):
     stated, need = stated_needs(values_file)
-    allowed = [pattern for key, pattern in ALLOWED.items() if key in need]
     worst = "restricted"
-    for name, spec, _ in pod_specs(rendered(values_file)):
-        unexplained = [v for v in violations(spec, "restricted") if not any(p.fullmatch(v) for p in allowed)]
-        assert not unexplained, f"{name}: {unexplained}"
-        worst = max(worst, level(spec), key=LEVELS.index)
+    for template in pod_templates(rendered(values_file)):
+        patterns = allowed(template)
+        unexplained = [v for v in violations(template.spec, "restricted") if not any(p.fullmatch(v) for p in patterns)]
+        assert not unexplained, f"{template.name}: {unexplained}"
+        worst = max(worst, level(template.spec), key=LEVELS.index)
     assert worst == stated, f"pods need {worst}, the backend states {stated} ({need})"
 
 
@@ -52,12 +81,40 @@ def test_the_readme_table_states_each_profiles_level():
 
 
 @pytest.mark.parametrize("values_file", ALL_FILES, ids=lambda p: p.stem)
-def test_no_pod_runs_as_root_without_ipc_lock(values_file: Path):
-    _, need = stated_needs(values_file)
-    for name, spec, _ in pod_specs(rendered(values_file)):
-        if "IPC_LOCK" not in need:
-            assert spec["securityContext"].get("runAsNonRoot") is True, (values_file.stem, name)
-            assert spec["securityContext"]["runAsUser"] > 0
+def test_no_pod_runs_as_root_without_rdma(values_file: Path):
+    """Every pod without an RDMA container runs as a non-root user, in RDMA files too (the chat
+    UI, the helm test pod)."""
+    for template in pod_templates(rendered(values_file)):
+        if not rdma_containers(template.spec):
+            context = template.spec["securityContext"]
+            assert context.get("runAsNonRoot") is True, (values_file.stem, template.name)
+            assert context["runAsUser"] > 0, (values_file.stem, template.name)
+
+
+def _template(spec: dict, component: str) -> PodTemplate:
+    return PodTemplate("p", {"labels": {"app.kubernetes.io/component": component}}, spec, {})
+
+
+ROOT_WITH_IPC_LOCK = {"securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},  # runAsNonRoot unset
+                      "containers": [{"name": "c", "securityContext": {"allowPrivilegeEscalation": False,
+                                                                       "capabilities": {"drop": ["ALL"],
+                                                                                        "add": ["IPC_LOCK"]}}}],
+                      "volumes": [{"name": "w", "hostPath": {"path": "/mnt"}}]}
+
+
+@pytest.mark.parametrize("component, rdma, explained", [
+    ("server", True, True), ("server", False, False), ("chat-ui", True, False), ("helm-test", False, False)])
+def test_exceptions_follow_the_pod(component: str, rdma: bool, explained: bool):
+    """Root, IPC_LOCK and a hostPath volume are explained only for an engine pod that mounts the
+    volume and whose container requests an RDMA device."""
+    spec = yaml.safe_load(yaml.safe_dump(ROOT_WITH_IPC_LOCK))
+    spec["containers"][0]["volumeMounts"] = [{"name": "w", "mountPath": "/models"}]
+    if rdma:
+        spec["containers"][0]["resources"] = {"limits": {"rdma/hca": 1}}
+    patterns = allowed(_template(spec, component))
+    found = violations(spec, "restricted")
+    unexplained = [v for v in found if not any(p.fullmatch(v) for p in patterns)]
+    assert (not unexplained) is explained, unexplained
 
 
 # ---------------------------------------------------------------- the checker itself

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from generator import catalog
 from generator.profiles import shipped
 
 from .conftest import HELM_VERSIONS, VALUES_FILES, find, rendered, validated
+from .test_checkpoints import CONFIGS, config_kv_bytes_per_token_per_gpu, expected_bytes
 
 PROFILE_IDS = [p.stem for p in VALUES_FILES]
 VLLM_FILES = [p for p in VALUES_FILES if yaml.safe_load(p.read_text()).get("vllm", {}).get("enabled")
@@ -118,11 +118,15 @@ def test_h100_profile_follows_seed_001():
 
 
 def test_l4_profile_is_quantized_and_fits():
+    """Recomputed from config.json figures (tests/data/model-configs.yaml), not from catalog.fit:
+    the 4-bit checkpoint plus one sequence of the planned context fit L4's memory at the planned
+    utilization; the 16-bit checkpoint alone would not."""
     profile = next(p for p in shipped() if p.name == "l4-24gb")
-    fit = profile.fit()
     assert catalog.MODELS[profile.model].checkpoint(profile.precision).quantization
-    assert fit.kv_tokens >= profile.max_model_len
-    assert fit.weights_gib + fit.overhead_gib + fit.kv_gib <= catalog.GPUS[profile.gpu].memory_gib
+    budget = catalog.GPUS[profile.gpu].memory_gib * profile.gpu_memory_utilization * catalog.GIB
+    kv = config_kv_bytes_per_token_per_gpu(profile.model, 1, 1, catalog.KV_CACHE_BYTES[profile.kv_cache_dtype])
+    assert expected_bytes(profile.model, profile.precision) + kv * profile.max_model_len <= budget
+    assert expected_bytes(profile.model, "bf16") > budget
 
 
 def test_bf16_14b_does_not_fit_l4():
@@ -131,10 +135,16 @@ def test_bf16_14b_does_not_fit_l4():
         catalog.fit(model, model.checkpoint("bf16"), catalog.GPUS["L4-24GB"], 1, 0.92, 16384, 16)
 
 
-def test_kv_bytes_per_token_matches_config():
-    # 2 (K,V) x 48 layers x 8 KV heads x 128 head dim x 2 bytes
-    assert catalog.MODELS["deepseek-r1-distill-qwen-14b"].kv_bytes_per_token() == 196608
-    assert math.isclose(196608 / 1024, 192)
+@pytest.mark.parametrize("key", [k for k in catalog.MODELS if k.removesuffix("-0528") in
+                                 {**CONFIGS["dense"], **CONFIGS["moe"]}])
+def test_kv_bytes_per_gpu_match_config(key):
+    """The catalog's KV cache per token and GPU against config.json's figures, for every split."""
+    model = catalog.MODELS[key]
+    for tp in (1, 2, 4, 8, 16):
+        for pp in (1, 2):
+            for dtype, element in catalog.KV_CACHE_BYTES.items():
+                assert model.kv_bytes_per_token_per_gpu(tp, pp, dtype) == \
+                    config_kv_bytes_per_token_per_gpu(key, tp, pp, element), (tp, pp, dtype)
 
 
 def test_r1_671b_needs_two_h100_nodes():

@@ -75,7 +75,9 @@ def proxy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 @pytest.mark.parametrize("headers", [
     [], [(b"authorization", b"Bearer wrong")], [(b"authorization", KEY.encode())],
-    [(b"authorization", f"Bearer {KEY}x".encode())]], ids=["none", "wrong", "no-scheme", "longer"])
+    [(b"authorization", f"Bearer {KEY}x".encode())], [(b"authorization", f"Bearer {KEY.upper()}".encode())],
+    [(b"authorization", f"Bearer {KEY[:-1]}".encode())]],
+    ids=["none", "wrong", "no-scheme", "longer", "other-case", "prefix"])
 def test_request_without_the_key_is_refused(proxy, headers):
     status, body = _call(proxy, "/v1/chat/completions", headers)
     assert status == 401 and b"invalid_api_key" in body

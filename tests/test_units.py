@@ -164,15 +164,51 @@ def test_backend_values_validate_against_its_subchart_schema(name):
     assert backend.arithmetic(profile), "the profile header shows the memory arithmetic"
 
 
-@pytest.mark.parametrize("name", list(REGISTRY))
-def test_backend_values_read_the_plan(name):
-    """The values say what the planner set, so no backend recomputes parallelism."""
-    profile = _planned(name)
-    text = json.dumps(REGISTRY[name].profile_values(profile))
-    assert f"{profile.memory_gib_per_pod}Gi" in text
-    assert json.dumps(str(profile.cpu_per_pod)) in text
-    if profile.gpus_per_pod:
-        assert str(profile.tensor_parallel) in text and str(profile.gpus_per_pod) in text
+# Where each backend's values hold the plan's figures (paths in the subchart's values): tensor and
+# pipeline parallel size, GPUs of one pod, pods of one replica, CPU and memory requested per pod.
+# None: the backend has no such value (ollama: one pod, no parallelism; kuberay's head has no GPUs).
+PLAN_FIELDS = {
+    "vllm": {"tp": "engine.tensorParallelSize", "pp": "engine.pipelineParallelSize", "gpus": "gpu.count",
+             "pods": "nodes", "cpu": "resources.requests.cpu", "memory": "resources.requests.memory"},
+    "kuberay": {"tp": "serve.llmConfigs.0.engineKwargs.tensorParallelSize",
+                "pp": "serve.llmConfigs.0.engineKwargs.pipelineParallelSize", "gpus": "workerGroups.0.gpus",
+                "pods": "workerGroups.0.replicas", "cpu": "workerGroups.0.resources.requests.cpu",
+                "memory": "workerGroups.0.resources.requests.memory"},
+    "aibrix": {"tp": "engine.tensorParallelSize", "pp": "engine.pipelineParallelSize", "gpus": "gpu.perNode",
+               "pods": "nodes", "cpu": "resources.requests.cpu", "memory": "resources.requests.memory"},
+    "ollama": {"tp": None, "pp": None, "gpus": "gpu.count", "pods": None, "cpu": "resources.requests.cpu",
+               "memory": "resources.requests.memory"},
+}
+
+
+def _at(values: dict, path: str | None, default):
+    if path is None:
+        return default
+    node = values
+    for key in path.split("."):
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    return node
+
+
+def test_every_backend_has_its_plan_fields():
+    assert set(PLAN_FIELDS) == set(REGISTRY)
+
+
+@pytest.mark.parametrize("profile", shipped(), ids=lambda p: p.name)
+def test_backend_values_read_the_plan(profile):
+    """The values (merged over the subchart's defaults, as helm merges them) hold the planner's
+    figures at the fields the chart reads, so no backend recomputes parallelism or sizes; every
+    shipped profile, so tensor 8 x pipeline 2 over 2 pods is among them, not only ones."""
+    name = profile.engine
+    backend = REGISTRY[name]
+    merged = interface.merge(interface.defaults(build.subchart_interface(backend)), backend.profile_values(profile))
+    fields = PLAN_FIELDS[name]
+    got = {"tp": _at(merged, fields["tp"], 1), "pp": _at(merged, fields["pp"], 1),
+           "gpus": _at(merged, fields["gpus"], 0), "pods": _at(merged, fields["pods"], 1),
+           "cpu": str(_at(merged, fields["cpu"], None)), "memory": _at(merged, fields["memory"], None)}
+    want = {"tp": profile.tensor_parallel, "pp": profile.pipeline_parallel, "gpus": profile.gpus_per_pod,
+            "pods": profile.pods, "cpu": str(profile.cpu_per_pod), "memory": f"{profile.memory_gib_per_pod}Gi"}
+    assert got == want
 
 
 def test_a_backend_refuses_hardware_it_cannot_drive():
