@@ -131,7 +131,8 @@ def test_the_picker_config_is_one_the_pinned_release_loads(version: str):
     ({"apiVersion": "inference.networking.x-k8s.io/v1alpha2"}, "apiVersion"),
     ({"plugins": [{"type": "prefix-cache-scorer", "parameters": {"blockSize": 16}}]}, "parameters.blockSize"),
     ({"plugins": [{"type": "prefix-scorer"}]}, "not in the release's registry"),
-    ({"schedulingProfiles": [{"name": "default", "plugins": [{"pluginRef": "queue", "weight": 1}]}]}, "no declared plugin"),
+    ({"schedulingProfiles": [{"name": "default", "plugins": [{"pluginRef": "queue", "weight": 1}]}]},
+     "no declared plugin"),
     ({"plugins": [{"type": "queue-scorer"}],
       "schedulingProfiles": [{"name": "default", "plugins": [{"pluginRef": "queue-scorer"}]}]}, "without a weight"),
     ({"scheduler": {}}, "config.scheduler"),
@@ -144,8 +145,7 @@ def test_the_config_check_can_fail(broken: dict, found: str):
 def test_the_picker_arguments_are_flags_of_the_release():
     (container,) = picker(rendered(VLLM))["spec"]["template"]["spec"]["containers"]
     assert arg_errors(container["args"]) == []
-    assert arg_errors(["--pool=x", "--grpc-port=a", "--tracing=yes", "--zap-encoder=text"]) and \
-        len(arg_errors(["--pool=x", "--grpc-port=a", "--tracing=yes", "--zap-encoder=text"])) == 4
+    assert len(arg_errors(["--pool=x", "--grpc-port=a", "--tracing=yes", "--zap-encoder=text"])) == 4
     args = dict(a.removeprefix("--").split("=", 1) for a in container["args"])
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert ports == EPP["ports"]
@@ -226,7 +226,8 @@ def test_the_picker_reads_only_what_it_watches():
     docs = rendered(VLLM)
     assert not find(docs, "ClusterRole") and not find(docs, "ClusterRoleBinding")
     (role,) = find(docs, "Role")
-    granted = {(group, resource) for rule in role["rules"] for group in rule["apiGroups"] for resource in rule["resources"]}
+    granted = {(group, resource) for rule in role["rules"]
+               for group in rule["apiGroups"] for resource in rule["resources"]}
     assert granted == {("", "pods"), ("inference.networking.k8s.io", "inferencepools"),
                        ("llm-d.ai", "inferenceobjectives"), ("llm-d.ai", "inferencemodelrewrites"),
                        ("inference.networking.x-k8s.io", "inferenceobjectives"),
@@ -287,6 +288,7 @@ def test_network_policies_admit_gateway_picker_and_servers_exactly():
 def test_the_picker_meets_restricted_and_prefers_cpu_nodes():
     (spec,) = [s for name, s, _ in pod_specs(rendered(VLLM)) if name == "r1-vllm-epp"]
     assert violations(spec, "restricted") == []
+    assert spec["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
     assert spec["securityContext"]["runAsUser"] == 65532  # the image's own user (Dockerfile.epp)
     pod = {"spec": spec}
     for platform, data in NODES["platforms"].items():

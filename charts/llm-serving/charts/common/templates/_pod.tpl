@@ -118,12 +118,18 @@ Usage: {{- include "common.pod.home" (dict "part" "env") | nindent 12 }}
 {{- end -}}
 
 {{/*
-common.pod.containerSecurityContext: no privilege escalation, every capability dropped unless listed.
+common.pod.containerSecurityContext: no privilege escalation, every capability dropped unless listed
+in `add`; a read-only root filesystem with `readOnlyRootFilesystem` (containers that write nowhere
+but their volumes).
 Usage: {{- include "common.pod.containerSecurityContext" (dict "add" (list "IPC_LOCK")) | nindent 10 }}
+       {{- include "common.pod.containerSecurityContext" (dict "readOnlyRootFilesystem" true) | nindent 10 }}
 */}}
 {{- define "common.pod.containerSecurityContext" -}}
 securityContext:
   allowPrivilegeEscalation: false
+  {{- if .readOnlyRootFilesystem }}
+  readOnlyRootFilesystem: true
+  {{- end }}
   capabilities:
     drop: ["ALL"]
     {{- with .add }}
