@@ -20,6 +20,7 @@ from .conftest import HELM_VERSIONS, find, helm, render_with, rendered
 from .pod_security_standards import violations
 from .scheduling import fits, preference_score, untolerated_taints
 from .test_network_policies import pod_templates, selects
+from .test_notes import install_dry_run
 from .test_placement import NODES, node
 from .test_pod_security import pod_specs
 
@@ -218,6 +219,14 @@ def test_a_cluster_without_the_inferencepool_api_stops_the_install(version: str)
     message = str(excinfo.value)
     assert POOL_API in message and "Gateway API Inference Extension" in message
     assert "global.routing.strategy=service" in message
+
+
+def test_the_notes_name_the_picker_and_the_pool_only_when_the_switch_is_on(tmp_path: Path):
+    notes, docs = install_dry_run(tmp_path, VLLM)
+    assert f"endpoint picker {picker(docs)['metadata']['name']} " in notes
+    assert f"get inferencepool {find(docs, 'InferencePool')[0]['metadata']['name']} " in notes
+    notes, _ = install_dry_run(tmp_path, VLLM, values={"global": {"routing": SERVICE}})
+    assert "endpoint picker" not in notes and "inferencepool" not in notes
 
 
 # ---------------------------------------------------------------- RBAC, token, policies, placement

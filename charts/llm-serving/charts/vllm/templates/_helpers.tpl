@@ -103,9 +103,14 @@ name: {{ include "common.names.fullname" (dict "context" .) }}
 {{/*
 vllm.routing.targetPorts: the InferencePool's spec.targetPorts, as a YAML list of {number}. Each
 port is an endpoint of its own to the endpoint picker (podIP:port), which is how an InferencePool
-addresses data-parallel ranks that each serve their own API port: today one entry, the API
-server's single port (vllm.containerPort). Data-parallel ranks with a port each are added here
-(at most 8, the CRD's maxItems), and nowhere else.
+addresses data-parallel ranks that each serve their own API port (GAIE's conformance test
+GatewayFollowingEPPRoutingWithDataParallelism). Today one entry: the API server's single port
+(vllm.containerPort). When vLLM data parallelism (vllm.engine.dataParallelSize) runs one API
+server per local rank on consecutive ports (vLLM's multi-port external load balancing: --port ...
+--port + ranks - 1), list one entry per rank here, at most 8 (the CRD's maxItems); the pool, the
+picker (which scrapes each endpoint's /metrics on its own port) and the NetworkPolicy rule that
+admits the picker (by port name `http`, so the ranks' ports need names or numbers there too) all
+take their ports from this helper or must follow it.
 Usage: {{- include "vllm.routing.targetPorts" . | nindent 4 }}
 */}}
 {{- define "vllm.routing.targetPorts" -}}
