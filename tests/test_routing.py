@@ -282,10 +282,14 @@ def test_network_policies_admit_gateway_picker_and_servers_exactly():
     assert selects(epp, picker(docs)["spec"]["template"]["metadata"]["labels"])
     server = named(docs, "NetworkPolicy", "r1-vllm")
     assert not selects(server, picker(docs)["spec"]["template"]["metadata"]["labels"])
-    api, from_picker = server["spec"]["ingress"]
-    assert from_picker == {"from": [{"podSelector": {"matchLabels": {
-        "app.kubernetes.io/instance": "r1", "app.kubernetes.io/name": "vllm-endpoint-picker"}}}],
-        "ports": [{"port": "http", "protocol": "TCP"}]}
+    api, pool = server["spec"]["ingress"]
+    (target,) = find(docs, "InferencePool")[0]["spec"]["targetPorts"]
+    assert pool == {"from": [
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/instance": "r1",
+                                         "app.kubernetes.io/name": "vllm-endpoint-picker"}}},
+        {"namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In",
+                                                     "values": ["istio-system"]}]}}],
+        "ports": [{"port": target["number"], "protocol": "TCP"}]}
     gateways = [v for peer in api["from"] if "namespaceSelector" in peer
                 for e in peer["namespaceSelector"]["matchExpressions"] for v in e["values"]]
     assert "istio-system" in gateways and api["ports"] == [{"port": "http", "protocol": "TCP"}]

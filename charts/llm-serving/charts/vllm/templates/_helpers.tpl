@@ -107,10 +107,9 @@ addresses data-parallel ranks that each serve their own API port (GAIE's conform
 GatewayFollowingEPPRoutingWithDataParallelism). Today one entry: the API server's single port
 (vllm.containerPort). When vLLM data parallelism (vllm.engine.dataParallelSize) runs one API
 server per local rank on consecutive ports (vLLM's multi-port external load balancing: --port ...
---port + ranks - 1), list one entry per rank here, at most 8 (the CRD's maxItems); the pool, the
-picker (which scrapes each endpoint's /metrics on its own port) and the NetworkPolicy rule that
-admits the picker (by port name `http`, so the ranks' ports need names or numbers there too) all
-take their ports from this helper or must follow it.
+--port + ranks - 1), list one entry per rank here, at most 8 (the CRD's maxItems): the pool, the
+picker (which scrapes each endpoint's /metrics on the endpoint's own port) and the server
+NetworkPolicy's rule for the picker and the Gateway (networkpolicy.yaml) all take them from here.
 Usage: {{- include "vllm.routing.targetPorts" . | nindent 4 }}
 */}}
 {{- define "vllm.routing.targetPorts" -}}
