@@ -38,7 +38,7 @@ def test_readme_has_the_sections():
     for heading in ("## Quickstart", "## Hardware profiles", "### How to choose",
                     "### Plan a new profile", "## Prerequisites per engine", "## Call the API",
                     "## Edit values with schema checking", "## Chart-testing and CI",
-                    "## Package and publish", "## Smoke-test a live release"):
+                    "## Package and publish", "## Smoke-test a live release", "## Routing"):
         assert heading in README
     quickstart = README.split("## Quickstart", 1)[1].split("##", 1)[0]
     assert re.findall(r"^make (validate|test)\b", quickstart, re.M) == ["validate", "test"]

@@ -286,6 +286,22 @@ GLOBAL = Group(
                   "(a custom quantization, a patched engine): vLLM then reports a misfit at startup, after "
                   "the weights are downloaded.", BOOLEAN),
         )),
+        Group("routing", "How requests reach an engine's replicas.", (
+            Value("strategy", "service", "`service`: a Kubernetes Service spreads requests over the "
+                  "replicas, blind to which one already holds a conversation's prefix in its KV cache and "
+                  "which one is queueing. It needs nothing beyond the chart, which is why it is the default. "
+                  "`prefixCache`: each request goes to the replica that holds the longest part of its prompt "
+                  "in its prefix cache and has room, through each engine's own router: vLLM through a Gateway "
+                  "API InferencePool (inference.networking.k8s.io/v1 CRD) and the endpoint picker the chart "
+                  "deploys (one more Deployment), reached only through vllm.httpRoute on a Gateway whose "
+                  "implementation supports InferencePool (Istio, agentgateway, NGINX Gateway Fabric); KubeRay "
+                  "through Ray Serve LLM's PrefixCacheAffinityRouter in the serve config; AIBrix through its "
+                  "gateway's `prefix-cache` routing strategy, named in the model's `model.aibrix.ai/config` pod "
+                  "annotation (AIBrix v0.6 and newer read it). The chart refuses `prefixCache` with a message "
+                  "for ollama (it has no cache-aware router) and for an engine that runs one replica at most "
+                  "(there is no other replica to choose).",
+                  {"type": "string", "enum": ["service", "prefixCache"]}),
+        )),
         Value("imagePullSecrets", [],
               "Names of docker-registry Secrets used to pull every image of the release (mirrors, "
               "air-gapped registries). Empty: the node's own credentials are used.",

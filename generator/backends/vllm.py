@@ -49,6 +49,15 @@ VLLM_IMAGE_TAG = f"{VLLM_VERSION}-cu129"
 # vLLM's ROCm build for AMD GPUs (newest release seen published as vllm/vllm-openai-rocm).
 VLLM_ROCM_IMAGE = ("vllm/vllm-openai-rocm", "v0.30.0")
 
+# The endpoint picker (EPP) of global.routing.strategy=prefixCache. Pinned: llm-d/llm-d-router
+# v0.10.0 (2026-08-17, commit 71f4f0999f95), where the EPP has been developed since the Gateway API
+# Inference Extension moved it out (GAIE v1.5.0 was its last EPP release and gets no more fixes);
+# it reads the inference.networking.k8s.io/v1 InferencePool of schemas/crds (GAIE v1.6.0) and takes
+# EndpointPickerConfig as llm-d.ai/v1alpha1. Its release workflow (.github/workflows/ci-release.yaml)
+# tags the image with the git tag; its Dockerfile.epp runs as 65532:65532. The plugin names and
+# parameters the chart renders are in tests/data/epp-plugins.yaml, with their sources.
+EPP_IMAGE = ("ghcr.io/llm-d/llm-d-router-endpoint-picker", "v0.10.0")
+
 DTYPES = ["auto", "bfloat16", "float16", "half", "float32", "float"]
 # The `--kv-cache-dtype` values of vLLM's CacheDType (vllm/config/cache.py, v0.31.0) the chart
 # offers: the model's dtype, and fp8 (e4m3), which every attention backend with an FP8 cache
@@ -202,7 +211,46 @@ INTERFACE = Group(
         ingress_group("Streamed completions of reasoning models last minutes: raise the proxy "
                       "read timeout (nginx: `nginx.ingress.kubernetes.io/proxy-read-timeout: \"600\"`)."),
         http_route_group(),
-        metrics_group("Prometheus metrics of vLLM (`/metrics` on the API port).", dashboard=True),
+        metrics_group("Prometheus metrics of vLLM (`/metrics` on the API port); `serviceMonitor` "
+                      "also covers the endpoint picker's metrics port (9090) when it runs.", dashboard=True),
+        Group("routing", "The InferencePool and endpoint picker (EPP) rendered when "
+              "global.routing.strategy is prefixCache: the Gateway asks the picker (gRPC ext-proc on 9002) "
+              "which pod serves each request; the picker scores every pod from its prefix-cache index and "
+              "the pods' `vllm:num_requests_waiting` and `vllm:kv_cache_usage_perc` (read from their "
+              "/metrics every 50 ms). One picker replica: its prefix index lives in memory, and a second "
+              "replica would route from an index of its own.", (
+            Group("endpointPicker", "The endpoint picker Deployment.", (
+                image_group("Image of the endpoint picker (llm-d-router's EPP).", EPP_IMAGE[0], EPP_IMAGE[1],
+                            "Image tag, pinned to llm-d-router v0.10.0, where the EPP is maintained since "
+                            "the Gateway API Inference Extension's last EPP release (v1.5.0); the chart "
+                            "renders the EndpointPickerConfig (llm-d.ai/v1alpha1) that release loads."),
+                Value("resources", {"requests": {"cpu": "2", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
+                      "CPU and memory of the picker. Its CPU goes to hashing each prompt into prefix blocks "
+                      "and scraping every model server's /metrics every 50 ms; its memory mostly to the "
+                      "prefix index, at most 31,250 block hashes per model server (a few MiB each), so a "
+                      "release's handful of replicas needs little. Upstream charts ask 4 to 8 CPUs and 8 GiB "
+                      "for shared pools of hundreds of servers: raise these for such pools or thousands of "
+                      "requests per second.", resources_schema()),
+                Value("failureMode", "FailOpen", "`endpointPickerRef.failureMode` of the InferencePool. "
+                      "`FailOpen`: while the picker is down the Gateway keeps sending requests to the pool's "
+                      "pods, without cache awareness, so a picker restart or drain costs no requests. "
+                      "`FailClose`: the Gateway rejects requests while the picker is down (the API's own "
+                      "default).", {"type": "string", "enum": ["FailOpen", "FailClose"]}),
+                Value("secureServing", True, "`--secure-serving`: the picker serves ext-proc over TLS with "
+                      "a self-signed certificate (the EPP's default). Istio then needs a DestinationRule "
+                      "with `tls: {mode: SIMPLE, insecureSkipVerify: true}` for the picker's Service (README: "
+                      "Routing); false for a Gateway that speaks plain h2c to it.", BOOLEAN),
+                Group("weights", "Weights of the scorers in the picker's scheduling profile (llm-d-router's "
+                      "default profile, the one its inference-scheduling guide measured).", (
+                    Value("prefixCache", 3, "`prefix-cache-scorer`: the share of the prompt's prefix blocks "
+                          "a pod already holds.", {"type": "number", "minimum": 0}),
+                    Value("queue", 2, "`queue-scorer`: fewer requests waiting in the pod's queue "
+                          "(`vllm:num_requests_waiting`).", {"type": "number", "minimum": 0}),
+                    Value("kvCacheUtilization", 2, "`kv-cache-utilization-scorer`: more free KV cache "
+                          "(`vllm:kv_cache_usage_perc`).", {"type": "number", "minimum": 0}),
+                )),
+            )),
+        )),
         Group("autoscaling", "HorizontalPodAutoscaler. Every added replica needs `gpu.count` "
               "more GPUs; CPU and memory are weak signals for GPU inference, so keep "
               "maxReplicas within the GPUs you have.", (

@@ -192,9 +192,13 @@ metadata:
   labels:
     {{- include "aibrix.modelLabels" $ | nindent 4 }}
     {{- include "common.labels.standard" (dict "context" $ "component" (printf "ray-%s" .role)) | nindent 4 }}
-  {{- with include "common.rdma.annotations" (dict "rdma" $v.rdma "gpus" $v.gpu.perNode) }}
+  {{- $annotations := include "common.rdma.annotations" (dict "rdma" $v.rdma "gpus" $v.gpu.perNode) | fromYaml }}
+  {{- if and (eq .role "head") (include "common.routing.prefixCache" (dict "context" $)) }}
+  {{- $_ := set $annotations "model.aibrix.ai/config" (include "aibrix.routingConfig" $) }}
+  {{- end }}
+  {{- with $annotations }}
   annotations:
-    {{- . | nindent 4 }}
+    {{- toYaml . | nindent 4 }}
   {{- end }}
 spec:
   # Neither vLLM, Ray nor the init-model downloader calls the Kubernetes API (KubeRay's Ray
@@ -263,4 +267,17 @@ spec:
         {{- include "aibrix.volumeMounts" $ | nindent 8 }}
   volumes:
     {{- include "aibrix.volumes" $ | nindent 4 }}
+{{- end -}}
+
+{{/*
+aibrix.routingConfig: the model.aibrix.ai/config annotation of global.routing.strategy prefixCache,
+on the head pods, the only pods the AIBrix gateway routes to: one profile, the default, whose
+routingStrategy is `prefix-cache` (a request goes to the pod that holds its prompt's prefix, with
+load balancing). The gateway reads it from v0.6.0 on (pkg/plugins/gateway/configprofiles); a
+`routing-strategy` request header still wins, and older gateways (v0.2.1) ignore the annotation
+and route by the header or their ROUTING_ALGORITHM alone (README: Routing).
+Usage: {{ include "aibrix.routingConfig" . }}
+*/}}
+{{- define "aibrix.routingConfig" -}}
+{{- dict "defaultProfile" "default" "profiles" (dict "default" (dict "routingStrategy" "prefix-cache")) | toJson -}}
 {{- end -}}

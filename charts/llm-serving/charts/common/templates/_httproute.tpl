@@ -1,6 +1,9 @@
 {{/*
-common.httpRoute: a Gateway API HTTPRoute sending every path of the hostnames to a Service port.
+common.httpRoute: a Gateway API HTTPRoute sending every path of the hostnames to a Service port,
+or, with `inferencePool` (a name), to that InferencePool (inference.networking.k8s.io; no port:
+the pool's targetPorts decide it), whose endpoint picker chooses the pod.
 Usage: {{- include "common.httpRoute" (dict "context" $ "route" .Values.httpRoute "name" "r1-vllm" "service" "r1-vllm" "port" 8000 "component" "server") }}
+       {{- include "common.httpRoute" (dict "context" $ "route" .Values.httpRoute "name" "r1-vllm" "inferencePool" "r1-vllm" "component" "server") }}
 */}}
 {{- define "common.httpRoute" -}}
 {{- if .route.enabled }}
@@ -24,8 +27,14 @@ spec:
             type: PathPrefix
             value: /
       backendRefs:
+        {{- if .inferencePool }}
+        - group: inference.networking.k8s.io
+          kind: InferencePool
+          name: {{ .inferencePool }}
+        {{- else }}
         - name: {{ .service }}
           port: {{ .port }}
+        {{- end }}
       {{- with .route.requestTimeout }}
       timeouts:
         request: {{ . }}

@@ -1,20 +1,24 @@
 {{/*
 common.labels.selector: the labels that select an engine's pods; never change them after install.
+`name` (default: the chart's name) tells a component with pods of its own (the vLLM chart's
+endpoint picker) from the engine's pods, whose selectors must not match it.
 Usage: {{ include "common.labels.selector" (dict "context" $) | nindent 4 }}
+       {{ include "common.labels.selector" (dict "context" $ "name" "vllm-endpoint-picker") | nindent 4 }}
 */}}
 {{- define "common.labels.selector" -}}
 {{- $ctx := .context -}}
-app.kubernetes.io/name: {{ $ctx.Chart.Name }}
+app.kubernetes.io/name: {{ .name | default $ctx.Chart.Name }}
 app.kubernetes.io/instance: {{ $ctx.Release.Name }}
 {{- end -}}
 
 {{/*
-common.labels.standard: selector labels plus chart, version and management labels.
+common.labels.standard: selector labels (with common.labels.selector's `name`) plus component,
+chart, version and management labels.
 Usage: {{ include "common.labels.standard" (dict "context" $ "component" "server") | nindent 4 }}
 */}}
 {{- define "common.labels.standard" -}}
 {{- $ctx := .context -}}
-{{ include "common.labels.selector" (dict "context" $ctx) }}
+{{ include "common.labels.selector" (dict "context" $ctx "name" .name) }}
 app.kubernetes.io/component: {{ .component | default "server" }}
 app.kubernetes.io/part-of: llm-serving
 app.kubernetes.io/managed-by: {{ $ctx.Release.Service }}

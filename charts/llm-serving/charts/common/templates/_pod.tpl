@@ -118,12 +118,18 @@ Usage: {{- include "common.pod.home" (dict "part" "env") | nindent 12 }}
 {{- end -}}
 
 {{/*
-common.pod.containerSecurityContext: no privilege escalation, every capability dropped unless listed.
+common.pod.containerSecurityContext: no privilege escalation, every capability dropped unless listed
+in `add`; a read-only root filesystem with `readOnlyRootFilesystem` (containers that write nowhere
+but their volumes).
 Usage: {{- include "common.pod.containerSecurityContext" (dict "add" (list "IPC_LOCK")) | nindent 10 }}
+       {{- include "common.pod.containerSecurityContext" (dict "readOnlyRootFilesystem" true) | nindent 10 }}
 */}}
 {{- define "common.pod.containerSecurityContext" -}}
 securityContext:
   allowPrivilegeEscalation: false
+  {{- if .readOnlyRootFilesystem }}
+  readOnlyRootFilesystem: true
+  {{- end }}
   capabilities:
     drop: ["ALL"]
     {{- with .add }}
@@ -179,5 +185,42 @@ Usage: {{- include "common.pod.secretFile" (dict "part" "volume" "name" "hf-toke
   readOnly: true
 {{- else -}}
 {{- fail (printf "common.pod.secretFile: unknown part %q" .part) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+common.pod.apiToken: the service-account token of a pod that calls the Kubernetes API, mounted
+read-only where client-go's in-cluster config reads it (/var/run/secrets/kubernetes.io/serviceaccount):
+the token (an hour, refreshed by the kubelet), the cluster CA and the namespace, as the kubelet's
+automount would, but for this pod alone (its ServiceAccount and common.pod.spec turn automount
+off). What the token may do is its ServiceAccount's RBAC. "part" "volume" gives the pod volume,
+"mount" the container's volumeMount.
+Usage: {{- include "common.pod.apiToken" (dict "part" "volume") | nindent 8 }}
+*/}}
+{{- define "common.pod.apiToken" -}}
+{{- if eq .part "volume" -}}
+- name: kube-api-access
+  projected:
+    defaultMode: 0444
+    sources:
+      - serviceAccountToken:
+          path: token
+          expirationSeconds: 3607
+      - configMap:
+          name: kube-root-ca.crt
+          items:
+            - key: ca.crt
+              path: ca.crt
+      - downwardAPI:
+          items:
+            - path: namespace
+              fieldRef:
+                fieldPath: metadata.namespace
+{{- else if eq .part "mount" -}}
+- name: kube-api-access
+  mountPath: /var/run/secrets/kubernetes.io/serviceaccount
+  readOnly: true
+{{- else -}}
+{{- fail (printf "common.pod.apiToken: unknown part %q" .part) -}}
 {{- end -}}
 {{- end -}}

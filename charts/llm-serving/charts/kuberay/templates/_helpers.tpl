@@ -1,5 +1,7 @@
 {{/*
-kuberay.serveConfig: serveConfigV2 (Ray Serve LLM application) built from .Values.serve.
+kuberay.serveConfig: serveConfigV2 (Ray Serve LLM application) built from .Values.serve. With
+global.routing.strategy prefixCache every model's deployment_config names Ray Serve LLM's
+prefix-aware router (kuberay.requestRouter).
 Usage: {{- include "kuberay.serveConfig" . | nindent 4 }}
 */}}
 {{- define "kuberay.serveConfig" -}}
@@ -13,7 +15,11 @@ Usage: {{- include "kuberay.serveConfig" . | nindent 4 }}
 {{- end -}}
 {{- $_ := set $kwargs $key $val -}}
 {{- end -}}
-{{- $cfg := dict "model_loading_config" (dict "model_id" $c.modelId "model_source" $c.modelSource) "deployment_config" (dict "autoscaling_config" (dict "min_replicas" $c.autoscaling.minReplicas "max_replicas" $c.autoscaling.maxReplicas)) "engine_kwargs" $kwargs -}}
+{{- $deployment := dict "autoscaling_config" (dict "min_replicas" $c.autoscaling.minReplicas "max_replicas" $c.autoscaling.maxReplicas) -}}
+{{- if include "common.routing.prefixCache" (dict "context" $) -}}
+{{- $_ := set $deployment "request_router_config" (include "kuberay.requestRouter" $ | fromYaml) -}}
+{{- end -}}
+{{- $cfg := dict "model_loading_config" (dict "model_id" $c.modelId "model_source" $c.modelSource) "deployment_config" $deployment "engine_kwargs" $kwargs -}}
 {{- with $c.acceleratorType }}{{ $_ := set $cfg "accelerator_type" . }}{{ end -}}
 {{- with $c.runtimeEnvVars }}{{ $_ := set $cfg "runtime_env" (dict "env_vars" .) }}{{ end -}}
 {{- $configs = append $configs $cfg -}}
@@ -110,4 +116,22 @@ checksum/serve-auth: {{ .context.Files.Get "files/llm_serving_auth.py" | sha256s
 {{- fail (printf "kuberay.serveAuth: unknown part %q" .part) -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+kuberay.requestRouter: the `request_router_config` (ray.serve.config.RequestRouterConfig, Ray 2.52)
+of global.routing.strategy prefixCache: Ray Serve LLM's PrefixCacheAffinityRouter (public as
+ray.serve.llm.request_router, stability alpha; the policy is in ray.llm._internal.serve.
+routing_policies.prefix_aware). It sends a request to the replica whose prefix tree matches the
+longest part of its prompt while the replicas' queues differ by fewer than imbalanced_threshold
+(10) requests, and by power of two choices otherwise. Eviction is on: without it the prefix tree
+(a detached actor shared by every router) keeps every prompt it has seen; the router's defaults
+then trim it from 400,000 to 360,000 characters every 10 s. tests/data/ray-serve-router.yaml holds
+the class and its keyword arguments.
+Usage: {{ include "kuberay.requestRouter" . | fromYaml }}
+*/}}
+{{- define "kuberay.requestRouter" -}}
+request_router_class: ray.serve.llm.request_router:PrefixCacheAffinityRouter
+request_router_kwargs:
+  do_eviction: true
 {{- end -}}

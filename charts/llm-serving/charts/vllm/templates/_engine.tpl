@@ -36,4 +36,10 @@ The first start downloads and loads the weights; watch it with:
   kubectl -n {{ $ns }} rollout status deployment/{{ $svc }} --timeout={{ mul $v.probes.startup.periodSeconds $v.probes.startup.failureThreshold }}s
 {{- end }}
 {{ include "common.notes.reach" (dict "context" .context "values" $v "service" $svc "port" 8000) }}
+{{- if include "common.routing.prefixCache" (dict "context" .context) }}
+Through the Gateway, the endpoint picker {{ $svc }}-epp sends each request to the replica that holds
+its prompt's prefix (global.routing.strategy=prefixCache); the Service above stays round-robin.
+Check that the Gateway accepted the InferencePool:
+  kubectl -n {{ $ns }} get inferencepool {{ $svc }} -o jsonpath='{.status.parents[*].conditions}'
+{{- end }}
 {{- end -}}

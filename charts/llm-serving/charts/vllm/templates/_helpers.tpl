@@ -99,3 +99,72 @@ kind: Deployment
 {{- end }}
 name: {{ include "common.names.fullname" (dict "context" .) }}
 {{- end -}}
+
+{{/*
+vllm.routing.targetPorts: the InferencePool's spec.targetPorts, as a YAML list of {number}. Each
+port is an endpoint of its own to the endpoint picker (podIP:port), which is how an InferencePool
+addresses data-parallel ranks that each serve their own API port (GAIE's conformance test
+GatewayFollowingEPPRoutingWithDataParallelism). Today one entry: the API server's single port
+(vllm.containerPort). When vLLM data parallelism (vllm.engine.dataParallelSize) runs one API
+server per local rank on consecutive ports (vLLM's multi-port external load balancing: --port ...
+--port + ranks - 1), list one entry per rank here, at most 8 (the CRD's maxItems): the pool, the
+picker (which scrapes each endpoint's /metrics on the endpoint's own port) and the server
+NetworkPolicy's rule for the picker and the Gateway (networkpolicy.yaml) all take them from here.
+Usage: {{- include "vllm.routing.targetPorts" . | nindent 4 }}
+*/}}
+{{- define "vllm.routing.targetPorts" -}}
+- number: {{ include "vllm.containerPort" . }}
+{{- end -}}
+
+{{/*
+vllm.routing.pickerName: the name of the endpoint picker's objects (Deployment, Service, ConfigMap,
+ServiceAccount, Role, RoleBinding, PodDisruptionBudget, NetworkPolicy).
+Usage: {{ include "vllm.routing.pickerName" . }}
+*/}}
+{{- define "vllm.routing.pickerName" -}}
+{{- printf "%s-epp" (include "common.names.fullname" (dict "context" .)) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+vllm.routing.pickerLabel: the app.kubernetes.io/name of the endpoint picker's pods and objects,
+apart from vLLM's own, so no selector of the server's (Deployment, Service, PodDisruptionBudget,
+NetworkPolicy, ServiceMonitor) matches the picker.
+Usage: {{ include "common.labels.selector" (dict "context" $ "name" (include "vllm.routing.pickerLabel" .)) }}
+*/}}
+{{- define "vllm.routing.pickerLabel" -}}vllm-endpoint-picker{{- end -}}
+
+{{/*
+vllm.routing.pickerConfig: the EndpointPickerConfig (llm-d.ai/v1alpha1) of llm-d-router v0.10.0
+(tests/data/epp-plugins.yaml lists its plugins and parameters): the loader's own default plugins
+(pkg/epp/config/loader/defaults.go) with the weights of .Values.routing.endpointPicker.weights,
+and the metrics source that reads each pod's /metrics on its target port over plain HTTP.
+Usage: {{- include "vllm.routing.pickerConfig" . | nindent 4 }}
+*/}}
+{{- define "vllm.routing.pickerConfig" -}}
+{{- $w := .Values.routing.endpointPicker.weights -}}
+apiVersion: llm-d.ai/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+  - type: queue-scorer
+  - type: kv-cache-utilization-scorer
+  - type: prefix-cache-scorer
+  - type: metrics-data-source
+    parameters:
+      scheme: http
+      path: /metrics
+  - type: core-metrics-extractor
+dataLayer:
+  sources:
+    - pluginRef: metrics-data-source
+      extractors:
+        - pluginRef: core-metrics-extractor
+schedulingProfiles:
+  - name: default
+    plugins:
+      - pluginRef: prefix-cache-scorer
+        weight: {{ $w.prefixCache }}
+      - pluginRef: queue-scorer
+        weight: {{ $w.queue }}
+      - pluginRef: kv-cache-utilization-scorer
+        weight: {{ $w.kvCacheUtilization }}
+{{- end -}}
