@@ -162,7 +162,7 @@ def readme(existing: str | None, title: str, intro: str, table: str) -> str:
 
 
 def profiles_table() -> str:
-    rows = ["| Profile | Hardware | Engine | Model | TP x PP | Context (tokens) | Pod Security |",
+    rows = ["| Profile | Hardware | Engine | Model | TP x PP (x DP) | Context (tokens) | Pod Security |",
             "| --- | --- | --- | --- | --- | --- | --- |"]
     for p in shipped():
         backend = REGISTRY[p.engine]

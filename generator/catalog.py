@@ -171,6 +171,7 @@ class Model:
     mla: bool = False  # multi-head latent attention (DeepSeek-V3 architecture)
     active_params_b: float = 0.0  # MoE: parameters read per token; 0 = all (dense)
     attention_heads: int = 0  # tensor parallel size must divide it (0: not checked)
+    routed_experts: int = 0  # n_routed_experts of a MoE's config.json (0: dense)
 
     @property
     def active_fraction(self) -> float:
@@ -248,6 +249,7 @@ DEEPSEEK_R1 = Model(
     mla=True,
     active_params_b=37,
     attention_heads=128,
+    routed_experts=256,
     checkpoints=(
         Checkpoint(
             repo="deepseek-ai/DeepSeek-R1",
@@ -546,6 +548,7 @@ class Fit:
     max_model_len: int
     max_num_seqs: int
     kv_cache_dtype: str = "auto"  # vLLM --kv-cache-dtype: auto (the model's 16 bits) or fp8
+    data_parallel: int = 1  # data-parallel ranks, each with a KV cache of its own of kv_tokens
 
     @property
     def full_length_sequences(self) -> float:
@@ -559,8 +562,10 @@ class Fit:
             f"KV cache {self.kv_gib:.1f} GiB{' in fp8' if self.kv_cache_dtype == 'fp8' else ''} = "
             f"{self.kv_tokens} tokens "
             f"({self.full_length_sequences:.1f} sequences of {self.max_model_len} tokens at once; "
-            f"max-num-seqs {self.max_num_seqs})",
-        ]
+            f"max-num-seqs {self.max_num_seqs}{' per rank' if self.data_parallel > 1 else ''})",
+        ] + ([f"x {self.data_parallel} data-parallel ranks = {self.kv_tokens * self.data_parallel} tokens "
+              f"({self.full_length_sequences * self.data_parallel:.1f} sequences of {self.max_model_len} tokens "
+              "at once per replica)"] if self.data_parallel > 1 else [])
 
 
 class DoesNotFit(ValueError):
@@ -571,36 +576,51 @@ class DoesNotFit(ValueError):
         self.numbers = numbers or {}
 
 
+def weights_per_gpu(ckpt: Checkpoint, tensor_parallel: int, pipeline_parallel: int = 1, data_parallel: int = 1,
+                    redundant_experts: int = 0, routed_experts: int = 0) -> Fraction:
+    """GiB of weights on each GPU, exactly, from the figures as written. Tensor x pipeline parallel
+    split everything evenly. Data-parallel attention ranks (each tensor x pipeline GPUs) keep the
+    attention, dense and shared-expert weights whole (Checkpoint.shared_gib) and split a MoE's routed
+    experts over all of them; EPLB's redundant experts add copies of `redundant_experts` of the
+    `routed_experts` experts."""
+    gpus = tensor_parallel * pipeline_parallel
+    if data_parallel == 1 and not redundant_experts:
+        return _exact(ckpt.weights_gib) / gpus
+    experts = _exact(ckpt.experts_gib)
+    if redundant_experts and routed_experts:
+        experts = experts * (routed_experts + redundant_experts) / routed_experts
+    return _exact(ckpt.shared_gib) / gpus + experts / (gpus * data_parallel)
+
+
+def _exact(x: float) -> Fraction:
+    """A figure as written (79.6, not its binary approximation): the chart's fit check computes
+    in decimal, and a cache of exactly 10.5 GiB must hold the same 57344 tokens in both."""
+    return Fraction(repr(x))
+
+
 def fit(model: Model, ckpt: Checkpoint, gpu: Gpu, tensor_parallel: int, utilization: float,
         max_model_len: int, max_num_seqs: int, pipeline_parallel: int = 1,
-        kv_cache_dtype: str = "auto") -> Fit:
-    """Weights split evenly over all TP x PP GPUs; KV cache as `kv_bytes_per_token_per_gpu`."""
+        kv_cache_dtype: str = "auto", data_parallel: int = 1, redundant_experts: int = 0) -> Fit:
+    """Weights per GPU as `weights_per_gpu`; KV cache as `kv_bytes_per_token_per_gpu`, per GPU of
+    each data-parallel rank (each rank caches its own requests)."""
     gpus = tensor_parallel * pipeline_parallel
-    weights = ckpt.weights_gib / gpus
-    kv_gib = gpu.memory_gib * utilization - weights - RUNTIME_OVERHEAD_GIB
+    exact_weights = weights_per_gpu(ckpt, tensor_parallel, pipeline_parallel, data_parallel, redundant_experts,
+                                    model.routed_experts)
+    weights = float(exact_weights)
+    exact_kv = _exact(gpu.memory_gib) * _exact(utilization) - exact_weights - _exact(RUNTIME_OVERHEAD_GIB)
+    kv_gib = float(exact_kv)
     kv_per_token = model.kv_bytes_per_token_per_gpu(tensor_parallel, pipeline_parallel, kv_cache_dtype)
-    kv_tokens = _tokens(gpu.memory_gib, utilization, ckpt.weights_gib, gpus, kv_per_token) if kv_gib > 0 else 0
+    kv_tokens = math.floor(exact_kv * GIB / _exact(kv_per_token)) if exact_kv > 0 else 0
     result = Fit(gpu.memory_gib, utilization, weights, RUNTIME_OVERHEAD_GIB, kv_gib, kv_tokens,
-                 max_model_len, max_num_seqs, kv_cache_dtype)
+                 max_model_len, max_num_seqs, kv_cache_dtype, data_parallel)
     if kv_tokens < max_model_len:
         # vLLM refuses to start when one sequence of max-model-len does not fit the KV cache.
         raise DoesNotFit(
-            f"{ckpt.repo} on {gpus} x {gpu.name}: KV cache holds {kv_tokens} tokens, "
+            f"{ckpt.repo} on {gpus * data_parallel} x {gpu.name}: KV cache holds {kv_tokens} tokens, "
             f"fewer than max-model-len {max_model_len}\n" + "\n".join(result.lines()),
             {"weightsGiBPerGpu": weights, "kvCacheGiB": kv_gib, "kvTokens": kv_tokens},
         )
     return result
-
-
-def _tokens(memory_gib: float, utilization: float, weights_gib: float, gpus: int, kv_per_token: float) -> int:
-    """The tokens a KV cache holds, in exact arithmetic on the figures as written (79.6 x 0.95, not
-    their binary approximations): the chart's fit check (common.fit.arith) computes in decimal, and
-    a cache of exactly 10.5 GiB must hold the same 57344 tokens in both."""
-    def exact(x: float) -> Fraction:
-        return Fraction(repr(x))
-
-    kv = exact(memory_gib) * exact(utilization) - exact(weights_gib) / gpus - exact(RUNTIME_OVERHEAD_GIB)
-    return math.floor(kv * GIB / exact(kv_per_token))
 
 
 def startup_seconds(ckpt: Checkpoint, from_hub: bool = True) -> int:

@@ -177,7 +177,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     hw = _hardware(args)
     req = planner.Request(model=args.model, engine=args.engine, context=args.context,
                           precision=args.precision, expert_parallel=args.expert_parallel,
-                          kv_cache_dtype=args.kv_cache_dtype)
+                          kv_cache_dtype=args.kv_cache_dtype, objective=args.objective)
     try:
         result = planner.plan(hw, req)
     except planner.Refused as exc:
@@ -308,7 +308,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     from .backends import REGISTRY
     from .backends.ollama import DEFAULT_CPU_MEMORY_GIB
-    from .planner import KV_CACHE_DTYPES, MIN_REQUEST_CONTEXT
+    from .planner import KV_CACHE_DTYPES, MIN_REQUEST_CONTEXT, OBJECTIVES
 
     p = Parser(prog="llm-serving", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -353,6 +353,10 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--kv-cache-dtype", choices=list(KV_CACHE_DTYPES),
                     help="vLLM's --kv-cache-dtype: auto (the model's 16 bits) or fp8 (half the memory per "
                     "token). Default: auto, and fp8 only when nothing fits otherwise, stated in the plan")
+    pl.add_argument("--objective", choices=list(OBJECTIVES), default="throughput",
+                    help="which fitting layout to take: throughput (default: the most concurrent max-length "
+                    "sequences, data-parallel attention with expert parallelism for DeepSeek's MoE where it fits) "
+                    "or latency (tensor parallel, as vLLM's recipe runs low load)")
     pl.add_argument("--precision", help="bf16, fp8, nvfp4, w4a16 or awq-int4 (ollama: ollama-q4_K_M)")
     pl.add_argument("--format", choices=["table", "json"], default="table")
     pl.add_argument("-o", "--output", help="write a values file that validates against the chart schema")

@@ -56,11 +56,13 @@ def chart_data() -> dict[str, Any]:
         models[model.key] = {
             "layers": model.layers, "kvHeads": model.kv_heads, "headDim": model.head_dim, "mla": model.mla,
             "maxPosition": model.max_position, "attentionHeads": model.attention_heads,
+            "routedExperts": model.routed_experts,
             # best precision first, as the planner prefers them
             "checkpoints": [c.repo for c in sorted(model.checkpoints, key=_preference)],
         }
         for ckpt in model.checkpoints:
-            entry: dict[str, Any] = {"model": model.key, "precision": ckpt.precision, "weightsGiB": ckpt.weights_gib}
+            entry: dict[str, Any] = {"model": model.key, "precision": ckpt.precision, "weightsGiB": ckpt.weights_gib,
+                                     "expertsGiB": ckpt.experts_gib, "sharedGiB": ckpt.shared_gib}
             if ckpt.precision == catalog.OLLAMA_Q4:
                 entry["loads"] = {"ollama": sorted(catalog.GPUS)}
             else:
@@ -107,17 +109,19 @@ class Report:
     kv_tokens: int = 0
     context: int = 0
     note: str = ""  # why it is not checked, or the refusal
+    ranks: int = 1  # data-parallel ranks, each with a KV cache of kv_tokens
 
     @property
     def sequences(self) -> float:
-        return self.kv_tokens / self.context if self.context else 0.0
+        return self.ranks * self.kv_tokens / self.context if self.context else 0.0
 
     def cell(self) -> str:
         if not self.checked:
             return "not checked"
         if self.note:
             return "does not fit"
-        return f"{self.kv_tokens} tokens, {self.sequences:.1f} x {self.context}"
+        ranks = f" x {self.ranks} ranks" if self.ranks > 1 else ""
+        return f"{self.kv_tokens} tokens{ranks}, {self.sequences:.1f} x {self.context}"
 
 
 def _vllm_inputs(engine: str, values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -126,7 +130,9 @@ def _vllm_inputs(engine: str, values: dict[str, Any]) -> list[dict[str, Any]]:
     if engine == "vllm":
         e = v["engine"]
         return [{"model": v["model"]["name"], "gpu": v["gpu"].get("model", ""), "tp": e["tensorParallelSize"],
-                 "pp": e["pipelineParallelSize"], "context": e["maxModelLen"],
+                 "pp": e["pipelineParallelSize"], "dp": e.get("dataParallelSize", 1),
+                 "redundant": e.get("numRedundantExperts", 0) if e.get("enableEplb") else 0,
+                 "context": e["maxModelLen"],
                  "utilization": e["gpuMemoryUtilization"], "kv": e.get("kvCacheDtype", "auto")}]
     if engine == "kuberay":
         out = []
@@ -179,7 +185,8 @@ def _report(engine: str, item: dict[str, Any]) -> Report:
     kv = "fp8" if str(item["kv"]).startswith("fp8") else "auto"
     try:
         fit = catalog.fit(model, ckpt, catalog.GPUS[gpu_name], int(item["tp"]), float(item["utilization"]),
-                          context, 1, pipeline_parallel=int(item["pp"]), kv_cache_dtype=kv)
+                          context, 1, pipeline_parallel=int(item["pp"]), kv_cache_dtype=kv,
+                          data_parallel=int(item.get("dp", 1)), redundant_experts=int(item.get("redundant", 0)))
     except catalog.DoesNotFit as refusal:
         return Report(engine, repo, True, 0, context, str(refusal).splitlines()[0])
-    return Report(engine, repo, True, fit.kv_tokens, context)
+    return Report(engine, repo, True, fit.kv_tokens, context, ranks=fit.data_parallel)

@@ -68,6 +68,10 @@ class Request:
     # vLLM's --kv-cache-dtype: "auto" (16 bits) or "fp8"; None: auto, and fp8 only when nothing
     # fits with a 16-bit cache and the engine supports it for the model and GPU.
     kv_cache_dtype: str | None = None
+    # Which fitting layout to take: "throughput" (the most concurrent max-length sequences: data-
+    # parallel attention for DeepSeek's MoE where it fits) or "latency" (tensor parallel, as vLLM's
+    # recipe runs it for low load).
+    objective: str = "throughput"
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,20 @@ class Shape:
     gpus_per_pod: int
     pods: int = 1
     replicas: int = 1
+    # Data-parallel attention ranks of one replica (vLLM --data-parallel-size), each tensor_parallel
+    # x pipeline_parallel GPUs: attention and dense weights on every rank, a MoE's routed experts
+    # split over all of them (expert parallelism), each rank's own KV cache.
+    data_parallel: int = 1
+
+    @property
+    def layout(self) -> str:
+        """The layout's name, as plans and values files print it."""
+        if self.data_parallel > 1:
+            across = f" across {self.pods} nodes" if self.pods > 1 else ""
+            return f"data parallel {self.data_parallel} + expert parallel{across}"
+        split = f"tensor {self.tensor_parallel}" + (f" x pipeline {self.pipeline_parallel}"
+                                                     if self.pipeline_parallel > 1 else "")
+        return split + (f", {self.replicas} replicas" if self.replicas > 1 else "")
 
 
 @dataclass(frozen=True)
@@ -115,6 +133,7 @@ class Profile:
     checkpoint_override: catalog.Checkpoint | None = None
     hardware: str = ""  # the machines the profile is planned for, as Hardware.describe() puts it
     rdma: bool = False  # the nodes are linked by RDMA (AIBrix then runs tensor parallel across them)
+    data_parallel: int = 1  # data-parallel attention ranks of one replica (Shape.data_parallel)
     overrides: dict[str, Any] = field(default_factory=dict)  # deployment choices, merged last
 
     @property
@@ -128,5 +147,5 @@ class Profile:
         return catalog.fit(catalog.MODELS[self.model], self.checkpoint, catalog.GPUS[self.gpu],
                            self.tensor_parallel, self.gpu_memory_utilization, self.max_model_len,
                            self.max_num_seqs, pipeline_parallel=self.pipeline_parallel,
-                           kv_cache_dtype=self.kv_cache_dtype)
+                           kv_cache_dtype=self.kv_cache_dtype, data_parallel=self.data_parallel)
 

@@ -79,6 +79,8 @@ class Plan:
     notes: tuple[str, ...] = ()  # assumptions the plan rests on
     alternatives: tuple[str, ...] = ()  # the other engines that would serve it on this hardware
     layouts: tuple[str, ...] = ()  # the layouts that fit, the chosen one first (_layout)
+    layout: str = ""  # the chosen layout's name (Shape.layout)
+    objective: str = "throughput"  # what chose it (_layout)
 
     @property
     def tensor_parallel(self) -> int:
@@ -99,6 +101,7 @@ class Plan:
             ("engine", p.engine),
             ("model", f"{p.checkpoint.repo} ({p.precision})"),
             ("parallelism", f"tensor {p.tensor_parallel} x pipeline {p.pipeline_parallel}"
+                            + (f" x data {p.data_parallel} (+ expert parallel)" if p.data_parallel > 1 else "")
                             + (f", {p.replicas} replicas" if p.replicas > 1 else "")),
             ("context", f"{p.max_model_len} tokens"),
             ("max-num-seqs", str(p.max_num_seqs)),
@@ -124,13 +127,14 @@ class Plan:
             "hardware": self.hardware.as_dict(), "engine": p.engine, "model": p.model,
             "checkpoint": p.checkpoint.repo, "precision": p.precision,
             "tensorParallel": p.tensor_parallel, "pipelineParallel": p.pipeline_parallel,
+            "dataParallel": p.data_parallel, "layout": self.layout,
             "replicas": p.replicas, "gpusPerPod": p.gpus_per_pod, "podsPerReplica": p.pods,
             "context": p.max_model_len, "maxNumSeqs": p.max_num_seqs, "kvCacheDtype": p.kv_cache_dtype,
             "gpuMemoryUtilization": p.gpu_memory_utilization, "cpuPerPod": p.cpu_per_pod,
             "memoryGiBPerPod": p.memory_gib_per_pod, "memory": list(self.lines),
             "decodeTokensPerSecondBound": self.decode_tokens_per_s,
             "startupSeconds": self.startup_seconds, "notes": list(self.notes),
-            "alternatives": list(self.alternatives), "layouts": list(self.layouts),
+            "alternatives": list(self.alternatives), "layouts": list(self.layouts), "objective": self.objective,
         }
 
 
@@ -223,26 +227,41 @@ LAYOUT_GAIN = 1.25
 
 
 def _sequences(shape: Shape, fit: catalog.Fit, context: int) -> int:
-    return shape.replicas * (fit.kv_tokens // context)
+    """Concurrent sequences of `context` tokens: each replica's data-parallel ranks cache their own."""
+    return shape.replicas * shape.data_parallel * (fit.kv_tokens // context)
 
 
-def _layout(fitting: list[tuple[Shape, catalog.Fit]], context: int) -> tuple[Shape, catalog.Fit, tuple[str, ...]]:
-    """The layout among those that fit (smallest replicas first), by LAYOUT_GAIN; and, when there
-    was a choice, each layout's line for the plan, the chosen one first."""
-    best = fitting[0]
-    for candidate in fitting[1:]:
+OBJECTIVES = ("throughput", "latency")
+
+
+def _layout(fitting: list[tuple[Shape, catalog.Fit]], context: int,
+            objective: str = "throughput") -> tuple[Shape, catalog.Fit, tuple[str, ...]]:
+    """The layout among those that fit (smallest replicas first, data-parallel layouts last), by
+    LAYOUT_GAIN; for the latency objective among the tensor-parallel layouts only (vLLM's recipe
+    runs TP+EP for low load: every GPU works on each token, no all-to-all between ranks). And,
+    when there was a choice, each layout's line for the plan, the chosen one first."""
+    pool = fitting
+    if objective == "latency":
+        pool = [f for f in fitting if f[0].data_parallel == 1] or fitting
+    best = pool[0]
+    for candidate in pool[1:]:
         if _sequences(*candidate, context) >= LAYOUT_GAIN * _sequences(*best, context):
             best = candidate
     if len(fitting) == 1:
         return (*best, ())
 
     def line(shape: Shape, fit: catalog.Fit) -> str:
-        return (f"tensor {shape.tensor_parallel} x {shape.replicas} replica(s): "
-                f"{_sequences(shape, fit, context)} sequences of {context} tokens at once")
+        return (f"{shape.layout}: {fit.kv_tokens} KV tokens per GPU, {_sequences(shape, fit, context)} sequences "
+                f"of {context} tokens at once")
 
     lines = [f"chosen: {line(*best)}"] + [f"not chosen: {line(*other)}" for other in fitting if other is not best]
-    lines.append(f"rule: the smallest replicas that fit, unless fewer, larger ones hold at least {LAYOUT_GAIN}x "
-                 "the concurrent max-length sequences")
+    lines.append(f"objective {objective}: "
+                 + ("the most concurrent max-length sequences: the smallest replicas that fit, unless fewer, larger "
+                    f"ones or data-parallel ranks hold at least {LAYOUT_GAIN}x as many (--objective latency: "
+                    "tensor parallel)" if objective == "throughput" else
+                    "tensor parallel, every GPU on each token: the smallest replicas that fit, unless fewer, larger "
+                    f"ones hold at least {LAYOUT_GAIN}x the concurrent max-length sequences (--objective throughput: "
+                    "data-parallel ranks too)"))
     return (*best, tuple(lines))
 
 
@@ -288,6 +307,8 @@ def _check_request(req: Request, backend: Backend, model: catalog.Model, gpu: ca
         if req.context > model.max_position:
             raise ValueError(f"--context {req.context}: {model.key} handles at most {model.max_position} tokens "
                              f"(max_position_embeddings of its config.json); give {model.max_position} or less")
+    if req.objective not in OBJECTIVES:
+        raise ValueError(f"--objective {req.objective}: unknown; give {' or '.join(OBJECTIVES)}")
     if req.kv_cache_dtype is not None:
         if req.kv_cache_dtype not in KV_CACHE_DTYPES:
             raise ValueError(f"--kv-cache-dtype {req.kv_cache_dtype}: unknown; give {' or '.join(KV_CACHE_DTYPES)}")
@@ -391,7 +412,7 @@ def _plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
         raise Refused(f"the catalog has no {backend.weights_doc} of {model.key}, which {backend.name} loads",
                       {"model": model.key, "engine": backend.name}, [f"--engine {b.name}" for b in others[:1]])
     checkpoints = _checkpoints(model, gpu, backend, req.precision or forced_precision)
-    shapes = backend.shapes(hw)
+    shapes = backend.shapes(hw) + backend.data_parallel_shapes(hw, model)
     loadable = [s for s in shapes if _divides_heads(model, s)]
     if not loadable:
         raise _heads_refusal(hw, req, backend, model, shapes[0], suggest=suggest)
@@ -438,7 +459,7 @@ def _plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
             choices += (f"precision: {ckpt.precision} at {context} tokens rather than {shorter[0].precision} at "
                         f"{shorter[1]}: the best precision that fits {REASONING_CONTEXT} tokens or more is chosen, "
                         "as reasoning traces run long (--precision or --context choose otherwise)",)
-    shape, fit, layouts = _layout(fitting, context)
+    shape, fit, layouts = _layout(fitting, context, req.objective)
     expert_reason = backend.expert_parallel(model, ckpt, gpu, hw, shape, req.expert_parallel)
     cpu, memory = _size_pods(hw, req, backend, model, ckpt, shape, fit, gpu)
     profile = Profile(
@@ -450,13 +471,15 @@ def _plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
         served_model_name=req.served_model_name,
         engine_env=dict(req.engine_env), checkpoint_override=_for_gpu(ckpt, gpu), hardware=hw.describe(),
         expert_parallel=bool(expert_reason), kv_cache_dtype=kv,
-        rdma=hw.rdma)
+        rdma=hw.rdma, data_parallel=shape.data_parallel)
     # Decoding reads every active weight once per token, over tensor_parallel GPUs at once.
     bound = (shape.tensor_parallel * gpu.bandwidth_gbs * 1e9 / (ckpt.weights_gib * catalog.GIB * model.active_fraction)
              if gpu else None)
     notes = choices + backend.notes(hw) + ((f"expert parallel: {expert_reason}",) if expert_reason else ())
+    if model.routed_experts and backend.no_data_parallel and gpu is not None:
+        notes += (f"layouts: {backend.no_data_parallel}",)
     return Plan(hw, profile, tuple(backend.arithmetic(profile)), bound, catalog.startup_seconds(ckpt),
-                notes, layouts=layouts)
+                notes, layouts=layouts, layout=shape.layout, objective=req.objective)
 
 
 def _kv_note(req: Request, auto_refusal: catalog.DoesNotFit | None) -> str:

@@ -171,7 +171,20 @@ def _specs() -> tuple[ProfileSpec, ...]:
             "LeaderWorkerSet (no Ray)",
             Hardware("H100-80GB", 8, 2, cpu_per_node=208, memory_gib_per_node=1744, machines=("a3-highgpu-8g",)),
             Request("deepseek-r1", engine="vllm", context=16384, max_num_seqs=40, utilization=0.92, cpu_per_pod=24,
-                    memory_gib_per_pod=500, served_model_name="deepseek", engine_env={"VLLM_USE_V1": "1"})),
+                    memory_gib_per_pod=500, served_model_name="deepseek")),
+        # Wide expert parallelism, as llm-d's and Dynamo's guides run DeepSeek-R1 on two nodes of 8:
+        # one replica of 16 data-parallel attention ranks with the routed experts spread over all 16
+        # GPUs, a LeaderWorkerSet group of one pod per node, the experts' all-to-all over RDMA. Per
+        # GPU: 33.0 GiB of attention, dense and shared weights + 609.0 / 16 GiB of experts; each rank
+        # caches only its own requests.
+        # Azure's ND H200 v5 links its nodes by 8 x 400 Gb/s InfiniBand, which NVIDIA's Network Operator
+        # exposes as rdma/rdma_shared_device_a (the generic RDMA preset).
+        ProfileSpec(
+            "h200-141gb-2x8-rdma", "2 nodes x 8 H200 141 GB with InfiniBand (Standard_ND96isr_H200_v5), "
+            "DeepSeek-R1 671B FP8, vLLM wide expert parallelism on a LeaderWorkerSet",
+            Hardware("H200-141GB", 8, 2, cpu_per_node=96, memory_gib_per_node=1850, rdma=True,
+                     machines=("Standard_ND96isr_H200_v5",)),
+            Request("deepseek-r1", engine="vllm")),
         # Seed 002: DeepSeek-R1 671B full (FP8) weights on 2 nodes x 8 H20 96 GB with 8 x 400 Gbps
         # RDMA, AIBrix RayClusterFleet, tensor parallel 16 over both nodes (RDMA makes that viable).
         # Per GPU: 95.6 GiB x 0.90 = 86.0 GiB; - 642 GiB / 16 = 40.1 GiB weights - 3 GiB overhead

@@ -116,7 +116,9 @@ def _notes(values: Path) -> str:
 
 # ---------------------------------------------------------------- the cross-check
 
-LAYOUTS = ((1, 1), (2, 1), (4, 1), (8, 1), (8, 2), (16, 1), (6, 1))
+# (tensor, pipeline, data parallel, EPLB's redundant experts)
+LAYOUTS = ((1, 1, 1, 0), (2, 1, 1, 0), (4, 1, 1, 0), (8, 1, 1, 0), (8, 2, 1, 0), (16, 1, 1, 0), (6, 1, 1, 0),
+           (1, 1, 8, 0), (1, 1, 16, 0), (1, 1, 8, 32), (2, 1, 4, 0))
 CONTEXTS = (4096, 32768, 131072, 0)
 GRID_TEMPLATE = """{{- $data := include "common.fit.data" . | fromJson -}}
 {{- $out := list -}}
@@ -143,11 +145,12 @@ def _grid() -> list[dict[str, Any]]:
                 # the engines differ only in what they load: the layouts and contexts in full for vLLM
                 full = backend.name == "vllm"
                 for gpu in catalog.GPUS:
-                    for tp, pp in LAYOUTS if full else LAYOUTS[::3]:
+                    for tp, pp, dp, redundant in LAYOUTS if full else LAYOUTS[::3]:
                         for context in CONTEXTS if full else CONTEXTS[1::2]:
                             for kv in ("auto", "fp8"):
                                 points.append({"engine": backend.name, "repo": ckpt.repo, "gpu": gpu, "tp": tp,
-                                               "pp": pp, "utilization": 0.9 if tp > 1 else 0.95,
+                                               "pp": pp, "dp": dp, "redundantExperts": redundant,
+                                               "utilization": 0.9 if tp > 1 else 0.95,
                                                "kvCacheDtype": kv, "maxModelLen": context})
     return points
 
@@ -157,18 +160,23 @@ def _planner_verdict(point: dict[str, Any]) -> tuple[str, int]:
     backend = REGISTRY[point["engine"]]
     model, ckpt = next((m, c) for m in catalog.MODELS.values() for c in m.checkpoints if c.repo == point["repo"])
     gpu = catalog.GPUS[point["gpu"]]
-    tp, pp = point["tp"], point["pp"]
-    shape = Shape(tp, pp, tp, pp)
+    tp, pp, dp = point["tp"], point["pp"], point["dp"]
+    shape = Shape(tp, pp, tp, pp, data_parallel=dp)
     if gpu.vendor not in backend.images or planner._unloadable(backend, model, ckpt.precision, gpu):
         return "precision", 0
     if not planner._divides_heads(model, shape):
         return "heads", 0
     context = point["maxModelLen"] or model.max_position
-    hw = Hardware(gpu.name, tp, pp)
+    hw = Hardware(gpu.name, tp * dp, pp)
     try:
-        fit = backend.fit(model, ckpt, gpu, hw, shape, point["utilization"], context,
-                          Request(model=model.key, context=context, max_num_seqs=1,
-                                  kv_cache_dtype=point["kvCacheDtype"]))
+        if point["redundantExperts"]:  # EPLB: no plan asks for it, the chart counts it
+            fit = catalog.fit(model, ckpt, gpu, tp, point["utilization"], context, 1, pipeline_parallel=pp,
+                              kv_cache_dtype=point["kvCacheDtype"], data_parallel=dp,
+                              redundant_experts=point["redundantExperts"])
+        else:
+            fit = backend.fit(model, ckpt, gpu, hw, shape, point["utilization"], context,
+                              Request(model=model.key, context=context, max_num_seqs=1,
+                                      kv_cache_dtype=point["kvCacheDtype"]))
     except catalog.DoesNotFit as refusal:
         numbers = refusal.numbers
         return ("weights" if numbers["kvCacheGiB"] <= 0 else "context"), numbers["kvTokens"]

@@ -20,7 +20,7 @@ from generator.planner import LAYOUT_GAIN, Hardware, Refused, Request, plan, res
 from generator.profiles import SPECS, shipped
 
 from .conftest import rendered, run_cli
-from .test_checkpoints import config_kv_bytes_per_token_per_gpu, expected_bytes
+from .test_checkpoints import BYTES, CONFIGS, config_kv_bytes_per_token_per_gpu, expected_bytes, moe_counts
 
 R1, R1_14B = "deepseek-r1", "deepseek-r1-distill-qwen-14b"
 
@@ -30,8 +30,10 @@ REFERENCE = [
     (Hardware("H100-80GB", 8, 2), Request(R1), "kuberay", "fp8", 8, 2),
     # seed 002: 671B on 2 x 8 H20 with RDMA -> AIBrix, tensor parallel 16
     (Hardware("H20-96GB", 8, 2, rdma=True), Request(R1), "aibrix", "fp8", 16, 1),
-    # vLLM's DeepSeek-R1 recipe: 8 x H200 -> TP 8 on one node
-    (Hardware("H200-141GB", 8, 1), Request(R1), "vllm", "fp8", 8, 1),
+    # vLLM's DeepSeek-R1 recipe: 8 x H200 -> TP 8 on one node for low load (--objective latency);
+    # its high-load command, data parallel 8 (tensor 1), is what the throughput objective plans
+    (Hardware("H200-141GB", 8, 1), Request(R1, objective="latency"), "vllm", "fp8", 8, 1),
+    (Hardware("H200-141GB", 8, 1), Request(R1), "vllm", "fp8", 1, 1),
     # seed 000: an R1 distill on an RTX 3060 12 GB -> ollama
     (Hardware("RTX3060-12GB", 1, 1), Request("deepseek-r1:7b"), "ollama", catalog.OLLAMA_Q4, 1, 1),
     # seed 001's precision rows for the 14B distill (the arithmetic overrules its A10 FP16 row)
@@ -63,8 +65,8 @@ def test_decode_bound_and_seed_000_observation():
     # 360 GB/s over a 4.7 GB model: at most ~77 tokens/s; seed 000 saw about 40.
     assert 40 < result.decode_tokens_per_s < 90
     assert ("observed", catalog.GPUS["RTX3060-12GB"].observed) in result.table()
-    moe = plan(Hardware("H200-141GB", 8), Request(R1))
-    # MoE: only the 37B active parameters are read per token.
+    moe = plan(Hardware("H200-141GB", 8), Request(R1, objective="latency"))
+    # MoE: only the 37B active parameters are read per token, by all 8 tensor-parallel GPUs at once.
     assert moe.decode_tokens_per_s == pytest.approx(8 * 4800e9 / (642 * catalog.GIB * 37 / 671))
 
 
@@ -113,19 +115,26 @@ def test_plan_fits_with_margin_or_is_refused(gpu, per_node, nodes, rdma, model, 
     # promises (one of the asked context, else two of the planned one) fit the memory vLLM may use.
     gpus = result.tensor_parallel * result.pipeline_parallel
     weights = expected_bytes(p.model, p.precision) / gpus
+    if p.data_parallel > 1:  # data-parallel attention: the routed experts split over every rank, the rest whole
+        routed = moe_counts(CONFIGS["moe"]["deepseek-r1"])["routed"] * BYTES[p.precision]
+        weights = (expected_bytes(p.model, p.precision) - routed) / gpus + routed / (gpus * p.data_parallel)
     kv = config_kv_bytes_per_token_per_gpu(p.model, result.tensor_parallel, result.pipeline_parallel,
                                            catalog.KV_CACHE_BYTES[p.kv_cache_dtype])
     tokens = p.max_model_len * (1 if context else 2)
     assert (weights + kv * tokens) / catalog.GIB <= g.memory_gib * p.gpu_memory_utilization, \
         f"{p.checkpoint.repo} on {gpus} x {gpu}: {weights / catalog.GIB:.1f} GiB of weights per GPU"
-    assert result.tensor_parallel * result.pipeline_parallel * result.replicas <= per_node * nodes
+    assert result.tensor_parallel * result.pipeline_parallel * p.data_parallel * result.replicas <= per_node * nodes
 
 
 def test_cli_plan_table_json_and_values_file(tmp_path):
     proc = run_cli("plan", "--gpu", "H100-80GB", "--gpus-per-node", "8", "--nodes", "2", "--model", R1)
     assert proc.returncode == 0 and "kuberay" in proc.stdout and "tensor 8 x pipeline 2" in proc.stdout
     data = json.loads(run_cli("plan", "--gpu", "H200-141GB", "--gpus-per-node", "8", "--format", "json").stdout)
-    assert (data["engine"], data["tensorParallel"]) == ("vllm", 8)
+    assert (data["engine"], data["tensorParallel"], data["dataParallel"]) == ("vllm", 1, 8)
+    assert (data["layout"], data["objective"]) == ("data parallel 8 + expert parallel", "throughput")
+    data = json.loads(run_cli("plan", "--gpu", "H200-141GB", "--gpus-per-node", "8", "--format", "json",
+                              "--objective", "latency").stdout)
+    assert (data["tensorParallel"], data["dataParallel"], data["layout"]) == (8, 1, "tensor 8")
     out = tmp_path / "x.yaml"
     proc = run_cli("plan", "--gpu", "L4-24GB", "--model", R1_14B, "-o", str(out))
     assert proc.returncode == 0, proc.stderr
@@ -170,13 +179,15 @@ def chart_facts(docs: list[dict]) -> dict:
         kwargs = config["engine_kwargs"]
         return {"engine": "kuberay", "checkpoint": config["model_loading_config"]["model_source"],
                 "tp": kwargs["tensor_parallel_size"], "pp": kwargs.get("pipeline_parallel_size", 1),
+                "dp": kwargs.get("data_parallel_size", 1),
                 "context": kwargs.get("max_model_len"),
                 "gpus": sum(g["replicas"] * limit(g["template"]["spec"]["containers"][0])
                             for g in cluster["workerGroupSpecs"])}
     if "RayClusterFleet" in kinds:
         spec = kinds["RayClusterFleet"]["spec"]["template"]["spec"]
         head = spec["headGroupSpec"]["template"]["spec"]["containers"][0]
-        return {"engine": "aibrix", "checkpoint": None, "tp": _flag(head["args"][0], "--tensor-parallel-size"),
+        return {"engine": "aibrix", "checkpoint": None, "dp": 1,
+                "tp": _flag(head["args"][0], "--tensor-parallel-size"),
                 "pp": _flag(head["args"][0], "--pipeline-parallel-size") or 1,
                 "context": _flag(head["args"][0], "--max-model-len"),
                 "gpus": limit(head) + sum(g["replicas"] * limit(g["template"]["spec"]["containers"][0])
@@ -192,10 +203,11 @@ def chart_facts(docs: list[dict]) -> dict:
         pods = 1
     if server["name"] == "ollama":
         env = {e["name"]: e.get("value") for e in server["env"]}
-        return {"engine": "ollama", "checkpoint": None, "tp": 1, "pp": 1,
+        return {"engine": "ollama", "checkpoint": None, "tp": 1, "pp": 1, "dp": 1,
                 "context": int(env["OLLAMA_CONTEXT_LENGTH"]), "gpus": limit(server)}
     return {"engine": "vllm", "checkpoint": server["args"][0], "tp": _flag(server["args"], "--tensor-parallel-size"),
             "pp": _flag(server["args"], "--pipeline-parallel-size") or 1,
+            "dp": _flag(server["args"], "--data-parallel-size") or 1,
             "context": _flag(server["args"], "--max-model-len"), "gpus": limit(server) * pods}
 
 
@@ -209,7 +221,8 @@ def test_the_chart_runs_what_the_planner_plans(spec):
     facts = chart_facts(rendered(ROOT / "values" / f"{spec.name}.yaml"))
     model = catalog.MODELS[p.model]
     want = {"engine": p.engine, "tp": planned.tensor_parallel, "pp": planned.pipeline_parallel,
-            "gpus": planned.tensor_parallel * planned.pipeline_parallel if p.gpu else 0,
+            "dp": p.data_parallel,
+            "gpus": planned.tensor_parallel * planned.pipeline_parallel * p.data_parallel if p.gpu else 0,
             "context": p.max_model_len}
     got = {k: facts[k] for k in want}
     if got["context"] is None:  # no flag: the engine takes the model's own context
@@ -253,7 +266,8 @@ def test_hardware_is_checked_when_built():
 @pytest.mark.parametrize("hw, engine", [
     (Hardware("H100-80GB", 6, 2), None),  # kuberay: tensor 6 per node
     (Hardware("H100-80GB", 6, 2), "aibrix"),  # aibrix over TCP: the same split
-    (Hardware("H100-80GB", 6, 2, rdma=True), None),  # aibrix over RDMA: tensor 12
+    # aibrix over RDMA: tensor 12 (unasked, vLLM's data parallel 12 serves the W4A16 checkpoint)
+    (Hardware("H100-80GB", 6, 2, rdma=True), "aibrix"),
     (Hardware("H100-80GB", 8, 3, rdma=True), "aibrix"),  # tensor 24 (unasked, vLLM's 8 x 3 serves it)
 ])
 def test_tensor_parallel_must_divide_the_heads_for_every_engine(hw, engine):
@@ -379,9 +393,9 @@ def test_deepseek_r1_8b_is_the_qwen3_distill():
 def test_one_replica_over_the_node_when_it_holds_more_sequences():
     """R1 on 8 x MI300X: tensor 8 x 1 replica holds 41 sequences of 32k, tensor 4 x 2 only 8, so
     the node runs one replica, as vLLM's recipe for AMD GPUs does; the plan shows both."""
-    result = plan(Hardware("MI300X-192GB", 8), Request(R1))
+    result = plan(Hardware("MI300X-192GB", 8), Request(R1, objective="latency"))
     assert (result.tensor_parallel, result.replicas) == (8, 1)
-    assert result.layouts[0].startswith("chosen: tensor 8 x 1") and "not chosen: tensor 4 x 2" in result.layouts[1]
+    assert result.layouts[0].startswith("chosen: tensor 8:") and "not chosen: tensor 4, 2 replicas" in result.layouts[1]
     assert f"{LAYOUT_GAIN}x" in result.layouts[-1] and ("layout", result.layouts[0]) in result.table()
     # 14B on 8 x H100: tensor 1 x 8 holds 48 sequences, 2 x 4 holds 72 (>= 1.25 x 48), 4 x 2 holds
     # 82 (< 1.25 x 72): tensor 2 x 4 replicas.
@@ -390,10 +404,12 @@ def test_one_replica_over_the_node_when_it_holds_more_sequences():
 
 
 def test_expert_parallel_where_the_recipe_uses_it():
-    h200 = plan(Hardware("H200-141GB", 8), Request(R1))
-    assert h200.profile.expert_parallel and any("DeepSeek recipe" in n for n in h200.notes)
-    assert vllm.profile_values(h200.profile)["engine"]["enableExpertParallel"] is True
-    assert not plan(Hardware("MI300X-192GB", 8), Request(R1)).profile.expert_parallel  # AMD's recipe: TP 8 alone
+    for objective in ("latency", "throughput"):  # the recipe's TP8 + EP, and its DP8 + EP
+        h200 = plan(Hardware("H200-141GB", 8), Request(R1, objective=objective))
+        assert h200.profile.expert_parallel and any("DeepSeek recipe" in n for n in h200.notes)
+        assert vllm.profile_values(h200.profile)["engine"]["enableExpertParallel"] is True
+    # AMD's recipe: TP 8 alone
+    assert not plan(Hardware("MI300X-192GB", 8), Request(R1, objective="latency")).profile.expert_parallel
     assert not plan(Hardware("H100-80GB", 1), Request(R1_14B)).profile.expert_parallel  # dense
     ray = plan(Hardware("H100-80GB", 8, 2), Request(R1, expert_parallel=True))
     kwargs = kuberay.profile_values(ray.profile)["serve"]["llmConfigs"][0]["engineKwargs"]

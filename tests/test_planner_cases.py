@@ -33,7 +33,9 @@ def test_the_cases_cover_every_gpu_and_model():
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_planner_case(case):
-    req = Request(case["model"], precision=case.get("ask", {}).get("precision"))
+    ask = case.get("ask", {})
+    req = Request(case["model"], precision=ask.get("precision"), engine=ask.get("engine"),
+                  objective=ask.get("objective", "throughput"))
     if "refused" in case:
         with pytest.raises(Refused) as exc:
             plan(hardware(case), req)
@@ -42,11 +44,18 @@ def test_planner_case(case):
         return
     result = plan(hardware(case), req)
     p = result.profile
-    got = {"engine": p.engine, "precision": p.precision, "gpus": p.tensor_parallel * p.pipeline_parallel
-           if p.gpu else 0}
+    got = {"engine": p.engine, "precision": p.precision,
+           "gpus": p.tensor_parallel * p.pipeline_parallel * p.data_parallel if p.gpu else 0}
     want = {k: case[k] for k in got}
     if "context" in case:
         got["context"], want["context"] = p.max_model_len, case["context"]
+    if "layout" in case:
+        got["layout"], want["layout"] = result.layout, case["layout"]
+    if "sequences" in case:
+        # concurrent sequences of the planned context: replicas x data-parallel ranks x what each KV cache holds
+        fit = p.fit()
+        got["sequences"] = p.replicas * p.data_parallel * (fit.kv_tokens // p.max_model_len)
+        want["sequences"] = case["sequences"]
     assert got == want, case["why"]
 
 
@@ -58,8 +67,9 @@ def run_plan(case: dict, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]
         args += ["--gpu", hw.gpu, "--gpus-per-node", str(hw.gpus_per_node)]
     if hw.rdma:
         args.append("--rdma")
-    if case.get("ask", {}).get("precision"):
-        args += ["--precision", case["ask"]["precision"]]
+    for option in ("precision", "engine", "objective"):
+        if case.get("ask", {}).get(option):
+            args += [f"--{option}", case["ask"][option]]
     code = cli.main(["plan", *args])
     return code, json.loads(capsys.readouterr().out)
 
@@ -74,5 +84,9 @@ def test_planner_case_from_the_command_line(case, capsys):
         assert all(text in full for text in case["refused"]), full
         return
     assert code == 0
-    assert (data["engine"], data["precision"], data["tensorParallel"] * data["pipelineParallel"]) == \
+    assert (data["engine"], data["precision"],
+            data["tensorParallel"] * data["pipelineParallel"] * data["dataParallel"]) == \
         (case["engine"], case["precision"], case["gpus"])
+    if "layout" in case:
+        assert data["layout"] == case["layout"] and data["objective"] == case.get("ask", {}).get("objective",
+                                                                                              "throughput")

@@ -66,7 +66,7 @@ def test_vllm_deployment_is_production_safe(values_file: Path):
     resource = catalog.VENDOR_RESOURCES[values["gpu"]["vendor"]]
     assert container["resources"]["limits"][resource] == gpus
     assert container["resources"]["requests"][resource] == gpus
-    assert engine["tensorParallelSize"] * engine["pipelineParallelSize"] == gpus
+    assert engine["tensorParallelSize"] * engine["pipelineParallelSize"] * engine.get("dataParallelSize", 1) == gpus
 
     args = container["args"]
     assert args[0] == values["model"]["name"]

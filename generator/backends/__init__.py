@@ -24,6 +24,9 @@ What the planner asks it:
 - `chosen_for(hw, gpu)`: whether the planner picks it for that hardware when no engine is asked
   for (exactly one backend answers yes for any hardware);
 - `shapes(hw)`: the ways it can spread one model over the hardware, preferred first;
+  `data_parallel_shapes(hw, model)`: the data-parallel attention layouts (Shape.data_parallel)
+  its engine runs for that model there, after them (none: the engine has no data parallelism, and
+  `no_data_parallel` says why in a MoE model's plan);
 - `fit(model, ckpt, gpu, hw, shape, utilization, context, req)`: the memory arithmetic of one
   candidate (a catalog.Fit), or catalog.DoesNotFit with the numbers;
 - `utilizations`: the GPU memory fractions it tries, in order;
@@ -81,6 +84,8 @@ class Backend:
     files: Callable[[str], dict[str, str]] = lambda cmd: {}
     enabled_by_default: bool = False
     vllm_versions: Mapping[str, str] = field(default_factory=dict)
+    data_parallel_shapes: Callable[[Hardware, catalog.Model], list[Shape]] = lambda hw, model: []
+    no_data_parallel: str = ""  # why a MoE plan of this engine has no data-parallel layout ("": it has them)
 
     @property
     def default_image(self) -> str:

@@ -292,6 +292,8 @@ BACKEND = Backend(
     shapes=shapes,
     expert_parallel=expert_parallel,
     vllm_versions={"nvidia": AIBRIX_VLLM_VERSION},
+    no_data_parallel=f"AIBrix's vLLM {AIBRIX_VLLM_VERSION} has no data parallelism (no --data-parallel-size): "
+                     "tensor and pipeline parallel only; --engine vllm plans data-parallel attention",
     kv_cache_fp8=lambda model, gpu: (
         f"aibrix runs vLLM {AIBRIX_VLLM_VERSION}, whose only MLA backend (Triton MLA) raises 'FP8 Triton MLA not "
         "yet supported'" if model.mla else fp8_kv_cache(gpu)),

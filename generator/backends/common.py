@@ -67,12 +67,12 @@ def gpu_fit(model: catalog.Model, ckpt: catalog.Checkpoint, gpu: catalog.Gpu | N
     at half the context each, at most MAX_SEQS."""
     assert gpu is not None, "GPU engines are planned for GPUs only"
     seqs = req.max_num_seqs or 1
-    tp, pp = shape.tensor_parallel, shape.pipeline_parallel
+    tp, pp, dp = shape.tensor_parallel, shape.pipeline_parallel, shape.data_parallel
     fit = catalog.fit(model, ckpt, gpu, tp, utilization, context, seqs, pipeline_parallel=pp,
-                      kv_cache_dtype=req.kv_cache_dtype or "auto")
+                      kv_cache_dtype=req.kv_cache_dtype or "auto", data_parallel=dp)
     if not req.context and fit.kv_tokens < MARGIN_SEQUENCES * context:
         raise catalog.DoesNotFit(
-            f"{ckpt.repo} on {tp * pp} x {gpu.name}: KV cache holds {fit.kv_tokens} tokens, "
+            f"{ckpt.repo} on {tp * pp * dp} x {gpu.name}: KV cache holds {fit.kv_tokens} tokens, "
             f"fewer than {MARGIN_SEQUENCES} sequences of {context}")
     if not req.max_num_seqs:
         seqs = max(1, min(MAX_SEQS, fit.kv_tokens // max(1, context // 2)))
@@ -109,6 +109,25 @@ RECIPE_EXPERT_PARALLEL = ("vLLM's DeepSeek recipe serves it on one node of 8 NVI
                           "and --enable-expert-parallel (whole experts per GPU)")
 
 
+# The same recipe's command "for high load": --data-parallel-size 8 --enable-expert-parallel. Each
+# rank keeps attention and the dense layers whole and caches its own requests' KV; the routed experts
+# are spread over all ranks (vLLM's MoE layers form one expert-parallel group of DP x TP GPUs).
+DATA_PARALLEL_EXPERTS = ("data-parallel attention: vLLM's DeepSeek recipe runs --data-parallel-size 8 "
+                         "--enable-expert-parallel for high load; each rank keeps attention and dense weights "
+                         "whole and its own KV cache, the routed experts are spread over all GPUs")
+
+
+def moe_data_parallel_shapes(hw: Hardware, model: catalog.Model) -> list[Shape]:
+    """DP+EP layouts of a MoE model (vLLM V1 data parallelism): one rank per GPU of a node, one
+    replica over the node; across nodes only with RDMA, where the all-to-all of the experts runs
+    between nodes (llm-d's and Dynamo's wide EP: a LeaderWorkerSet of one pod per node). Without
+    RDMA the experts' all-to-all would cross TCP on every layer: tensor parallel within a node and
+    pipeline parallel across nodes instead (node_shapes)."""
+    if not model.routed_experts or hw.gpus_per_node < 2 or (hw.nodes > 1 and not hw.rdma):
+        return []
+    return [Shape(1, 1, hw.gpus_per_node, hw.nodes, 1, data_parallel=hw.gpus_per_node * hw.nodes)]
+
+
 def moe_expert_parallel(model: catalog.Model, ckpt: catalog.Checkpoint, gpu: catalog.Gpu | None, hw: Hardware,
                         shape: Shape, asked: bool) -> str:
     """Why vLLM (or Ray Serve LLM's vLLM) spreads the experts: asked, or the recipe's layout."""
@@ -116,6 +135,8 @@ def moe_expert_parallel(model: catalog.Model, ckpt: catalog.Checkpoint, gpu: cat
         if asked:
             raise ValueError(f"--expert-parallel: {model.key} is a dense model, it has no experts to spread")
         return ""
+    if shape.data_parallel > 1:
+        return DATA_PARALLEL_EXPERTS
     if asked:
         return "asked for (--expert-parallel)"
     # The recipe serves the FP8 release; of the 4-bit checkpoints (A100, H800) it says nothing.

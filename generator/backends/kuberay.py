@@ -239,6 +239,9 @@ BACKEND = Backend(
     expert_parallel=lambda model, ckpt, gpu, hw, shape, asked: moe_expert_parallel(model, ckpt, gpu, hw, shape, asked)
     if asked else "",
     vllm_versions={"nvidia": RAY_VLLM_VERSION},
+    no_data_parallel="Ray Serve LLM's data-parallel builder (ray.serve.llm:build_dp_openai_app) is not rendered "
+                     "by this chart yet: tensor and pipeline parallel only; --engine vllm plans data-parallel "
+                     "attention",
     kv_cache_fp8=lambda model, gpu: fp8_kv_cache(gpu) or (
         f"vLLM {RAY_VLLM_VERSION} keeps the KV cache of an MLA model such as {model.key} in FP8 only on Hopper "
         "(FlashMLA) and B200-class Blackwell (CUTLASS MLA)"

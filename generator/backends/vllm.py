@@ -27,6 +27,7 @@ from .common import (
     ingress_group,
     integer,
     metrics_group,
+    moe_data_parallel_shapes,
     moe_expert_parallel,
     node_local_cache,
     node_shapes,
@@ -64,6 +65,12 @@ DTYPES = ["auto", "bfloat16", "float16", "half", "float32", "float"]
 # lists; fp8_e5m2 is left out, as v0.31.0's CUDA MLA backends (FlashMLA, CUTLASS, Triton MLA)
 # accept only fp8 and fp8_e4m3.
 KV_CACHE_DTYPES = list(catalog.KV_CACHE_BYTES)
+# `--all2all-backend` choices of v0.31.0 (vllm/config/parallel.py All2AllBackend) that still run:
+# pplx and naive were removed (they fall back to allgather_reducescatter), flashinfer_all2allv is an
+# alias; "" leaves vLLM's default.
+ALL2ALL_BACKENDS = ["", "allgather_reducescatter", "deepep_high_throughput", "deepep_low_latency", "deepep_v2",
+                    "flashinfer_nvlink_two_sided", "flashinfer_nvlink_one_sided", "nixl_ep", "moonep",
+                    "mori_high_throughput", "mori_low_latency"]
 QUANTIZATIONS = ["", "awq", "awq_marlin", "gptq", "gptq_marlin", "fp8", "bitsandbytes",
                  "compressed-tensors"]
 
@@ -144,6 +151,29 @@ INTERFACE = Group(
             Value("enableExpertParallel", False, "`--enable-expert-parallel`: a MoE model's experts "
                   "are spread whole over the GPUs instead of each split across them; vLLM's DeepSeek "
                   "recipe sets it on one node of 8 NVIDIA GPUs, where profiles enable it.", BOOLEAN),
+            Value("dataParallelSize", 1, "`--data-parallel-size`: data-parallel attention ranks of one "
+                  "replica, each of tensorParallelSize x pipelineParallelSize GPUs; tensorParallelSize x "
+                  "pipelineParallelSize x dataParallelSize must equal `gpu.count` x `nodes`. Each rank keeps "
+                  "attention and the dense layers whole and caches only its own requests (its own KV cache and "
+                  "maxNumSeqs); with enableExpertParallel a MoE's routed experts are spread over all ranks' "
+                  "GPUs. vLLM's DeepSeek recipe runs 8 for high load on one node of 8 GPUs: for DeepSeek's MLA, "
+                  "whose KV cache tensor parallelism copies to every GPU, it holds several times the concurrent "
+                  "sequences of tensor parallel 8. One API server in front of the ranks balances requests over "
+                  "them. With `nodes` above 1 the ranks span the group's pods: vLLM gives each pod its ranks "
+                  "from `--node-rank` (wide expert parallelism; plan it only with RDMA between the nodes). "
+                  "1: no data parallelism.", integer(1)),
+            Value("all2allBackend", "", "`--all2all-backend`: how the ranks exchange tokens with the "
+                  "experts under data parallelism. Empty: vLLM's default, allgather_reducescatter, which "
+                  "works over any NCCL/RCCL network. `deepep_high_throughput` (prefill-heavy) and "
+                  "`deepep_low_latency` (decode; vLLM then batches 256 tokens) use DeepEP, whose kernels the "
+                  "vllm/vllm-openai image builds; across nodes DeepEP's NVSHMEM needs GPUDirect RDMA: "
+                  "`rdma.enabled` (the RDMA devices and IPC_LOCK, Pod Security `privileged`), and `shm` "
+                  "sized for the ranks of the pod.", {"type": "string", "enum": ALL2ALL_BACKENDS}),
+            Value("enableEplb", False, "`--enable-eplb`: expert-parallel load balancing, which moves "
+                  "hot experts between GPUs as the traffic shifts; needs enableExpertParallel.", BOOLEAN),
+            Value("numRedundantExperts", 0, "`--eplb-config {\"num_redundant_experts\": N}`: extra "
+                  "copies of hot experts EPLB keeps (needs enableEplb). Each costs memory on every GPU: "
+                  "the fit check counts the routed experts x (experts + N) / experts.", integer(0)),
             Value("enablePrefixCaching", True, "`--enable-prefix-caching`: reuse KV cache of "
                   "shared prompt prefixes (system prompts, multi-turn chats).", BOOLEAN),
             Value("extraArgs", [], "More `vllm serve` arguments, one list item per argument, "
@@ -289,12 +319,14 @@ def profile_values(profile: Any) -> dict[str, Any]:
     gpu = catalog.GPUS[profile.gpu]
     tp = profile.tensor_parallel
     profile.fit()
-    shm_gib = 2 if tp == 1 else 8 * tp
+    ranks = profile.gpus_per_pod  # GPU processes of one pod exchanging tensors through /dev/shm
+    shm_gib = 2 if ranks == 1 else 8 * ranks
     values: dict[str, Any] = {
         "model": {"name": ckpt.repo, "servedModelName": profile.served_model_name},
         "engine": {
             "tensorParallelSize": tp,
             "pipelineParallelSize": profile.pipeline_parallel,
+            **({"dataParallelSize": profile.data_parallel} if profile.data_parallel > 1 else {}),
             "dtype": ckpt.dtype,
             "quantization": ckpt.quantization,
             "maxModelLen": profile.max_model_len,
@@ -315,6 +347,8 @@ def profile_values(profile: Any) -> dict[str, Any]:
         # cache is node-local scratch space sized for the checkpoint (as KubeRay's workers do).
         values["nodes"] = profile.pods
         values["cache"] = node_local_cache(ckpt)
+        if profile.rdma:
+            values["rdma"] = {"enabled": True}
     if profile.replicas > 1:
         values["replicaCount"] = profile.replicas
         # Replicas may land on different nodes: the created claim must be shareable.
@@ -333,7 +367,8 @@ def summary(values: dict[str, Any]) -> dict[str, str]:
     return {
         "model": values["model"]["name"],
         "gpus": f"{values['gpu']['count']} x {replicas} replica(s)",
-        "parallel": f"{engine['tensorParallelSize']}x{engine['pipelineParallelSize']}",
+        "parallel": f"{engine['tensorParallelSize']}x{engine['pipelineParallelSize']}"
+                    + (f" x DP{engine['dataParallelSize']}" if engine.get("dataParallelSize", 1) > 1 else ""),
     }
 
 
@@ -364,6 +399,7 @@ BACKEND = Backend(
     multi_node=True,  # with --engine vllm: a LeaderWorkerSet, no Ray
     shapes=shapes,
     expert_parallel=moe_expert_parallel,
+    data_parallel_shapes=moe_data_parallel_shapes,
     vllm_versions={"nvidia": VLLM_VERSION.lstrip("v"), "amd": VLLM_ROCM_IMAGE[1].lstrip("v")},
     # v0.31.0 (and the ROCm build's v0.30.0) keep MLA caches in FP8 on every FP8 GPU too.
     kv_cache_fp8=lambda model, gpu: fp8_kv_cache(gpu),

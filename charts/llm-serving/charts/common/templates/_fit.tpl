@@ -9,12 +9,14 @@ refusals off; a model or GPU the catalog does not know is not checked, and the i
 
 {{/*
 common.fit.arith: the memory arithmetic of one GPU of a vLLM layout, as catalog.fit computes it:
-weights per GPU = checkpoint / (tp x pp); KV cache = memory x utilization - weights - overhead;
+weights per GPU = checkpoint / (tp x pp), or with data parallelism ("dp" ranks of tp x pp GPUs) or
+EPLB's "redundantExperts" the rest whole per rank, shared / (tp x pp), plus the routed experts x
+(experts + redundant) / experts / (tp x pp x dp); KV cache = memory x utilization - weights - overhead;
 KV bytes per token per GPU = layers x KV heads x head dim x (1 for MLA's latent, 2 for K and V) x
 bytes per element (kvCacheDtype: auto 2, fp8 1) / (1 for MLA, which every tensor-parallel rank
 keeps whole, else min(tp, KV heads)) / pp; tokens = floor(KV cache / bytes per token).
 Returns JSON: weightsGiB, budgetGiB, overheadGiB, kvGiB, kvBytesPerToken, kvTokens.
-Usage: {{ $a := include "common.fit.arith" (dict "data" $data "repo" "deepseek-ai/DeepSeek-R1" "gpu" "H200-141GB" "tp" 8 "pp" 1 "utilization" 0.9 "kvCacheDtype" "auto") | fromJson }}
+Usage: {{ $a := include "common.fit.arith" (dict "data" $data "repo" "deepseek-ai/DeepSeek-R1" "gpu" "H200-141GB" "tp" 1 "pp" 1 "dp" 8 "redundantExperts" 0 "utilization" 0.9 "kvCacheDtype" "auto") | fromJson }}
 */}}
 {{- define "common.fit.arith" -}}
 {{- $ckpt := index .data.checkpoints .repo -}}
@@ -22,7 +24,14 @@ Usage: {{ $a := include "common.fit.arith" (dict "data" $data "repo" "deepseek-a
 {{- $gpu := index .data.gpus .gpu -}}
 {{- $tp := int .tp -}}
 {{- $pp := int .pp -}}
+{{- $dp := int (.dp | default 1) -}}
+{{- $redundant := int (.redundantExperts | default 0) -}}
 {{- $weights := divf $ckpt.weightsGiB (mul $tp $pp) -}}
+{{- if or (gt $dp 1) (gt $redundant 0) -}}
+{{- $experts := $ckpt.expertsGiB -}}
+{{- if and (gt $redundant 0) (gt (int $model.routedExperts) 0) }}{{ $experts = divf (mulf $experts (add (int $model.routedExperts) $redundant)) (int $model.routedExperts) }}{{ end -}}
+{{- $weights = addf (divf $ckpt.sharedGiB (mul $tp $pp)) (divf $experts (mul $tp $pp $dp)) -}}
+{{- end -}}
 {{- $budget := mulf $gpu.memoryGiB .utilization -}}
 {{- $kvGiB := subf $budget $weights .data.overheadGiB -}}
 {{- $elementBytes := int (index .data.kvCacheBytes (ternary "fp8" "auto" (hasPrefix "fp8" (toString .kvCacheDtype)))) -}}
@@ -112,7 +121,7 @@ Usage: {{- include "common.fit.vllm" (dict "context" $ "engine" "vllm" "repo" $v
 {{- range $t := until 17 }}{{ if and (gt $t 0) (eq 0 (mod (int $model.attentionHeads) $t)) }}{{ $sizes = append $sizes $t }}{{ end }}{{ end -}}
 {{- fail (printf "%s %d does not divide the %d attention heads of %s (%s): vLLM refuses to load it. Use a tensor-parallel size that divides them: %s." $f.tp (int .tp) (int $model.attentionHeads) $ckpt.model .repo (join ", " $sizes)) -}}
 {{- else if eq $v.problem "weights" -}}
-{{- fail (printf "%s does not fit %s: its weights take %.1f GiB per GPU (over tensor %d x pipeline %d), and %s %.2f leaves %.1f GiB per GPU, less %.1f GiB of runtime overhead: no room for any KV cache.%s Or raise %s, or spread it over more GPUs." $what $on (float64 $v.weightsGiB) (int .tp) (int .pp) $f.utilization (float64 .utilization) (float64 $v.budgetGiB) (float64 $v.overheadGiB) $nearest $f.utilization) -}}
+{{- fail (printf "%s does not fit %s: its weights take %.1f GiB per GPU (over tensor %d x pipeline %d x data %d), and %s %.2f leaves %.1f GiB per GPU, less %.1f GiB of runtime overhead: no room for any KV cache.%s Or raise %s, or spread it over more GPUs." $what $on (float64 $v.weightsGiB) (int .tp) (int .pp) (int (.dp | default 1)) $f.utilization (float64 .utilization) (float64 $v.budgetGiB) (float64 $v.overheadGiB) $nearest $f.utilization) -}}
 {{- else -}}
 {{- $fp8 := "" -}}
 {{- if and (not (hasPrefix "fp8" (toString .kvCacheDtype))) (index $data.gpus .gpu).fp8 -}}

@@ -22,8 +22,20 @@ Usage: {{- include "vllm.args" . | nindent 12 }}
 {{- end }}
 - {{ ternary "--enable-chunked-prefill" "--no-enable-chunked-prefill" $e.enableChunkedPrefill }}
 - {{ ternary "--enable-prefix-caching" "--no-enable-prefix-caching" $e.enablePrefixCaching }}
+{{- if gt (int $e.dataParallelSize) 1 }}
+- --data-parallel-size={{ $e.dataParallelSize }}
+{{- end }}
 {{- if $e.enableExpertParallel }}
 - --enable-expert-parallel
+{{- end }}
+{{- with $e.all2allBackend }}
+- --all2all-backend={{ . }}
+{{- end }}
+{{- if $e.enableEplb }}
+- --enable-eplb
+{{- if gt (int $e.numRedundantExperts) 0 }}
+- {{ printf "--eplb-config={\"num_redundant_experts\":%d}" (int $e.numRedundantExperts) | quote }}
+{{- end }}
 {{- end }}
 {{- with .Values.model.revision }}
 - {{ printf "--revision=%s" . | quote }}
