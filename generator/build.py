@@ -295,10 +295,12 @@ def generated_files(read: Callable[[str], str | None]) -> dict[str, str]:
     schema_text = values_schema(umbrella, "llm-serving values")
     files[f"{UMBRELLA}/values.schema.json"] = schema_text
     files["schemas/llm-serving.values.schema.json"] = schema_text
-    files[f"{UMBRELLA}/README.md"] = readme(
+    umbrella_readme = readme(
         read(f"{UMBRELLA}/README.md"), "llm-serving chart",
         "Umbrella chart serving DeepSeek-R1-class models; engines are subcharts.",
         values_table(umbrella))
+    files[f"{UMBRELLA}/README.md"] = replace_block(umbrella_readme, release.INSTALL_BEGIN, release.INSTALL_END,
+                                                   release.install_commands()) or umbrella_readme
 
     files[f"{UMBRELLA}/charts/common/Chart.yaml"] = chart_yaml(_chart_meta(
         "common", "Template helpers shared by the llm-serving engine subcharts", None,
