@@ -44,10 +44,16 @@ HOW = (f"helm upgrade from {PREVIOUS} fails on these. Keep the field as it was, 
        "whose CHANGELOG.md entry starts with `**Breaking:**` and tells users what to do (README: Upgrade).")
 
 
-def breaking_release() -> bool:
-    bump = release.bump(release.parse_version(PREVIOUS), release.parse_version(__version__))
-    entry = release.changelog((ROOT / "CHANGELOG.md").read_text()).get(__version__)
+def breaking_allowed(previous: str, current: str, changelog_text: str) -> bool:
+    """A release may break upgrades from `previous` when it is a major bump whose changelog
+    section has a `**Breaking:**` entry."""
+    bump = release.bump(release.parse_version(previous), release.parse_version(current))
+    entry = release.changelog(changelog_text).get(current)
     return bump == "major" and entry is not None and bool(entry.breaking)
+
+
+def breaking_release() -> bool:
+    return breaking_allowed(PREVIOUS, __version__, (ROOT / "CHANGELOG.md").read_text())
 
 
 def render(chart: Path, values_file: Path) -> list[dict]:
@@ -195,3 +201,12 @@ def test_value_changes_and_the_bump_they_need():
     assert added == ["vllm.fresh"]
     assert required_bump(removed, changed, added) == "major"
     assert required_bump([], changed, []) == "minor" and required_bump([], [], []) == "patch"
+
+
+def test_only_a_major_release_that_says_breaking_may_break_upgrades():
+    said = "## [1.0.0] - 2026-01-01\n\n### Changed\n\n- **Breaking:** the selector changed: reinstall\n"
+    silent = "## [1.0.0] - 2026-01-01\n\n### Changed\n\n- the selector changed\n"
+    minor = "## [0.3.0] - 2026-01-01\n\n### Changed\n\n- **Breaking:** the selector changed: reinstall\n"
+    assert breaking_allowed("0.2.0", "1.0.0", said)
+    assert not breaking_allowed("0.2.0", "1.0.0", silent)
+    assert not breaking_allowed("0.2.0", "0.3.0", minor)
