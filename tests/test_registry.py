@@ -170,6 +170,21 @@ def pulled(registry: str, pushed: str, tmp_path_factory) -> Path:
     return dest / CHART
 
 
+def test_registry_listens_on_loopback_only(registry: str):
+    port = int(registry.rsplit(":", 1)[1])
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outgoing interface
+            address = probe.getsockname()[0]
+    except OSError:
+        address = "127.0.0.1"
+    if address.startswith("127."):
+        pytest.skip("this machine has no address but loopback")
+    with socket.socket() as s:
+        s.settimeout(5)
+        assert s.connect_ex((address, port)) != 0, f"the registry answers on {address}:{port}"
+
+
 @pytest.mark.parametrize("version", HELM_VERSIONS)
 def test_pull_by_version_and_by_digest_gives_the_pushed_bytes(version: str, registry: str, signed: Signed,
                                                               pushed: str, tmp_path: Path):
