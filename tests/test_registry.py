@@ -192,8 +192,12 @@ def test_pull_by_version_and_by_digest_gives_the_pushed_bytes(version: str, regi
     by_version, by_digest = tmp_path / "by-version", tmp_path / "by-digest"
     by_version.mkdir()
     by_digest.mkdir()
+    # The keyring as README "Verify a release" makes it: the published armored key, dearmored.
+    keyring = tmp_path / "llm-serving.gpg"
+    subprocess.run(["gpg", "--batch", "--dearmor", "--output", str(keyring)], input=signed.key.armored.encode(),
+                   check=True, capture_output=True, env={**os.environ, "GNUPGHOME": str(tmp_path / "gnupg")})
     proc = run_helm(version, "pull", ref, "--version", __version__, "--plain-http", "--destination",
-                    str(by_version), "--verify", "--keyring", str(signed.key.pubring), home=tmp_path)
+                    str(by_version), "--verify", "--keyring", str(keyring), home=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert signed.key.fingerprint in proc.stdout + proc.stderr, "pulled with --verify: helm names the key"
     assert pushed in proc.stdout + proc.stderr

@@ -113,6 +113,13 @@ def required_bump(removed: list[str], changed: list[str], added: list[str]) -> s
 def test_version_bump_covers_the_change_of_default_values():
     removed, changed, added = value_changes(*defaults())
     need = required_bump(removed, changed, added)
+    # A shipped profile that changed (sizes, versions, arguments) changes what its users run: minor.
+    for values_file in PROFILES:
+        old, new = (yaml.safe_load((d / values_file.name).read_text()) or {}
+                    for d in (RELEASES / PREVIOUS / "values", ROOT / "values"))
+        if any(value_changes(old, new)):
+            changed.append(f"profile {values_file.stem}")
+            need = max(need, "minor", key=release.BUMPS.index)
     bump = release.bump(release.parse_version(PREVIOUS), release.parse_version(__version__))
     assert bump is not None
     detail = "\n  ".join([*(f"removed: {p}" for p in removed), *(f"changed: {p}" for p in changed),
