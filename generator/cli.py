@@ -113,6 +113,10 @@ def cmd_package(args: argparse.Namespace) -> int:
                              "`gpg --export-secret-keys <key> > secring.gpg`")
         sign = ["--sign", "--key", args.key, "--keyring", args.keyring]
         if args.passphrase_file:
+            given = Path(args.passphrase_file)
+            if args.passphrase_file != "-" and (not given.is_file() or not given.read_bytes().strip()):
+                raise UsageError(f"--passphrase-file {given}: missing or empty; leave it out for a key without "
+                                 "a passphrase")
             sign += ["--passphrase-file", args.passphrase_file]
     elif args.key or args.keyring or args.passphrase_file:
         raise UsageError("--key, --keyring and --passphrase-file sign the package: add --sign")

@@ -216,11 +216,17 @@ def test_package_sign_writes_provenance_that_helm_verifies(key, tmp_path: Path, 
     (["--sign", "--key", "x"], "--sign needs --keyring"),
     (["--sign", "--key", "x", "--keyring", "/nonexistent/secring.gpg"], "/nonexistent/secring.gpg"),
     (["--key", "x"], "add --sign"),
+    (["--sign", "--key", "x", "--keyring", "{secring}", "--passphrase-file", "{empty}"], "missing or empty"),
 ])
 def test_package_sign_needs_key_and_keyring(args: list[str], message: str, tmp_path: Path):
-    proc = run_cli("package", "--destination", str(tmp_path), *args)
+    out = tmp_path / "dist"
+    out.mkdir()
+    (tmp_path / "secring.gpg").write_bytes(b"not read")
+    (tmp_path / "empty").write_text("\n")
+    args = [a.format(secring=tmp_path / "secring.gpg", empty=tmp_path / "empty") for a in args]
+    proc = run_cli("package", "--destination", str(out), *args)
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
-    assert not list(tmp_path.iterdir()), "nothing packaged"
+    assert not list(out.iterdir()), "nothing packaged"
 
 
 def test_make_package_signs_with_key_and_keyring(key, tmp_path: Path):
