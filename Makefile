@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: bootstrap validate test smoke generate bench mutations clean
+.PHONY: bootstrap validate test smoke generate bench mutations package clean
 
 bootstrap: $(VENV)/.bootstrapped
 
@@ -35,6 +35,16 @@ smoke: bootstrap
 
 generate: bootstrap
 	$(BIN)/llm-serving generate
+
+# The chart package in $(DIST) (version from generator/__init__.py). Signed, with the provenance file
+# $(DIST)/llm-serving-<version>.tgz.prov: make package KEY="<key name>" KEYRING=<secring.gpg> [PASSPHRASE_FILE=<file>]
+DIST ?= dist
+KEY ?=
+KEYRING ?=
+PASSPHRASE_FILE ?=
+package: bootstrap
+	$(BIN)/llm-serving package --destination "$(DIST)" $(if $(KEY),--sign --key "$(KEY)" --keyring "$(KEYRING)") \
+		$(if $(PASSPHRASE_FILE),--passphrase-file "$(PASSPHRASE_FILE)")
 
 # Bare `helm template` against the full validation, per profile.
 bench: bootstrap

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from . import build, catalog, paths, tools, write
+from . import __version__, build, catalog, paths, release, tools, write
 
 EXIT_FAIL = 1
 EXIT_USAGE = 2
@@ -104,14 +104,32 @@ def cmd_package(args: argparse.Namespace) -> int:
     if stale:
         raise UsageError(f"generated files are stale ({', '.join(map(str, stale[:3]))}): run `llm-serving "
                          "generate` first")
+    sign: list[str] = []
+    if args.sign:
+        if not args.key:
+            raise UsageError("--sign needs --key: the name (or email) of the secret key to sign with")
+        if not args.keyring or not Path(args.keyring).is_file():
+            raise UsageError(f"--sign needs --keyring, a secret keyring file (got {args.keyring or 'none'}): "
+                             "`gpg --export-secret-keys <key> > secring.gpg`")
+        sign = ["--sign", "--key", args.key, "--keyring", args.keyring]
+        if args.passphrase_file:
+            given = Path(args.passphrase_file)
+            if args.passphrase_file != "-" and (not given.is_file() or not given.read_bytes().strip()):
+                raise UsageError(f"--passphrase-file {given}: missing or empty; leave it out for a key without "
+                                 "a passphrase")
+            sign += ["--passphrase-file", args.passphrase_file]
+    elif args.key or args.keyring or args.passphrase_file:
+        raise UsageError("--key, --keyring and --passphrase-file sign the package: add --sign")
     helm = next(iter(tools.find_helms(args.helm).values()))
     dest = Path(args.destination)
     dest.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run([str(helm), "package", str(build.ROOT / build.UMBRELLA), "--destination", str(dest)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run([str(helm), "package", str(build.ROOT / build.UMBRELLA), "--destination", str(dest),
+                           *sign], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise UsageError(f"helm package failed: {proc.stderr.strip()}")
     print(proc.stdout.strip())
+    if sign:
+        print(f"provenance: {dest / f'llm-serving-{__version__}.tgz.prov'}")
     return 0
 
 
@@ -311,6 +329,7 @@ def parser() -> argparse.ArgumentParser:
     from .planner import KV_CACHE_DTYPES, MIN_REQUEST_CONTEXT, OBJECTIVES
 
     p = Parser(prog="llm-serving", description=__doc__)
+    p.add_argument("--version", action="version", version=f"llm-serving {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     g = sub.add_parser("generate", help="write Chart.yaml, values, schemas, README tables and profiles")
     g.add_argument("--check", action="store_true", help="write nothing; exit 1 listing stale files")
@@ -361,10 +380,17 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--format", choices=["table", "json"], default="table")
     pl.add_argument("-o", "--output", help="write a values file that validates against the chart schema")
     pl.set_defaults(func=cmd_plan)
-    k = sub.add_parser("package", help="helm package the umbrella chart into dist/")
+    k = sub.add_parser("package", help="helm package the umbrella chart into dist/, signed with --sign")
     k.add_argument("--destination", default=str(build.ROOT / "dist"), help="output folder (default: dist/)")
     k.add_argument("--helm", action="append", metavar="PATH", help="helm binary to package with (default: as "
                    "for validate)")
+    k.add_argument("--sign", action="store_true", help="sign with an OpenPGP key: writes the provenance file "
+                   "<package>.tgz.prov that `helm verify` checks")
+    k.add_argument("--key", help="name or email of the signing key in --keyring")
+    k.add_argument("--keyring", help="secret keyring holding --key, in the legacy format helm reads "
+                   "(`gpg --export-secret-keys <key> > secring.gpg`)")
+    k.add_argument("--passphrase-file", help="file with the key's passphrase (- for stdin); none for a key "
+                   "without one")
     k.set_defaults(func=cmd_package)
     d = sub.add_parser("vendor", help="copy upstream files the charts ship (Grafana dashboards)")
     d.add_argument("--upstream", required=True, help="the shared/upstream folder")
@@ -377,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (UsageError, tools.ToolError, paths.NoCheckout, catalog.DoesNotFit, OSError) as exc:
+    except (UsageError, tools.ToolError, paths.NoCheckout, catalog.DoesNotFit, release.ReleaseError,
+            OSError) as exc:
         print(f"llm-serving: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -82,12 +82,13 @@ def _git(*args: str) -> str:
     return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
 
 
-def version_bump_missing(base: str) -> str | None:
-    """Like ct's check-version-increment: a changed chart must raise its version."""
+def version_bump_missing(base: str, new_version: str | None = None) -> str | None:
+    """Like ct's check-version-increment: a changed chart must raise its version (`new_version`:
+    the checkout's unless given)."""
     if not _git("diff", "--name-only", base, "HEAD", "--", str(CHART.relative_to(ROOT))):
         return None
     old = yaml.safe_load(_git("show", f"{base}:{(CHART / 'Chart.yaml').relative_to(ROOT).as_posix()}"))
-    new = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    new = {"version": new_version or yaml.safe_load((CHART / "Chart.yaml").read_text())["version"]}
     if old["version"] == new["version"]:
         return f"charts/llm-serving changed since {base} but its version is still {new['version']}"
     return None
@@ -110,10 +111,9 @@ def test_version_bump_check_detects_a_missing_bump():
         pytest.skip("not a git checkout")
     first = _git("rev-list", "--max-parents=0", "HEAD").splitlines()[-1]
     old = yaml.safe_load(_git("show", f"{first}:charts/llm-serving/Chart.yaml"))
-    new = yaml.safe_load((CHART / "Chart.yaml").read_text())
-    if old["version"] != new["version"]:
-        pytest.skip("the version changed since the first commit")
-    assert "still" in (version_bump_missing(first) or "")
+    # The chart changed since the first commit: with the first commit's version it is caught.
+    assert "still" in (version_bump_missing(first, new_version=old["version"]) or "")
+    assert version_bump_missing(first, new_version=old["version"] + "-changed") is None
 
 
 def test_ci_values_render_and_validate():

@@ -50,6 +50,8 @@ def _copy_tree(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     for sub in ("charts", "values", "schemas"):
         shutil.copytree(ROOT / sub, root / sub)
+    for name in ("CHANGELOG.md", "artifacthub-repo.yml"):
+        shutil.copy2(ROOT / name, root / name)
     return root
 
 

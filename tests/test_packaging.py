@@ -80,6 +80,17 @@ def _run(bin_dir: Path, *args: str, cwd: Path = ROOT) -> subprocess.CompletedPro
                           check=False, timeout=300)
 
 
+def test_installed_package_has_the_one_version(installed, tmp_path):
+    """The distribution's metadata and `llm-serving --version` both say generator.__version__."""
+    from generator import __version__
+
+    proc = subprocess.run([str(installed / "python"), "-c",
+                           "import importlib.metadata as m; print(m.version('llm-serving'))"],
+                          cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert proc.stdout.strip() == __version__, proc.stderr
+    assert _run(installed, "--version", cwd=tmp_path).stdout.strip() == f"llm-serving {__version__}"
+
+
 def test_installed_package_plans_anywhere(installed, tmp_path):
     proc = _run(installed, "plan", "--gpu", "H100-80GB", "--gpus-per-node", "8", "--nodes", "2",
                 "--model", "deepseek-r1", cwd=tmp_path)

@@ -77,7 +77,8 @@ def test_values_schema_is_draft_07_and_says_it_is_generated():
 
 
 def test_generated_files_cover_every_backend():
-    files = build.generated_files(lambda rel: None)
+    # Nothing on disk but the changelog, which the release annotations come from.
+    files = build.generated_files(lambda rel: (build.ROOT / rel).read_text() if rel == "CHANGELOG.md" else None)
     for backend in REGISTRY.values():
         base = f"{build.UMBRELLA}/charts/{backend.name}"
         assert {f"{base}/Chart.yaml", f"{base}/values.yaml", f"{base}/values.schema.json"} <= set(files)
