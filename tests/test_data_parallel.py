@@ -138,3 +138,40 @@ def test_engines_without_data_parallelism_say_so():
     assert any("build_dp_openai_app" in n for n in ray.notes)
     dense = plan(Hardware("H100-80GB", 8, 2), Request("deepseek-r1-distill-llama-70b", engine="kuberay"))
     assert not any(n.startswith("layouts:") for n in dense.notes)
+
+
+ROUTED = ROOT / "tests" / "values-valid" / "routing-vllm-data-parallel.yaml"
+
+
+def test_prefix_cache_routing_addresses_each_rank():
+    """With global.routing.strategy prefixCache the ranks serve an API each (vLLM v0.31.0's multi-port
+    external load balancing), and the InferencePool lists every rank's port, so the endpoint picker
+    chooses the rank by its prefix cache. dp_supervisor.validate_multi_port_external_lb_args: more
+    than one rank, a local size of 2 or more dividing the size, ranks within the size, the
+    supervisor's port outside the ranks' ports; the supervisor's /health answers once all do."""
+    docs = rendered(ROUTED)
+    (deployment,) = [d for d in find(docs, "Deployment") if d["metadata"]["name"] == "r1-vllm"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    ns = parse(container, {})
+    assert ns.data_parallel_multi_port_external_lb and ns.data_parallel_size == ns.data_parallel_size_local == 8
+    assert ns.data_parallel_size % ns.data_parallel_size_local == 0
+    rank_ports = [ns.port + rank for rank in range(ns.data_parallel_size_local)]
+    assert ns.data_parallel_supervisor_port not in rank_ports
+    (pool,) = find(docs, "InferencePool")
+    assert [p["number"] for p in pool["spec"]["targetPorts"]] == rank_ports
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert sorted(ports.values()) == sorted([*rank_ports, ns.data_parallel_supervisor_port])
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert ports[container[probe]["httpGet"]["port"]] == ns.data_parallel_supervisor_port
+    # without the switch, one API server balances the ranks itself: one endpoint
+    plain = [d for d in find(rendered(ONE_NODE), "Deployment") if d["metadata"]["name"] == "r1-vllm"][0]
+    assert not parse(plain["spec"]["template"]["spec"]["containers"][0], {}).data_parallel_multi_port_external_lb
+
+
+def test_prefix_cache_routing_of_one_data_parallel_replica_is_not_refused_as_single(tmp_path: Path):
+    """One replica of 8 ranks gives the router 8 endpoints; one replica without ranks is refused."""
+    assert rendered(ROUTED)
+    with pytest.raises(validation.RenderError) as excinfo:
+        render_with(ROUTED, {"vllm": {"engine": {"dataParallelSize": 1, "tensorParallelSize": 8,
+                                                 "maxNumSeqs": 40}}}, tmp_path)
+    assert "vllm runs at most 1 replica" in str(excinfo.value)

@@ -25,6 +25,11 @@ Usage: {{- include "vllm.args" . | nindent 12 }}
 {{- if gt (int $e.dataParallelSize) 1 }}
 - --data-parallel-size={{ $e.dataParallelSize }}
 {{- end }}
+{{- with int (include "vllm.rankPorts" .) }}
+- --data-parallel-size-local={{ . }}
+- --data-parallel-multi-port-external-lb
+- --data-parallel-supervisor-port={{ include "vllm.supervisorPort" $ }}
+{{- end }}
 {{- if $e.enableExpertParallel }}
 - --enable-expert-parallel
 {{- end }}
@@ -125,8 +130,35 @@ NetworkPolicy's rule for the picker and the Gateway (networkpolicy.yaml) all tak
 Usage: {{- include "vllm.routing.targetPorts" . | nindent 4 }}
 */}}
 {{- define "vllm.routing.targetPorts" -}}
-- number: {{ include "vllm.containerPort" . }}
+{{- $port := int (include "vllm.containerPort" .) -}}
+{{- range $rank := until (max 1 (int (include "vllm.rankPorts" .)) | int) }}
+- number: {{ add $port $rank }}
 {{- end -}}
+{{- end -}}
+
+{{/*
+vllm.rankPorts: how many API servers of their own the data-parallel ranks of one pod run, on
+consecutive ports from vllm.containerPort (vLLM's multi-port external load balancing,
+--data-parallel-multi-port-external-lb, vllm/entrypoints/launchers/dp_supervisor.py in v0.31.0),
+so that the endpoint picker chooses the rank by its prefix cache and load; 0 for one API server
+in front of every rank (vLLM's internal balancing, blind to prefixes). Per-rank servers with
+global.routing.strategy prefixCache and vllm.engine.dataParallelSize above 1 on one node; across
+nodes (vllm.nodes above 1) the ranks stay behind the leader's API server.
+Usage: {{ include "vllm.rankPorts" . }}
+*/}}
+{{- define "vllm.rankPorts" -}}
+{{- $dp := int .Values.engine.dataParallelSize -}}
+{{- if and (gt $dp 1) (le (int .Values.nodes) 1) (include "common.routing.prefixCache" (dict "context" .)) -}}
+{{- $dp -}}
+{{- else -}}0{{- end -}}
+{{- end -}}
+
+{{/*
+vllm.supervisorPort: the port of the supervisor of per-rank API servers (vllm.rankPorts), whose
+/health answers once every rank's server does (vLLM's --data-parallel-supervisor-port, 9256).
+Usage: {{ include "vllm.supervisorPort" . }}
+*/}}
+{{- define "vllm.supervisorPort" -}}9256{{- end -}}
 
 {{/*
 vllm.routing.pickerName: the name of the endpoint picker's objects (Deployment, Service, ConfigMap,

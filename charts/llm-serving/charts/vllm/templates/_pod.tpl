@@ -29,10 +29,23 @@ spec:
         {{- include "vllm.multiNodeArgs" . | nindent 8 }}
         {{- end }}
       {{- if ne $role "worker" }}
+      {{- $ranks := int (include "vllm.rankPorts" .) }}
       ports:
         - name: http
           containerPort: {{ include "vllm.containerPort" . }}
           protocol: TCP
+        {{- range $rank := until $ranks }}
+        {{- if $rank }}
+        - name: rank-{{ $rank }}
+          containerPort: {{ add (include "vllm.containerPort" $) $rank }}
+          protocol: TCP
+        {{- end }}
+        {{- end }}
+        {{- if $ranks }}
+        - name: supervisor
+          containerPort: {{ include "vllm.supervisorPort" . }}
+          protocol: TCP
+        {{- end }}
       {{- end }}
       env:
         {{- include "common.pod.home" (dict "part" "env") | nindent 8 }}
@@ -53,21 +66,21 @@ spec:
       startupProbe:
         httpGet:
           path: /health
-          port: http
+          port: {{ ternary "supervisor" "http" (gt (int (include "vllm.rankPorts" .)) 0) }}
         periodSeconds: {{ .Values.probes.startup.periodSeconds }}
         failureThreshold: {{ .Values.probes.startup.failureThreshold }}
         timeoutSeconds: 5
       readinessProbe:
         httpGet:
           path: /health
-          port: http
+          port: {{ ternary "supervisor" "http" (gt (int (include "vllm.rankPorts" .)) 0) }}
         periodSeconds: {{ .Values.probes.readiness.periodSeconds }}
         failureThreshold: {{ .Values.probes.readiness.failureThreshold }}
         timeoutSeconds: 5
       livenessProbe:
         httpGet:
           path: /health
-          port: http
+          port: {{ ternary "supervisor" "http" (gt (int (include "vllm.rankPorts" .)) 0) }}
         periodSeconds: {{ .Values.probes.liveness.periodSeconds }}
         failureThreshold: {{ .Values.probes.liveness.failureThreshold }}
         timeoutSeconds: 10
