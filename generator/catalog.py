@@ -122,13 +122,19 @@ class Checkpoint:
     quantization: str  # vLLM --quantization, "" when the checkpoint is not quantized
     source: str
     experts_gib: float = 0.0  # a MoE checkpoint's routed experts of the main model (moe_split); 0: dense
+    mtp_gib: float = 0.0  # layers the files hold that vLLM does not load (mtp_split: DeepSeek's MTP layer)
+
+    @property
+    def loaded_gib(self) -> float:
+        """What vLLM loads onto the GPUs: the files less the layers it skips."""
+        return self.weights_gib - self.mtp_gib
 
     @property
     def shared_gib(self) -> float:
-        """Everything but the routed experts: attention, dense and shared-expert layers, routers,
-        embeddings, lm_head (and the MTP layer where the checkpoint ships it), at their stored
-        precision. Data-parallel attention keeps a copy of it on every GPU."""
-        return self.weights_gib - self.experts_gib
+        """Everything loaded but the routed experts: attention, dense and shared-expert layers,
+        routers, embeddings and lm_head, at their stored precision. Data-parallel attention keeps a
+        copy of it on every GPU."""
+        return self.loaded_gib - self.experts_gib
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -234,6 +240,28 @@ def moe_split(precision: str) -> float:
     return round(ROUTED_EXPERT_PARAMETERS * EXPERT_BYTES[precision] / GIB, 2)
 
 
+# DeepSeek-V3's multi-token-prediction layer (config.json num_nextn_predict_layers 1, shipped as
+# layer 61): an MLA attention (q_lora_rank 1536, kv_lora_rank 512, 128 heads of 128 + 64 rope dims,
+# v_head_dim 128), 256 routed and 1 shared expert, its router, a 2 x 7168 -> 7168 projection, and
+# its own copies of the embedding and lm_head (vocab_size 129280). vLLM loads it only for
+# speculative decoding: DeepseekV2ForCausalLM.load_weights skips it ("skip spec decode layers for
+# main model", vllm/model_executor/models/deepseek_v2.py, v0.31.0).
+_H, _HEADS, _VOCAB = 7168, 128, 129280
+MTP_SIXTEEN_BIT = 256 * _H + 2 * _VOCAB * _H  # router, embedding and lm_head: bf16 in every release
+MTP_LINEAR = (_H * 1536 + 1536 * _HEADS * (128 + 64) + _H * (512 + 64) + 512 * _HEADS * (128 + 128)
+              + _HEADS * 128 * _H + (256 + 1) * 3 * _H * 2048 + 2 * _H * _H)
+# Bytes per MTP Linear parameter by release: DeepSeek's FP8 one byte; NVIDIA's NVFP4 release keeps
+# the layer (outside the model ModelOpt quantizes) in bf16; IST Austria's W4A16 has no MTP layer.
+MTP_LINEAR_BYTES = {"fp8": 1, "nvfp4": 2, "w4a16": 0}
+
+
+def mtp_split(precision: str) -> float:
+    """GiB of the MTP layer in a checkpoint of `precision` (Checkpoint.mtp_gib), which vLLM does not load."""
+    if not MTP_LINEAR_BYTES[precision]:
+        return 0.0
+    return round((MTP_LINEAR * MTP_LINEAR_BYTES[precision] + MTP_SIXTEEN_BIT * 2) / GIB, 2)
+
+
 # config.json (DeepseekV3ForCausalLM): num_hidden_layers 61, kv_lora_rank 512,
 # qk_rope_head_dim 64 (MLA latent of 576 per token and layer), max_position_embeddings
 # 163840, quantization_config fp8 e4m3 with 128x128 blocks: the weights ship in FP8.
@@ -258,7 +286,7 @@ DEEPSEEK_R1 = Model(
             dtype="auto",
             quantization="",
             source="huggingface.co/deepseek-ai/DeepSeek-R1 (163 safetensors shards, FP8 block-quantized)",
-            experts_gib=moe_split("fp8"),
+            experts_gib=moe_split("fp8"), mtp_gib=mtp_split("fp8"),
         ),
         Checkpoint("deepseek-r1:671b", OLLAMA_Q4, 376.0, "", "",
                    "ollama.com/library/deepseek-r1:671b (404 GB, Q4_K_M)"),
@@ -279,7 +307,7 @@ DEEPSEEK_R1 = Model(
         Checkpoint("nvidia/DeepSeek-R1-NVFP4", "nvfp4", 395.3, "auto", "",
                    "huggingface.co/nvidia/DeepSeek-R1-NVFP4 (80 safetensors shards); NVIDIA's dgxc-benchmarking "
                    "deepseek_r1/inference/README.md: 'total 395G' (ls -lh, GiB: 74 x 5.0 + 4.8 + 3 x 5.1 + 3.4 + "
-                   "1.8 = 395.3)", experts_gib=moe_split("nvfp4")),
+                   "1.8 = 395.3)", experts_gib=moe_split("nvfp4"), mtp_gib=mtp_split("nvfp4")),
     ),
     source="huggingface.co/deepseek-ai/DeepSeek-R1/blob/main/config.json",
 )
@@ -473,7 +501,7 @@ MODELS: dict[str, Model] = {
             checkpoints=(
                 Checkpoint("deepseek-ai/DeepSeek-R1-0528", "fp8", 642.0, "auto", "",
                            "huggingface.co/deepseek-ai/DeepSeek-R1-0528 (FP8 block-quantized like R1; size "
-                           "assumed equal to R1's)", experts_gib=moe_split("fp8")),
+                           "assumed equal to R1's)", experts_gib=moe_split("fp8"), mtp_gib=mtp_split("fp8")),
                 Checkpoint("ISTA-DASLab/DeepSeek-R1-0528-GPTQ-4b-128g-experts", "w4a16", 346.0, "bfloat16", "",
                            "huggingface.co/ISTA-DASLab/DeepSeek-R1-0528-GPTQ-4b-128g-experts; github.com/IST-DASLab/"
                            "MoE-Quant README: 346 GB, the layout of the R1 checkpoint (routed experts in int4, "
@@ -481,7 +509,7 @@ MODELS: dict[str, Model] = {
                 Checkpoint("nvidia/DeepSeek-R1-0528-FP4", "nvfp4", 395.3, "auto", "",
                            "huggingface.co/nvidia/DeepSeek-R1-0528-FP4 (ModelOpt NVFP4, TensorRT-LLM on B200 in its "
                            "card); its file list was not found: the size of nvidia/DeepSeek-R1-NVFP4 is assumed",
-                           experts_gib=moe_split("nvfp4")),
+                           experts_gib=moe_split("nvfp4"), mtp_gib=mtp_split("nvfp4")),
             ),
             source="huggingface.co/deepseek-ai/DeepSeek-R1-0528/blob/main/config.json (DeepseekV3ForCausalLM, "
                    "as R1)",
@@ -585,7 +613,7 @@ def weights_per_gpu(ckpt: Checkpoint, tensor_parallel: int, pipeline_parallel: i
     `routed_experts` experts."""
     gpus = tensor_parallel * pipeline_parallel
     if data_parallel == 1 and not redundant_experts:
-        return _exact(ckpt.weights_gib) / gpus
+        return _exact(ckpt.loaded_gib) / gpus
     experts = _exact(ckpt.experts_gib)
     if redundant_experts and routed_experts:
         experts = experts * (routed_experts + redundant_experts) / routed_experts

@@ -61,7 +61,8 @@ def chart_data() -> dict[str, Any]:
             "checkpoints": [c.repo for c in sorted(model.checkpoints, key=_preference)],
         }
         for ckpt in model.checkpoints:
-            entry: dict[str, Any] = {"model": model.key, "precision": ckpt.precision, "weightsGiB": ckpt.weights_gib,
+            # weightsGiB: what vLLM loads (Checkpoint.loaded_gib, the files less the layers it skips)
+            entry: dict[str, Any] = {"model": model.key, "precision": ckpt.precision, "weightsGiB": ckpt.loaded_gib,
                                      "expertsGiB": ckpt.experts_gib, "sharedGiB": ckpt.shared_gib}
             if ckpt.precision == catalog.OLLAMA_Q4:
                 entry["loads"] = {"ollama": sorted(catalog.GPUS)}

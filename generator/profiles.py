@@ -153,9 +153,10 @@ def _specs() -> tuple[ProfileSpec, ...]:
             {"vllm": {"cache": {"type": "hostPath", "hostPath": {"path": "/mnt/resource/models"}}}}),
         # Seed 004 and KubeRay's ray-service.deepseek.yaml: DeepSeek-R1 671B (FP8 weights) on two
         # a3-highgpu-8g nodes (8 x H100 80 GB each), TP 8 within a node x PP 2 across the nodes.
-        # Per GPU: 79.6 GiB x 0.92 = 73.2 GiB; - 642 GiB / 16 = 40.1 GiB weights - 3 GiB overhead
-        # = 30.1 GiB of KV cache. MLA caches one 576-wide latent per token and layer (replicated
-        # over TP ranks): 61 layers / 2 stages x 576 x 2 bytes = 35 KiB per token -> ~900k tokens.
+        # Per GPU: 79.6 GiB x 0.92 = 73.2 GiB; - 627.7 GiB / 16 = 39.2 GiB weights (the 642 GiB
+        # of files less the MTP layer vLLM skips) - 3 GiB overhead = 31.0 GiB of KV cache. MLA
+        # caches one 576-wide latent per token and layer (replicated over TP ranks): 61 layers / 2
+        # stages x 576 x 2 bytes = 35 KiB per token -> ~950k tokens.
         # 8 GPUs give 640 GB: one node cannot hold the 689 GB of weights.
         ProfileSpec(
             "h100-80gb-2x8", "2 nodes x 8 H100 80 GB (a3-highgpu-8g), DeepSeek-R1 671B FP8, KubeRay RayService",
@@ -175,7 +176,7 @@ def _specs() -> tuple[ProfileSpec, ...]:
         # Wide expert parallelism, as llm-d's and Dynamo's guides run DeepSeek-R1 on two nodes of 8:
         # one replica of 16 data-parallel attention ranks with the routed experts spread over all 16
         # GPUs, a LeaderWorkerSet group of one pod per node, the experts' all-to-all over RDMA. Per
-        # GPU: 33.0 GiB of attention, dense and shared weights + 609.0 / 16 GiB of experts; each rank
+        # GPU: 18.7 GiB of attention, dense and shared weights + 609.0 / 16 GiB of experts; each rank
         # caches only its own requests.
         # Azure's ND H200 v5 links its nodes by 8 x 400 Gb/s InfiniBand, which NVIDIA's Network Operator
         # exposes as rdma/rdma_shared_device_a (the generic RDMA preset).
@@ -187,8 +188,8 @@ def _specs() -> tuple[ProfileSpec, ...]:
             Request("deepseek-r1", engine="vllm")),
         # Seed 002: DeepSeek-R1 671B full (FP8) weights on 2 nodes x 8 H20 96 GB with 8 x 400 Gbps
         # RDMA, AIBrix RayClusterFleet, tensor parallel 16 over both nodes (RDMA makes that viable).
-        # Per GPU: 95.6 GiB x 0.90 = 86.0 GiB; - 642 GiB / 16 = 40.1 GiB weights - 3 GiB overhead
-        # = 42.9 GiB of KV cache; MLA latent 61 x 576 x 2 bytes = 69 KiB per token on every TP rank
+        # Per GPU: 95.6 GiB x 0.90 = 86.0 GiB; - 627.7 GiB / 16 = 39.2 GiB weights - 3 GiB overhead
+        # = 43.8 GiB of KV cache; MLA latent 61 x 576 x 2 bytes = 69 KiB per token on every TP rank
         # -> ~660k tokens: four sequences of the full 163840-token context.
         ProfileSpec(
             "h20-96gb-2x8-rdma", "2 nodes x 8 H20 96 GB with RDMA, DeepSeek-R1 671B FP8, AIBrix RayClusterFleet",
