@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from generator import vendor
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "upstream"
 SAMPLES = DATA / "samples"
@@ -30,15 +32,8 @@ COMMAND = "python -m tests.upstream_data --upstream <shared/upstream>"
 # String fields whose value is itself YAML or JSON (tests/sample_compare.py compares them as data).
 EMBEDDED_YAML = {"serveConfigV2", "k8s.volcengine.com/pod-networks"}
 # Files the upstream folder's PROVENANCE.md lists without a blob SHA-1: the SHA-1 of the copy,
-# which that file states is byte-identical to upstream.
-VENDORED_SOURCES = {
-    "chart_schema.yaml": "chart-testing/chart_schema.yaml",
-    "lintconf.yaml": "chart-testing/lintconf.yaml",
-    "charts/llm-serving/charts/aibrix/files/dashboards/aibrix-engine-dashboard-vllm.json":
-        "samples/aibrix/deepseek-r1/static/AIBrix-Engine-Dashboard-vLLM-1741078999667.json",
-    "charts/llm-serving/charts/vllm/files/dashboards/vllm-engine-dashboard.json":
-        "samples/aibrix/deepseek-r1/static/AIBrix-Engine-Dashboard-vLLM-1741078999667.json",
-}
+# which that file states is byte-identical to upstream (the vendored files of generator/vendor.py).
+VENDORED_SOURCES = vendor.FILES
 
 
 def git_blob_sha1(data: bytes) -> str:
