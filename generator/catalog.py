@@ -178,6 +178,7 @@ class Model:
     active_params_b: float = 0.0  # MoE: parameters read per token; 0 = all (dense)
     attention_heads: int = 0  # tensor parallel size must divide it (0: not checked)
     routed_experts: int = 0  # n_routed_experts of a MoE's config.json (0: dense)
+    experts_per_token: int = 0  # num_experts_per_tok: the routed experts each token goes through
 
     @property
     def active_fraction(self) -> float:
@@ -278,6 +279,7 @@ DEEPSEEK_R1 = Model(
     active_params_b=37,
     attention_heads=128,
     routed_experts=256,
+    experts_per_token=8,
     checkpoints=(
         Checkpoint(
             repo="deepseek-ai/DeepSeek-R1",
@@ -614,10 +616,13 @@ def weights_per_gpu(ckpt: Checkpoint, tensor_parallel: int, pipeline_parallel: i
     gpus = tensor_parallel * pipeline_parallel
     if data_parallel == 1 and not redundant_experts:
         return _exact(ckpt.loaded_gib) / gpus
-    experts = _exact(ckpt.experts_gib)
-    if redundant_experts and routed_experts:
-        experts = experts * (routed_experts + redundant_experts) / routed_experts
-    return _exact(ckpt.shared_gib) / gpus + experts / (gpus * data_parallel)
+    experts = Fraction(0)
+    if routed_experts:
+        # whole experts over the tensor x data parallel ranks of a stage, the first ranks one more
+        # when they do not divide (vLLM's expert map): the fullest GPU holds the ceiling
+        per_gpu = math.ceil((routed_experts + redundant_experts) / (tensor_parallel * data_parallel))
+        experts = _exact(ckpt.experts_gib) * per_gpu / routed_experts / pipeline_parallel
+    return _exact(ckpt.shared_gib) / gpus + experts
 
 
 def _exact(x: float) -> Fraction:

@@ -73,7 +73,7 @@ def chart_data() -> dict[str, Any]:
     return {
         "overheadGiB": catalog.RUNTIME_OVERHEAD_GIB,
         "kvCacheBytes": dict(catalog.KV_CACHE_BYTES),
-        "vllmVersions": {b.name: b.vllm_versions.get("nvidia", "") for b in engines},
+        "vllmVersions": {b.name: dict(b.vllm_versions) for b in engines},
         "ollama": {"runtimeGiB": ollama_backend.RUNTIME_GIB},
         "gpus": gpus, "models": models, "checkpoints": checkpoints,
     }

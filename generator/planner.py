@@ -472,14 +472,25 @@ def _plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
         engine_env=dict(req.engine_env), checkpoint_override=_for_gpu(ckpt, gpu), hardware=hw.describe(),
         expert_parallel=bool(expert_reason), kv_cache_dtype=kv,
         rdma=hw.rdma, data_parallel=shape.data_parallel)
-    # Decoding reads every active weight once per token, over tensor_parallel GPUs at once.
-    bound = (shape.tensor_parallel * gpu.bandwidth_gbs * 1e9 / (ckpt.weights_gib * catalog.GIB * model.active_fraction)
-             if gpu else None)
+    bound = _decode_bound(gpu, ckpt, model, shape) if gpu else None
     notes = choices + backend.notes(hw) + ((f"expert parallel: {expert_reason}",) if expert_reason else ())
     if model.routed_experts and backend.no_data_parallel and gpu is not None:
         notes += (f"layouts: {backend.no_data_parallel}",)
     return Plan(hw, profile, tuple(backend.arithmetic(profile)), bound, catalog.startup_seconds(ckpt),
                 notes, layouts=layouts, layout=shape.layout, objective=req.objective)
+
+
+def _decode_bound(gpu: catalog.Gpu, ckpt: catalog.Checkpoint, model: catalog.Model, shape: Shape) -> float:
+    """Tokens/s one sequence can decode at most: memory bandwidth over the bytes read per token on
+    the busiest GPU. Tensor parallelism reads every active weight once per token over its GPUs at
+    once; a data-parallel rank reads its attention, dense and shared-expert weights whole, and the
+    token's routed experts (experts_per_token of routed_experts) are read spread over the ranks."""
+    if shape.data_parallel > 1 and model.routed_experts:
+        active = (ckpt.shared_gib / shape.tensor_parallel + ckpt.experts_gib * model.experts_per_token
+                  / model.routed_experts / (shape.tensor_parallel * shape.data_parallel))
+    else:
+        active = ckpt.loaded_gib * model.active_fraction / shape.tensor_parallel
+    return gpu.bandwidth_gbs * 1e9 / (active * catalog.GIB)
 
 
 def _kv_note(req: Request, auto_refusal: catalog.DoesNotFit | None) -> str:

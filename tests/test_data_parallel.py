@@ -175,3 +175,38 @@ def test_prefix_cache_routing_of_one_data_parallel_replica_is_not_refused_as_sin
         render_with(ROUTED, {"vllm": {"engine": {"dataParallelSize": 1, "tensorParallelSize": 8,
                                                  "maxNumSeqs": 40}}}, tmp_path)
     assert "vllm runs at most 1 replica" in str(excinfo.value)
+
+
+@pytest.mark.parametrize(("overlay", "expected"), [
+    # arg_utils.create_engine_config: "Non-MoE models do not support external data parallel mode"
+    ({"vllm": {"model": {"name": "deepseek-ai/DeepSeek-R1-Distill-Llama-8B"},
+               "engine": {"enableExpertParallel": False}}},
+     "deepseek-ai/DeepSeek-R1-Distill-Llama-8B is a dense model"),
+    # fused_moe/layer.py: "EPLB currently only supports even distribution" of experts over EP ranks
+    ({"vllm": {"engine": {"enableEplb": True, "numRedundantExperts": 5}}},
+     "vllm.engine.numRedundantExperts 5: the 256 routed experts and 5 redundant ones do not divide over the 8 GPUs"),
+], ids=["dense-external-dp", "eplb-uneven"])
+def test_values_vllm_refuses_for_data_parallel_ranks(overlay: dict, expected: str, tmp_path: Path):
+    with pytest.raises(validation.RenderError) as excinfo:
+        render_with(ROUTED, overlay, tmp_path)
+    assert expected in str(excinfo.value)
+
+
+def test_eplb_over_one_gpu_is_refused(tmp_path: Path):
+    """config/parallel.py: EPLB needs more than one GPU of tensor x data parallelism."""
+    with pytest.raises(validation.RenderError) as excinfo:
+        render_with(ROOT / "values" / "h200-141gb-x8.yaml",
+                    {"vllm": {"engine": {"enableEplb": True, "dataParallelSize": 1}, "gpu": {"count": 1}}}, tmp_path)
+    assert "vllm.engine.tensorParallelSize x dataParallelSize is 1" in str(excinfo.value)
+
+
+def test_uneven_experts_count_the_fullest_gpu():
+    """Twelve ranks do not divide 256 experts: vLLM gives the first four 22 and the others 21, and the
+    fit counts the fullest GPU's 22 (of 256) of the experts."""
+    from generator import catalog
+
+    ckpt = catalog.MODELS["deepseek-r1"].checkpoint("fp8")
+    per_gpu = catalog.weights_per_gpu(ckpt, 1, 1, 12, 0, 256)
+    assert float(per_gpu) == pytest.approx(ckpt.shared_gib + ckpt.experts_gib * 22 / 256)
+    even = catalog.weights_per_gpu(ckpt, 1, 1, 8, 0, 256)
+    assert float(even) == pytest.approx(ckpt.shared_gib + ckpt.experts_gib / 8)

@@ -221,3 +221,17 @@ def test_the_grid_covers_every_verdict(chart_verdicts):
     """A grid that never refuses (or never fits) would agree vacuously."""
     _, verdicts = chart_verdicts
     assert {problem for problem, _ in verdicts} == {"", "precision", "heads", "weights", "context"}
+
+
+def test_extra_args_override_the_checked_values(tmp_path: Path):
+    """vLLM takes the last of a flag given twice, so a --max-model-len in extraArgs is the one checked;
+    offloading or speculative decoding change the arithmetic: the check stands aside for them."""
+    profile = ROOT / "values" / "l4-24gb.yaml"
+    extra = tmp_path / "extra.yaml"
+    extra.write_text(yaml.safe_dump({"vllm": {"engine": {"extraArgs": ["--max-model-len", "131072"]}}}))
+    with pytest.raises(validation.RenderError) as excinfo:
+        validation.helm_template(helm(HELM_VERSIONS[0]), profile, extra=("-f", str(extra)))
+    assert "vllm.engine.maxModelLen 131072 does not fit" in str(excinfo.value)
+    extra.write_text(yaml.safe_dump({"vllm": {"engine": {"maxModelLen": 131072,
+                                                         "extraArgs": ["--cpu-offload-gb=8"]}}}))
+    assert validation.helm_template(helm(HELM_VERSIONS[0]), profile, extra=("-f", str(extra)))

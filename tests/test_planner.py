@@ -66,8 +66,13 @@ def test_decode_bound_and_seed_000_observation():
     assert 40 < result.decode_tokens_per_s < 90
     assert ("observed", catalog.GPUS["RTX3060-12GB"].observed) in result.table()
     moe = plan(Hardware("H200-141GB", 8), Request(R1, objective="latency"))
-    # MoE: only the 37B active parameters are read per token, by all 8 tensor-parallel GPUs at once.
-    assert moe.decode_tokens_per_s == pytest.approx(8 * 4800e9 / (642 * catalog.GIB * 37 / 671))
+    # MoE: only the 37B active parameters of the 627.7 GiB vLLM loads (the 642 GiB of files less
+    # the MTP layer) are read per token, by all 8 tensor-parallel GPUs at once.
+    assert moe.decode_tokens_per_s == pytest.approx(8 * 4800e9 / (627.73 * catalog.GIB * 37 / 671), rel=1e-3)
+    # Data parallel 8: a rank reads its 18.7 GiB of attention, dense and shared weights whole, and the
+    # token's 8 of 256 routed experts (609.0 GiB in all) spread over the 8 ranks.
+    dp = plan(Hardware("H200-141GB", 8), Request(R1))
+    assert dp.decode_tokens_per_s == pytest.approx(4800e9 / ((18.73 + 609.0 * 8 / 256 / 8) * catalog.GIB), rel=1e-3)
 
 
 @pytest.mark.parametrize("hw, req, expect", [

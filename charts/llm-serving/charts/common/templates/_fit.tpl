@@ -9,9 +9,9 @@ refusals off; a model or GPU the catalog does not know is not checked, and the i
 
 {{/*
 common.fit.arith: the memory arithmetic of one GPU of a vLLM layout, as catalog.fit computes it:
-weights per GPU = checkpoint / (tp x pp), or with data parallelism ("dp" ranks of tp x pp GPUs) or
-EPLB's "redundantExperts" the rest whole per rank, shared / (tp x pp), plus the routed experts x
-(experts + redundant) / experts / (tp x pp x dp); KV cache = memory x utilization - weights - overhead;
+weights per GPU = loaded weights / (tp x pp), or with data parallelism ("dp" ranks of tp x pp GPUs)
+or EPLB's "redundantExperts" the rest whole per rank, shared / (tp x pp), plus the routed experts of
+the fullest GPU, ceil((experts + redundant) / (tp x dp)) of them, / pp; KV cache = memory x utilization - weights - overhead;
 KV bytes per token per GPU = layers x KV heads x head dim x (1 for MLA's latent, 2 for K and V) x
 bytes per element (kvCacheDtype: auto 2, fp8 1) / (1 for MLA, which every tensor-parallel rank
 keeps whole, else min(tp, KV heads)) / pp; tokens = floor(KV cache / bytes per token).
@@ -28,9 +28,14 @@ Usage: {{ $a := include "common.fit.arith" (dict "data" $data "repo" "deepseek-a
 {{- $redundant := int (.redundantExperts | default 0) -}}
 {{- $weights := divf $ckpt.weightsGiB (mul $tp $pp) -}}
 {{- if or (gt $dp 1) (gt $redundant 0) -}}
-{{- $experts := $ckpt.expertsGiB -}}
-{{- if and (gt $redundant 0) (gt (int $model.routedExperts) 0) }}{{ $experts = divf (mulf $experts (add (int $model.routedExperts) $redundant)) (int $model.routedExperts) }}{{ end -}}
-{{- $weights = addf (divf $ckpt.sharedGiB (mul $tp $pp)) (divf $experts (mul $tp $pp $dp)) -}}
+{{- $routed := int $model.routedExperts -}}
+{{- $experts := 0.0 -}}
+{{- if gt $routed 0 -}}
+{{- $ep := mul $tp $dp -}}
+{{- $perGpu := div (add $routed $redundant (sub $ep 1)) $ep -}}
+{{- $experts = divf (mulf $ckpt.expertsGiB $perGpu) $routed $pp -}}
+{{- end -}}
+{{- $weights = addf (divf $ckpt.sharedGiB (mul $tp $pp)) $experts -}}
 {{- end -}}
 {{- $budget := mulf $gpu.memoryGiB .utilization -}}
 {{- $kvGiB := subf $budget $weights .data.overheadGiB -}}
@@ -115,7 +120,8 @@ Usage: {{- include "common.fit.vllm" (dict "context" $ "engine" "vllm" "repo" $v
 {{- $nearest := ternary (printf " Would fit: %s." (join "; or " $fixes)) " Nothing in the catalog fits this layout and context." (gt (len $fixes) 0) -}}
 {{- if eq $v.problem "precision" -}}
 {{- $loads := index $ckpt.loads .engine | default list -}}
-{{- fail (printf "%s: %s runs vLLM %s, which does not load %s checkpoints of %s on %s. GPUs it loads them on: %s.%s" $what .engine (index $data.vllmVersions .engine) $ckpt.precision $ckpt.model $on (join ", " $loads | default "none") $nearest) -}}
+{{- $release := index (index $data.vllmVersions .engine) (index $data.gpus .gpu).vendor | default "with no image for this GPU's vendor" -}}
+{{- fail (printf "%s: %s runs vLLM %s, which does not load %s checkpoints of %s on %s. GPUs it loads them on: %s.%s" $what .engine $release $ckpt.precision $ckpt.model $on (join ", " $loads | default "none") $nearest) -}}
 {{- else if eq $v.problem "heads" -}}
 {{- $sizes := list -}}
 {{- range $t := until 17 }}{{ if and (gt $t 0) (eq 0 (mod (int $model.attentionHeads) $t)) }}{{ $sizes = append $sizes $t }}{{ end }}{{ end -}}
@@ -218,7 +224,7 @@ Fit check: {{ .gpuField }} is empty, so the chart could not check that {{ .repo 
 
 {{/*
 common.fit.arg: the value of a flag in a list of command-line arguments (`--flag value` or
-`--flag=value`), else "default".
+`--flag=value`; the last one, as argparse takes it), else "default".
 Usage: {{ $util := include "common.fit.arg" (dict "args" $v.engine.extraArgs "flag" "--gpu-memory-utilization" "default" "0.9") }}
 */}}
 {{- define "common.fit.arg" -}}

@@ -38,7 +38,8 @@ The first start downloads and loads the weights; watch it with:
 {{ include "common.notes.reach" (dict "context" .context "values" $v "service" $svc "port" 8000) }}
 {{- if include "common.routing.prefixCache" (dict "context" .context) }}
 Through the Gateway, the endpoint picker {{ $svc }}-epp sends each request to the replica that holds
-its prompt's prefix (global.routing.strategy=prefixCache); the Service above stays round-robin.
+its prompt's prefix (global.routing.strategy=prefixCache){{ if and (gt (int $v.engine.dataParallelSize) 1) (le (int $v.nodes) 1) }}; each data-parallel rank is an endpoint of its own, and
+the Service above reaches only the first rank: send clients through the Gateway{{ else }}; the Service above stays round-robin{{ end }}.
 Check that the Gateway accepted the InferencePool:
   kubectl -n {{ $ns }} get inferencepool {{ $svc }} -o jsonpath='{.status.parents[*].conditions}'
 {{- end }}

@@ -121,12 +121,11 @@ name: {{ include "common.names.fullname" (dict "context" .) }}
 vllm.routing.targetPorts: the InferencePool's spec.targetPorts, as a YAML list of {number}. Each
 port is an endpoint of its own to the endpoint picker (podIP:port), which is how an InferencePool
 addresses data-parallel ranks that each serve their own API port (GAIE's conformance test
-GatewayFollowingEPPRoutingWithDataParallelism). Today one entry: the API server's single port
-(vllm.containerPort). When vLLM data parallelism (vllm.engine.dataParallelSize) runs one API
-server per local rank on consecutive ports (vLLM's multi-port external load balancing: --port ...
---port + ranks - 1), list one entry per rank here, at most 8 (the CRD's maxItems): the pool, the
-picker (which scrapes each endpoint's /metrics on the endpoint's own port) and the server
-NetworkPolicy's rule for the picker and the Gateway (networkpolicy.yaml) all take them from here.
+GatewayFollowingEPPRoutingWithDataParallelism): the API server's port (vllm.containerPort), or
+with per-rank API servers (vllm.rankPorts, vLLM's multi-port external load balancing: --port ...
+--port + ranks - 1) one entry per rank, at most 8 (the CRD's maxItems): the pool, the picker (which
+scrapes each endpoint's /metrics on the endpoint's own port) and the server NetworkPolicy's rule
+for the picker and the Gateway (networkpolicy.yaml) all take them from here.
 Usage: {{- include "vllm.routing.targetPorts" . | nindent 4 }}
 */}}
 {{- define "vllm.routing.targetPorts" -}}

@@ -22,6 +22,9 @@ spec:
     - name: vllm
       image: {{ include "common.image.ref" (dict "image" .Values.image) | quote }}
       imagePullPolicy: {{ .Values.image.pullPolicy }}
+      {{- /* per-rank API servers (vllm.rankPorts): probes ask their supervisor, which answers once all do */}}
+      {{- $ranks := int (include "vllm.rankPorts" .) }}
+      {{- $probePort := ternary "supervisor" "http" (gt $ranks 0) }}
       command: ["vllm", "serve"]
       args:
         {{- include "vllm.args" . | nindent 8 }}
@@ -29,7 +32,6 @@ spec:
         {{- include "vllm.multiNodeArgs" . | nindent 8 }}
         {{- end }}
       {{- if ne $role "worker" }}
-      {{- $ranks := int (include "vllm.rankPorts" .) }}
       ports:
         - name: http
           containerPort: {{ include "vllm.containerPort" . }}
@@ -66,21 +68,21 @@ spec:
       startupProbe:
         httpGet:
           path: /health
-          port: {{ ternary "supervisor" "http" (gt (int (include "vllm.rankPorts" .)) 0) }}
+          port: {{ $probePort }}
         periodSeconds: {{ .Values.probes.startup.periodSeconds }}
         failureThreshold: {{ .Values.probes.startup.failureThreshold }}
         timeoutSeconds: 5
       readinessProbe:
         httpGet:
           path: /health
-          port: {{ ternary "supervisor" "http" (gt (int (include "vllm.rankPorts" .)) 0) }}
+          port: {{ $probePort }}
         periodSeconds: {{ .Values.probes.readiness.periodSeconds }}
         failureThreshold: {{ .Values.probes.readiness.failureThreshold }}
         timeoutSeconds: 5
       livenessProbe:
         httpGet:
           path: /health
-          port: {{ ternary "supervisor" "http" (gt (int (include "vllm.rankPorts" .)) 0) }}
+          port: {{ $probePort }}
         periodSeconds: {{ .Values.probes.liveness.periodSeconds }}
         failureThreshold: {{ .Values.probes.liveness.failureThreshold }}
         timeoutSeconds: 10
