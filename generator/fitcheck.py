@@ -129,12 +129,14 @@ def _vllm_inputs(engine: str, values: dict[str, Any]) -> list[dict[str, Any]]:
     """What each vLLM engine's values say, in common terms: checkpoint, GPU, layout, context."""
     v = values[engine]
     if engine == "vllm":
-        e = v["engine"]
+        # extraArgs come last on the command line, and argparse takes the last of a flag given twice
+        e, args = v["engine"], list(v["engine"].get("extraArgs") or [])
         return [{"model": v["model"]["name"], "gpu": v["gpu"].get("model", ""), "tp": e["tensorParallelSize"],
                  "pp": e["pipelineParallelSize"], "dp": e.get("dataParallelSize", 1),
                  "redundant": e.get("numRedundantExperts", 0) if e.get("enableEplb") else 0,
-                 "context": e["maxModelLen"],
-                 "utilization": e["gpuMemoryUtilization"], "kv": e.get("kvCacheDtype", "auto")}]
+                 "context": int(_arg(args, "--max-model-len") or e["maxModelLen"]),
+                 "utilization": float(_arg(args, "--gpu-memory-utilization") or e["gpuMemoryUtilization"]),
+                 "kv": _arg(args, "--kv-cache-dtype") or e.get("kvCacheDtype", "auto")}]
     if engine == "kuberay":
         out = []
         for config in v["serve"]["llmConfigs"]:
@@ -154,13 +156,15 @@ def _vllm_inputs(engine: str, values: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _arg(args: list[str], flag: str) -> str:
-    """The value of `flag` in a list of arguments (`--flag value` or `--flag=value`)."""
+    """The value of `flag` in a list of arguments (`--flag value` or `--flag=value`; the last one,
+    as argparse takes it), as common.fit.arg reads it."""
+    found = ""
     for i, arg in enumerate(args):
         if arg == flag and i + 1 < len(args):
-            return args[i + 1]
-        if arg.startswith(flag + "="):
-            return arg.split("=", 1)[1]
-    return ""
+            found = args[i + 1]
+        elif arg.startswith(flag + "="):
+            found = arg.split("=", 1)[1]
+    return found
 
 
 def reports(values: dict[str, Any]) -> list[Report]:
