@@ -476,7 +476,8 @@ def _plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
     bound = (shape.tensor_parallel * gpu.bandwidth_gbs * 1e9 / (ckpt.weights_gib * catalog.GIB * model.active_fraction)
              if gpu else None)
     notes = choices + backend.notes(hw) + ((f"expert parallel: {expert_reason}",) if expert_reason else ())
-    if model.routed_experts and backend.no_data_parallel and gpu is not None:
+    if model.routed_experts and backend.no_data_parallel and gpu is not None \
+            and not any(s.data_parallel > 1 for s in shapes):
         notes += (f"layouts: {backend.no_data_parallel}",)
     return Plan(hw, profile, tuple(backend.arithmetic(profile)), bound, catalog.startup_seconds(ckpt),
                 notes, layouts=layouts, layout=shape.layout, objective=req.objective)

@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import catalog, dashboards, interface
 from ..interface import Group, Value
+from ..model import Hardware, Shape
 from . import Backend
 from .common import (
     BOOLEAN,
@@ -25,6 +26,7 @@ from .common import (
     image_group,
     integer,
     metrics_group,
+    moe_data_parallel_shapes,
     moe_expert_parallel,
     node_local_cache,
     node_shapes,
@@ -228,6 +230,20 @@ def profile_values(profile: Any) -> dict[str, Any]:
     }
 
 
+# Ray Serve LLM's data-parallel attention (build_dp_openai_app) within one node: across nodes the
+# experts' all-to-all runs on every layer, which needs RDMA (vLLM's LeaderWorkerSet pods request it
+# through common.rdma), and this chart's Ray workers request no RDMA devices.
+NO_DATA_PARALLEL = ("Ray Serve LLM's data-parallel attention (ray.serve.llm:build_dp_openai_app) is planned on one "
+                    "node of 2 GPUs or more: across nodes the experts' all-to-all needs RDMA, which this chart's Ray "
+                    "workers do not request; --engine vllm plans data parallelism across RDMA nodes")
+
+
+def data_parallel_shapes(hw: Hardware, model: catalog.Model) -> list[Shape]:
+    """DP+EP on one node (common.moe_data_parallel_shapes): one Serve replica per GPU, every rank
+    on the node (NO_DATA_PARALLEL says why not across nodes)."""
+    return moe_data_parallel_shapes(hw, model) if hw.nodes == 1 else []
+
+
 def summary(values: dict[str, Any]) -> dict[str, str]:
     configs = values["serve"]["llmConfigs"]
     groups = values["workerGroups"]
@@ -258,12 +274,13 @@ BACKEND = Backend(
     shapes=node_shapes,
     # Ray Serve LLM passes engine_kwargs to vLLM (2.52 pins a vLLM with the flag): when asked only,
     # as seed 004's config does not set it.
+    # Ray Serve LLM passes engine_kwargs to vLLM (2.52 pins a vLLM with the flag): when asked, as seed
+    # 004's config does not set it, and for data-parallel ranks, whose experts it spreads.
     expert_parallel=lambda model, ckpt, gpu, hw, shape, asked: moe_expert_parallel(model, ckpt, gpu, hw, shape, asked)
-    if asked else "",
+    if asked or shape.data_parallel > 1 else "",
     vllm_versions={"nvidia": RAY_VLLM_VERSION},
-    no_data_parallel="Ray Serve LLM's data-parallel builder (ray.serve.llm:build_dp_openai_app) is not rendered "
-                     "by this chart yet: tensor and pipeline parallel only; --engine vllm plans data-parallel "
-                     "attention",
+    data_parallel_shapes=data_parallel_shapes,
+    no_data_parallel=NO_DATA_PARALLEL,
     kv_cache_fp8=lambda model, gpu: fp8_kv_cache(gpu) or (
         f"vLLM {RAY_VLLM_VERSION} keeps the KV cache of an MLA model such as {model.key} in FP8 only on Hopper "
         "(FlashMLA) and B200-class Blackwell (CUTLASS MLA)"
