@@ -107,6 +107,23 @@ def test_the_dp_app_is_what_ray_2_52_builds(version: str):
     assert config["runtime_env"]["env_vars"]["VLLM_ALL2ALL_BACKEND"] == "allgather_reducescatter"
 
 
+def test_planned_values_render_the_dp_app(tmp_path: Path):
+    """`llm-serving plan --engine kuberay` on 8 x H200 writes values for the DP application, experts spread."""
+    from generator import cli
+
+    out = tmp_path / "planned.yaml"
+    assert cli.main(["plan", "--gpu", "H200-141GB", "--gpus-per-node", "8", "--model", "deepseek-r1",
+                     "--engine", "kuberay", "-o", str(out)]) == 0
+    service, app = application(rendered(out))
+    assert dp_app_errors(service, app) == []
+    kwargs = app["args"]["llm_config"]["engine_kwargs"]
+    assert (kwargs["data_parallel_size"], kwargs["tensor_parallel_size"]) == (8, 1)
+    assert kwargs["enable_expert_parallel"] is True
+    planned = yaml.safe_load(out.read_text())["kuberay"]["serve"]["llmConfigs"][0]["engineKwargs"]
+    variant = yaml.safe_load(DP.read_text())["kuberay"]["serve"]["llmConfigs"][0]["engineKwargs"]
+    assert planned == variant, "tests/values-valid/kuberay-data-parallel.yaml is the planned layout"
+
+
 def test_the_check_fails_what_ray_refuses():
     """dp_app_errors against the refusals Ray 2.52's source states (tests/data/ray-serve-dp.yaml)."""
     service, app = application(rendered(DP))
