@@ -6,11 +6,13 @@ config as JSON on stdin and the data file's path as its argument; it prints "ok"
 `ray.serve.llm` and the modules defining DPOpenAiServingArgs, IngressClsConfig and
 PlacementGroupConfig import vLLM at their top, so those classes are taken from the installed Ray's
 source files (their class statements, executed as they are) next to the imports they need; LLMConfig,
-ServeDeploySchema, DeploymentConfig and the rank assigner are imported from Ray."""
+ServeDeploySchema, DeploymentConfig and the rank assigner are imported from Ray, and the prefix-aware
+router (public in ray.serve.llm, which imports vLLM) from the module that defines it."""
 
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 import sys
 import typing
@@ -23,9 +25,12 @@ from ray.llm._internal.common.base_pydantic import BaseModelExtended
 from ray.llm._internal.common.utils.import_utils import load_class
 from ray.llm._internal.serve.core.configs.llm_config import LLMConfig
 from ray.llm._internal.serve.serving_patterns.data_parallel.dp_rank_assigner import _DPRankAssigner
+from ray.serve._private.config import DeploymentConfig
 from ray.serve.schema import ServeDeploySchema
 
 RAY = Path(ray.__file__).parent
+PUBLIC_ROUTER = "ray.serve.llm.request_router:PrefixCacheAffinityRouter"
+INTERNAL_ROUTER = "ray.llm._internal.serve.routing_policies.prefix_aware.prefix_aware_router:PrefixCacheAffinityRouter"
 SERVE = RAY / "llm" / "_internal" / "serve"
 
 
@@ -56,6 +61,15 @@ def main() -> None:
     ray_classes(SERVE / "core" / "ingress" / "builder.py", ["IngressClsConfig"], names)
     ray_classes(SERVE / "serving_patterns" / "data_parallel" / "builder.py", ["DPOpenAiServingArgs"], names)
     ray_classes(SERVE / "engines" / "vllm" / "vllm_models.py", ["BundleConfig", "PlacementGroupConfig"], names)
+    # ray.serve.llm.request_router (the class the chart names for prefixCache routing) imports vLLM
+    # through ray.serve.llm: DeploymentConfig imports the same router from its defining module instead
+    deployment = app["args"]["llm_config"].get("deployment_config", {})
+    router = deployment.get("request_router_config")
+    if router:
+        assert router["request_router_class"] == PUBLIC_ROUTER, router
+        public = (RAY / "serve" / "llm" / "request_router.py").read_text()
+        assert "class PrefixCacheAffinityRouter(_PrefixCacheAffinityRouter):" in public
+        deployment["request_router_config"] = {**router, "request_router_class": INTERNAL_ROUTER}
     args = names["DPOpenAiServingArgs"].model_validate(app["args"])
     llm = args.llm_config
     assert isinstance(llm, LLMConfig)
@@ -69,6 +83,10 @@ def main() -> None:
     assert isinstance(dp_size, int) and dp_size > 1
     assert "num_replicas" not in llm.deployment_config and "autoscaling_config" not in llm.deployment_config
     assert not {"placement_group_bundles", "placement_group_strategy"} & set(llm.deployment_config)
+    if router:
+        ray_router = DeploymentConfig(**llm.deployment_config).request_router_config
+        inspect.signature(ray_router.get_request_router_class().initialize_state).bind(
+            None, **router.get("request_router_kwargs", {}))
     placement = names["PlacementGroupConfig"](**llm.placement_group_config)
     assert placement.strategy == "STRICT_PACK"
 

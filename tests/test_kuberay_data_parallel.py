@@ -208,9 +208,11 @@ def ray_python() -> str:
     return python
 
 
-def test_ray_2_52_validates_the_dp_app():
+@pytest.mark.parametrize("routing", ["service", "prefixCache"])
+def test_ray_2_52_validates_the_dp_app(routing: str, tmp_path: Path):
     python = ray_python()
-    _, app = application(rendered(DP))
+    _, app = application(render_with(DP, {"global": {"routing": {"strategy": routing}}}, tmp_path, crds=True))
+    assert ("request_router_config" in app["args"]["llm_config"]["deployment_config"]) == (routing == "prefixCache")
     result = subprocess.run([python, str(ROOT / "tests" / "ray_serve_check.py"),
                              str(ROOT / "tests" / "data" / "ray-serve-dp.yaml")],
                             input=json.dumps({"applications": [app]}), capture_output=True, text=True, check=False)
