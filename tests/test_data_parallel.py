@@ -125,10 +125,9 @@ def test_redundant_experts_count_in_the_fit(tmp_path: Path):
 
 
 def test_engines_without_data_parallelism_say_so():
-    """AIBrix's vLLM 0.7.3 has no data parallelism, and Ray Serve LLM's is planned within one node (the
-    kuberay chart's workers request no RDMA): their MoE plans say why and stay tensor (x pipeline)
-    parallel; a kuberay plan on one node has the layout and no such note; a dense model's plan says
-    nothing of it."""
+    """AIBrix's vLLM 0.7.3 has no data parallelism, and Ray Serve LLM's is planned across nodes only
+    with RDMA: their MoE plans say why and stay tensor (x pipeline) parallel; a kuberay plan on one
+    node has the layout and no such note; a dense model's plan says nothing of it."""
     from generator.model import Hardware, Request
     from generator.planner import plan
 

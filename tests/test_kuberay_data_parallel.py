@@ -25,6 +25,7 @@ from generator.build import ROOT
 from .conftest import HELM_VERSIONS, VALUES_FILES, VARIANTS, find, render_with, rendered
 
 DP = ROOT / "tests" / "values-valid" / "kuberay-data-parallel.yaml"
+DP_RDMA = ROOT / "tests" / "values-valid" / "kuberay-data-parallel-rdma.yaml"
 RAY_DP = yaml.safe_load((ROOT / "tests" / "data" / "ray-serve-dp.yaml").read_text())
 RAY_ROUTER = yaml.safe_load((ROOT / "tests" / "data" / "ray-serve-router.yaml").read_text())
 ENGINE_ARGS = set(RAY_DP["engineKwargs"]["asyncEngineArgs"]) | set(RAY_DP["engineKwargs"]["frontendArgs"])
@@ -122,6 +123,42 @@ def test_planned_values_render_the_dp_app(tmp_path: Path):
     planned = yaml.safe_load(out.read_text())["kuberay"]["serve"]["llmConfigs"][0]["engineKwargs"]
     variant = yaml.safe_load(DP.read_text())["kuberay"]["serve"]["llmConfigs"][0]["engineKwargs"]
     assert planned == variant, "tests/values-valid/kuberay-data-parallel.yaml is the planned layout"
+    # two RDMA nodes: 16 ranks, RDMA on (tests/values-valid/kuberay-data-parallel-rdma.yaml)
+    assert cli.main(["plan", "--gpu", "H200-141GB", "--gpus-per-node", "8", "--nodes", "2", "--rdma",
+                     "--model", "deepseek-r1", "--engine", "kuberay", "-o", str(out)]) == 0
+    planned = yaml.safe_load(out.read_text())["kuberay"]
+    variant = yaml.safe_load(DP_RDMA.read_text())["kuberay"]
+    assert planned["serve"]["llmConfigs"][0]["engineKwargs"] == variant["serve"]["llmConfigs"][0]["engineKwargs"]
+    assert planned["rdma"] == variant["rdma"] == {"enabled": True}
+    assert (planned["workerGroups"][0]["replicas"], planned["workerGroups"][0]["gpus"]) == (2, 8)
+
+
+@pytest.mark.parametrize("version", HELM_VERSIONS)
+def test_across_rdma_nodes_the_workers_request_rdma(version: str):
+    """16 ranks on two workers of 8 GPUs: node pack placement of 8 ranks per worker; the experts'
+    all-to-all crosses the nodes, so the workers request the RDMA devices, configure NCCL for them and
+    add IPC_LOCK as root (the image's user is ray, uid 1000, which would not get the capability)."""
+    service, app = application(rendered(DP_RDMA, version))
+    assert dp_app_errors(service, app) == []
+    config = app["args"]["llm_config"]
+    assert config["engine_kwargs"]["data_parallel_size"] == 16
+    assert config["experimental_configs"]["dp_size_per_node"] == 8
+    (group,) = service["spec"]["rayClusterConfig"]["workerGroupSpecs"]
+    (worker,) = group["template"]["spec"]["containers"]
+    assert group["replicas"] == 2 and worker["resources"]["limits"]["rdma/rdma_shared_device_a"] == "8"
+    assert worker["securityContext"]["capabilities"]["add"] == ["IPC_LOCK"]
+    assert worker["securityContext"]["runAsUser"] == 0
+    assert "runAsNonRoot" not in group["template"]["spec"]["securityContext"]
+    assert {"name": "NCCL_IB_DISABLE", "value": "0"} in worker["env"]
+    head = service["spec"]["rayClusterConfig"]["headGroupSpec"]["template"]["spec"]
+    assert head["securityContext"]["runAsNonRoot"] is True
+    assert "add" not in head["containers"][0]["securityContext"]["capabilities"]
+    # without RDMA the workers stay as they were: no devices, no capability, the image's user
+    service, _ = application(rendered(DP, version))
+    (group,) = service["spec"]["rayClusterConfig"]["workerGroupSpecs"]
+    (worker,) = group["template"]["spec"]["containers"]
+    assert "add" not in worker["securityContext"]["capabilities"] and "runAsUser" not in worker["securityContext"]
+    assert group["template"]["spec"]["securityContext"]["runAsUser"] == 1000
 
 
 def test_the_check_fails_what_ray_refuses():
@@ -208,10 +245,11 @@ def ray_python() -> str:
     return python
 
 
-@pytest.mark.parametrize("routing", ["service", "prefixCache"])
-def test_ray_2_52_validates_the_dp_app(routing: str, tmp_path: Path):
+@pytest.mark.parametrize(("values", "routing"), [(DP, "service"), (DP, "prefixCache"), (DP_RDMA, "service")],
+                         ids=["one-node", "one-node-prefix-cache", "two-rdma-nodes"])
+def test_ray_2_52_validates_the_dp_app(values: Path, routing: str, tmp_path: Path):
     python = ray_python()
-    _, app = application(render_with(DP, {"global": {"routing": {"strategy": routing}}}, tmp_path, crds=True))
+    _, app = application(render_with(values, {"global": {"routing": {"strategy": routing}}}, tmp_path, crds=True))
     assert ("request_router_config" in app["args"]["llm_config"]["deployment_config"]) == (routing == "prefixCache")
     result = subprocess.run([python, str(ROOT / "tests" / "ray_serve_check.py"),
                              str(ROOT / "tests" / "data" / "ray-serve-dp.yaml")],

@@ -9,7 +9,6 @@ from typing import Any
 
 from .. import catalog, dashboards, interface
 from ..interface import Group, Value
-from ..model import Hardware, Shape
 from . import Backend
 from .common import (
     BOOLEAN,
@@ -32,6 +31,8 @@ from .common import (
     node_shapes,
     object_list,
     pod_resources,
+    rdma_group,
+    rdma_level,
     resources_schema,
     string,
 )
@@ -69,12 +70,14 @@ ENGINE_KWARGS = Group("engineKwargs", "vLLM engine arguments of this model (Ray 
           "concurrent sequences of tensor parallel 8 on one node (vLLM's DeepSeek recipe runs it for high "
           "load). The ranks fill the worker pods node by node (`experimental_configs.dp_size_per_node` = a "
           "worker's gpus / (tensorParallelSize x pipelineParallelSize), which Ray requires), so every worker "
-          "group has the same `gpus` and the ranks' GPUs equal the workers'. The application then serves this "
-          "one llmConfig, with one replica per rank: `autoscaling` stays at 1 (Ray refuses num_replicas and "
-          "autoscaling_config for it). Ray 2.52's vLLM (0.11) picks the experts' all-to-all from the "
-          "environment: `runtimeEnvVars.VLLM_ALL2ALL_BACKEND` (default allgather_reducescatter, any NCCL "
-          "network; the DeepEP kernels need them in the image, and RDMA across nodes, which these worker "
-          "pods do not request). 1 (or absent): no data parallelism.", integer(1), required=False),
+          "group has the same `gpus` and the ranks' GPUs equal the workers'; across several workers the "
+          "experts' all-to-all runs between nodes on every layer: plan it only with `rdma.enabled`. The "
+          "application then serves this one llmConfig, with one replica per rank: `autoscaling` stays at 1 "
+          "(Ray refuses num_replicas and autoscaling_config for it). Ray 2.52's vLLM (0.11) picks the "
+          "experts' all-to-all from the environment: `runtimeEnvVars.VLLM_ALL2ALL_BACKEND` (default "
+          "allgather_reducescatter, over any NCCL network; the DeepEP backends need DeepEP's kernels in the "
+          "image and, across nodes, GPUDirect RDMA). 1 (or absent): no data parallelism.", integer(1),
+          required=False),
     Value("maxNumSeqs", 64, "`max_num_seqs`: sequences batched at once per replica (per rank with "
           "dataParallelSize).", integer(1)),
     Value("maxModelLen", 32768, "`max_model_len`: tokens of prompt plus output per sequence.",
@@ -175,6 +178,7 @@ INTERFACE = Group(
         Value("workerGroups", [interface.defaults(WORKER_GROUP)], "GPU worker groups. Their GPUs must equal "
               "what the models need: tensor x pipeline x data parallel size x maxReplicas, summed over "
               "llmConfigs.", {"minItems": 1}, item=WORKER_GROUP),
+        rdma_group(False, "generic", "workerGroups[].gpus", "seed 004's KubeRay sample runs so"),
         Group("autoscaling", "Ray autoscaler (`enableInTreeAutoscaling`): adds and removes "
               "worker pods between each group's minReplicas and maxReplicas as Serve replicas "
               "need them.", (
@@ -222,26 +226,22 @@ def profile_values(profile: Any) -> dict[str, Any]:
         },
     }
     # Each worker downloads its copy unless the cache is shared.
-    return {
+    values: dict[str, Any] = {
         "serve": {"llmConfigs": [config]},
         "gpu": {"vendor": gpu.vendor, "model": gpu.name},
         "workerGroups": [group],
         "cache": node_local_cache(ckpt),
     }
+    if profile.rdma and pods > 1:
+        values["rdma"] = {"enabled": True}
+    return values
 
 
-# Ray Serve LLM's data-parallel attention (build_dp_openai_app) within one node: across nodes the
-# experts' all-to-all runs on every layer, which needs RDMA (vLLM's LeaderWorkerSet pods request it
-# through common.rdma), and this chart's Ray workers request no RDMA devices.
-NO_DATA_PARALLEL = ("Ray Serve LLM's data-parallel attention (ray.serve.llm:build_dp_openai_app) is planned on one "
-                    "node of 2 GPUs or more: across nodes the experts' all-to-all needs RDMA, which this chart's Ray "
-                    "workers do not request; --engine vllm plans data parallelism across RDMA nodes")
-
-
-def data_parallel_shapes(hw: Hardware, model: catalog.Model) -> list[Shape]:
-    """DP+EP on one node (common.moe_data_parallel_shapes): one Serve replica per GPU, every rank
-    on the node (NO_DATA_PARALLEL says why not across nodes)."""
-    return moe_data_parallel_shapes(hw, model) if hw.nodes == 1 else []
+# Ray Serve LLM's data-parallel attention (build_dp_openai_app) where common.moe_data_parallel_shapes
+# plans it: on one node, or across nodes with RDMA, which the workers then request (`rdma`).
+NO_DATA_PARALLEL = ("Ray Serve LLM's data-parallel attention (ray.serve.llm:build_dp_openai_app) is planned on a "
+                    "node of 2 GPUs or more, and across nodes only with RDMA between them (--rdma): the experts' "
+                    "all-to-all runs on every layer")
 
 
 def summary(values: dict[str, Any]) -> dict[str, str]:
@@ -266,7 +266,7 @@ BACKEND = Backend(
     interface=INTERFACE,
     profile_values=profile_values,
     summary=summary,
-    pod_security=cache_hostpath_level,
+    pod_security=lambda values: rdma_level(values["rdma"]["enabled"], cache_hostpath_level(values)),
     images={"nvidia": f"rayproject/ray-llm:{RAY_IMAGE_TAG}"},  # no ROCm build of ray-llm is pinned
     multi_node=True,
     # Several nodes over ordinary networking: tensor parallel within a node, pipeline across.
@@ -279,7 +279,7 @@ BACKEND = Backend(
     expert_parallel=lambda model, ckpt, gpu, hw, shape, asked: moe_expert_parallel(model, ckpt, gpu, hw, shape, asked)
     if asked or shape.data_parallel > 1 else "",
     vllm_versions={"nvidia": RAY_VLLM_VERSION},
-    data_parallel_shapes=data_parallel_shapes,
+    data_parallel_shapes=moe_data_parallel_shapes,
     no_data_parallel=NO_DATA_PARALLEL,
     kv_cache_fp8=lambda model, gpu: fp8_kv_cache(gpu) or (
         f"vLLM {RAY_VLLM_VERSION} keeps the KV cache of an MLA model such as {model.key} in FP8 only on Hopper "

@@ -92,13 +92,14 @@ Usage: {{- include "kuberay.env" . | nindent 12 }}
 kuberay.podDefaults: the opening of the head ("role" head, `pod` .Values.head) and worker (`pod`
 the worker group) pod specs, up to their containers. Only the head gets a service-account token,
 and only with autoscaling: KubeRay adds the Ray autoscaler as a sidecar of the head, and it alone
-talks to the API server. Only workers, which hold the GPUs, get the GPU runtime class.
+talks to the API server. Only workers, which hold the GPUs, get the GPU runtime class, and with
+rdma.enabled run as root (their IPC_LOCK takes effect only there, common.rdma).
 Usage: {{- include "kuberay.podDefaults" (dict "context" $ "role" "head" "pod" .Values.head) | nindent 10 }}
 */}}
 {{- define "kuberay.podDefaults" -}}
 {{- $head := eq .role "head" -}}
 {{- /* rayproject images run as user ray (uid 1000, gid 100). */ -}}
-{{- include "common.pod.spec" (dict "context" .context "serviceAccountToken" (and $head .context.Values.autoscaling.enabled) "user" 1000 "group" 100 "runtimeClassName" .context.Values.gpu.runtimeClassName "gpus" (ternary 0 .pod.gpus $head) "gpuModel" .context.Values.gpu.model "field" "kuberay" "nodeSelector" .pod.nodeSelector "tolerations" .pod.tolerations) -}}
+{{- include "common.pod.spec" (dict "context" .context "serviceAccountToken" (and $head .context.Values.autoscaling.enabled) "user" 1000 "group" 100 "root" (and (not $head) .context.Values.rdma.enabled) "runtimeClassName" .context.Values.gpu.runtimeClassName "gpus" (ternary 0 .pod.gpus $head) "gpuModel" .context.Values.gpu.model "field" "kuberay" "nodeSelector" .pod.nodeSelector "tolerations" .pod.tolerations) -}}
 {{- end -}}
 
 {{/*
