@@ -474,7 +474,8 @@ def _plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
         rdma=hw.rdma, data_parallel=shape.data_parallel)
     bound = _decode_bound(gpu, ckpt, model, shape) if gpu else None
     notes = choices + backend.notes(hw) + ((f"expert parallel: {expert_reason}",) if expert_reason else ())
-    if model.routed_experts and backend.no_data_parallel and gpu is not None:
+    if model.routed_experts and backend.no_data_parallel and gpu is not None \
+            and not any(s.data_parallel > 1 for s in shapes):
         notes += (f"layouts: {backend.no_data_parallel}",)
     return Plan(hw, profile, tuple(backend.arithmetic(profile)), bound, catalog.startup_seconds(ckpt),
                 notes, layouts=layouts, layout=shape.layout, objective=req.objective)

@@ -125,8 +125,9 @@ def test_redundant_experts_count_in_the_fit(tmp_path: Path):
 
 
 def test_engines_without_data_parallelism_say_so():
-    """AIBrix's vLLM 0.7.3 has no data parallelism and the chart renders none for Ray Serve: their MoE
-    plans say why and stay tensor (x pipeline) parallel; a dense model's plan says nothing of it."""
+    """AIBrix's vLLM 0.7.3 has no data parallelism, and Ray Serve LLM's is planned across nodes only
+    with RDMA: their MoE plans say why and stay tensor (x pipeline) parallel; a kuberay plan on one
+    node has the layout and no such note; a dense model's plan says nothing of it."""
     from generator.model import Hardware, Request
     from generator.planner import plan
 
@@ -135,7 +136,9 @@ def test_engines_without_data_parallelism_say_so():
     assert any("AIBrix's vLLM 0.7.3 has no data parallelism" in n for n in aibrix.notes)
     ray = plan(Hardware("H100-80GB", 8, 2), Request("deepseek-r1"))
     assert ray.profile.engine == "kuberay" and ray.profile.data_parallel == 1
-    assert any("build_dp_openai_app" in n for n in ray.notes)
+    assert any("build_dp_openai_app" in n and "RDMA" in n for n in ray.notes)
+    one_node = plan(Hardware("H200-141GB", 8), Request("deepseek-r1", engine="kuberay"))
+    assert one_node.profile.data_parallel == 8 and not any(n.startswith("layouts:") for n in one_node.notes)
     dense = plan(Hardware("H100-80GB", 8, 2), Request("deepseek-r1-distill-llama-70b", engine="kuberay"))
     assert not any(n.startswith("layouts:") for n in dense.notes)
 

@@ -34,7 +34,8 @@ def allowed(template: PodTemplate) -> list[re.Pattern[str]]:
     - hostPath: a volume an engine pod mounts (node-local weights);
     - IPC_LOCK: added by a container that requests an RDMA device;
     - root: in a pod with such a container, which runs as root (its init containers share the
-      pod's user).
+      pod's user); such a container may set runAsUser 0 where its image's own user is not root
+      (the Ray image's user is uid 1000).
     The chat UI, helm test pods and any pod without RDMA get no exception."""
     spec, out = template.spec, []
     component = (template.metadata.get("labels") or {}).get("app.kubernetes.io/component")
@@ -48,6 +49,7 @@ def allowed(template: PodTemplate) -> list[re.Pattern[str]]:
     rdma = rdma_containers(spec)
     for name in rdma:
         out.append(re.compile(re.escape(f"{name}.securityContext.capabilities.add: IPC_LOCK")))
+        out.append(re.compile(re.escape(f"{name}.securityContext.runAsUser: 0")))
     if rdma:
         out.append(re.compile(r".*: runAsNonRoot is not true \(pod or container\)"))
     return out

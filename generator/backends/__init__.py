@@ -25,8 +25,8 @@ What the planner asks it:
   for (exactly one backend answers yes for any hardware);
 - `shapes(hw)`: the ways it can spread one model over the hardware, preferred first;
   `data_parallel_shapes(hw, model)`: the data-parallel attention layouts (Shape.data_parallel)
-  its engine runs for that model there, after them (none: the engine has no data parallelism, and
-  `no_data_parallel` says why in a MoE model's plan);
+  its engine runs for that model there, after them (none: the engine has no data parallelism
+  there, and `no_data_parallel` says why in a MoE model's plan);
 - `fit(model, ckpt, gpu, hw, shape, utilization, context, req)`: the memory arithmetic of one
   candidate (a catalog.Fit), or catalog.DoesNotFit with the numbers;
 - `utilizations`: the GPU memory fractions it tries, in order;
@@ -85,7 +85,7 @@ class Backend:
     enabled_by_default: bool = False
     vllm_versions: Mapping[str, str] = field(default_factory=dict)
     data_parallel_shapes: Callable[[Hardware, catalog.Model], list[Shape]] = lambda hw, model: []
-    no_data_parallel: str = ""  # why a MoE plan of this engine has no data-parallel layout ("": it has them)
+    no_data_parallel: str = ""  # why a MoE plan of this engine may have no data-parallel layout ("": say nothing)
 
     @property
     def default_image(self) -> str:

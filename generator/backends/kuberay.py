@@ -1,6 +1,7 @@
 """KubeRay RayService: Ray Serve LLM (`ray.serve.llm:build_openai_app`) on a Ray cluster whose
 GPU worker groups may span several nodes (tensor parallel within a node, pipeline parallel
-across nodes). Needs the KubeRay operator in the cluster."""
+across nodes), or Ray Serve LLM's data-parallel attention (`ray.serve.llm:build_dp_openai_app`)
+for a MoE model. Needs the KubeRay operator in the cluster."""
 
 from __future__ import annotations
 
@@ -24,11 +25,14 @@ from .common import (
     image_group,
     integer,
     metrics_group,
+    moe_data_parallel_shapes,
     moe_expert_parallel,
     node_local_cache,
     node_shapes,
     object_list,
     pod_resources,
+    rdma_group,
+    rdma_level,
     resources_schema,
     string,
 )
@@ -56,7 +60,26 @@ ENGINE_KWARGS = Group("engineKwargs", "vLLM engine arguments of this model (Ray 
           {"type": "number", "exclusiveMinimum": 0, "maximum": 0.98}),
     Value("dtype", "auto", "`dtype`; auto keeps the checkpoint's (FP8 weights of R1 compute "
           "in bf16).", {"type": "string", "enum": DTYPES}),
-    Value("maxNumSeqs", 64, "`max_num_seqs`: sequences batched at once per replica.", integer(1)),
+    Value("dataParallelSize", 1, "`data_parallel_size`: data-parallel attention ranks (Ray Serve LLM's "
+          "data-parallel application, `ray.serve.llm:build_dp_openai_app` of Ray 2.52, instead of "
+          "`build_openai_app`). Each rank is one Serve replica of tensorParallelSize x pipelineParallelSize GPUs "
+          "(its own placement group, STRICT_PACK: on one node) with its own vLLM engine: attention and the "
+          "dense layers whole on every rank, each rank's own KV cache and maxNumSeqs, a MoE's routed experts "
+          "spread over all ranks (set `extra.enable_expert_parallel: true`, as planned profiles do). For "
+          "DeepSeek's MLA, whose KV cache tensor parallelism copies to every GPU, this holds several times the "
+          "concurrent sequences of tensor parallel 8 on one node (vLLM's DeepSeek recipe runs it for high "
+          "load). The ranks fill the worker pods node by node (`experimental_configs.dp_size_per_node` = a "
+          "worker's gpus / (tensorParallelSize x pipelineParallelSize), which Ray requires), so every worker "
+          "group has the same `gpus` and the ranks' GPUs equal the workers'; across several workers the "
+          "experts' all-to-all runs between nodes on every layer: plan it only with `rdma.enabled`. The "
+          "application then serves this one llmConfig, with one replica per rank: `autoscaling` stays at 1 "
+          "(Ray refuses num_replicas and autoscaling_config for it). Ray 2.52's vLLM (0.11) picks the "
+          "experts' all-to-all from the environment: `runtimeEnvVars.VLLM_ALL2ALL_BACKEND` (default "
+          "allgather_reducescatter, over any NCCL network; the DeepEP backends need DeepEP's kernels in the "
+          "image and, across nodes, GPUDirect RDMA). 1 (or absent): no data parallelism.", integer(1),
+          required=False),
+    Value("maxNumSeqs", 64, "`max_num_seqs`: sequences batched at once per replica (per rank with "
+          "dataParallelSize).", integer(1)),
     Value("maxModelLen", 32768, "`max_model_len`: tokens of prompt plus output per sequence.",
           integer(256)),
     Value("enableChunkedPrefill", True, "`enable_chunked_prefill`: interleave long prompts "
@@ -77,7 +100,8 @@ LLM_CONFIG = Group("llmConfig", "One model served by the application.", (
     Value("acceleratorType", "", "`accelerator_type`: Ray accelerator name the replicas are "
           "placed on (H100, L4, A100-80G ...). Empty: any GPU.", string(), required=False),
     Group("autoscaling", "`deployment_config.autoscaling_config`: replicas of this model, each "
-          "using tensorParallelSize x pipelineParallelSize GPUs.", (
+          "using tensorParallelSize x pipelineParallelSize GPUs (with engineKwargs.dataParallelSize above 1 "
+          "both stay 1: the ranks are the replicas).", (
         Value("minReplicas", 1, "`min_replicas`.", integer(0)),
         Value("maxReplicas", 1, "`max_replicas`; the GPUs of the worker groups must hold this "
               "many replicas.", integer(1)),
@@ -152,8 +176,9 @@ INTERFACE = Group(
             Value("tolerations", [], "Tolerations of the head.", object_list()),
         )),
         Value("workerGroups", [interface.defaults(WORKER_GROUP)], "GPU worker groups. Their GPUs must equal "
-              "what the models need: tensor x pipeline parallel size x maxReplicas, summed over "
+              "what the models need: tensor x pipeline x data parallel size x maxReplicas, summed over "
               "llmConfigs.", {"minItems": 1}, item=WORKER_GROUP),
+        rdma_group(False, "generic", "workerGroups[].gpus", "seed 004's KubeRay sample runs so"),
         Group("autoscaling", "Ray autoscaler (`enableInTreeAutoscaling`): adds and removes "
               "worker pods between each group's minReplicas and maxReplicas as Serve replicas "
               "need them.", (
@@ -192,6 +217,7 @@ def profile_values(profile: Any) -> dict[str, Any]:
         "runtimeEnvVars": dict(profile.engine_env),
         "engineKwargs": {
             "tensorParallelSize": tp, "pipelineParallelSize": pp,
+            **({"dataParallelSize": profile.data_parallel} if profile.data_parallel > 1 else {}),
             "gpuMemoryUtilization": profile.gpu_memory_utilization, "dtype": ckpt.dtype,
             "maxNumSeqs": profile.max_num_seqs, "maxModelLen": profile.max_model_len,
             "enableChunkedPrefill": True, "enablePrefixCaching": True,
@@ -200,12 +226,22 @@ def profile_values(profile: Any) -> dict[str, Any]:
         },
     }
     # Each worker downloads its copy unless the cache is shared.
-    return {
+    values: dict[str, Any] = {
         "serve": {"llmConfigs": [config]},
         "gpu": {"vendor": gpu.vendor, "model": gpu.name},
         "workerGroups": [group],
         "cache": node_local_cache(ckpt),
     }
+    if profile.rdma and pods > 1:
+        values["rdma"] = {"enabled": True}
+    return values
+
+
+# Ray Serve LLM's data-parallel attention (build_dp_openai_app) where common.moe_data_parallel_shapes
+# plans it: on one node, or across nodes with RDMA, which the workers then request (`rdma`).
+NO_DATA_PARALLEL = ("Ray Serve LLM's data-parallel attention (ray.serve.llm:build_dp_openai_app) is planned on a "
+                    "node of 2 GPUs or more, and across nodes only with RDMA between them (--rdma): the experts' "
+                    "all-to-all runs on every layer")
 
 
 def summary(values: dict[str, Any]) -> dict[str, str]:
@@ -215,7 +251,9 @@ def summary(values: dict[str, Any]) -> dict[str, str]:
     return {
         "model": ", ".join(c["modelSource"] for c in configs),
         "gpus": " + ".join(f"{g['replicas']} x {g['gpus']}" for g in groups),
-        "parallel": ", ".join(f"{k['tensorParallelSize']}x{k['pipelineParallelSize']}" for k in kwargs),
+        "parallel": ", ".join(f"{k['tensorParallelSize']}x{k['pipelineParallelSize']}"
+                              + (f" x DP{k['dataParallelSize']}" if k.get("dataParallelSize", 1) > 1 else "")
+                              for k in kwargs),
     }
 
 
@@ -228,7 +266,7 @@ BACKEND = Backend(
     interface=INTERFACE,
     profile_values=profile_values,
     summary=summary,
-    pod_security=cache_hostpath_level,
+    pod_security=lambda values: rdma_level(values["rdma"]["enabled"], cache_hostpath_level(values)),
     images={"nvidia": f"rayproject/ray-llm:{RAY_IMAGE_TAG}"},  # no ROCm build of ray-llm is pinned
     multi_node=True,
     # Several nodes over ordinary networking: tensor parallel within a node, pipeline across.
@@ -236,12 +274,13 @@ BACKEND = Backend(
     shapes=node_shapes,
     # Ray Serve LLM passes engine_kwargs to vLLM (2.52 pins a vLLM with the flag): when asked only,
     # as seed 004's config does not set it.
+    # Ray Serve LLM passes engine_kwargs to vLLM (2.52 pins a vLLM with the flag): when asked, as seed
+    # 004's config does not set it, and for data-parallel ranks, whose experts it spreads.
     expert_parallel=lambda model, ckpt, gpu, hw, shape, asked: moe_expert_parallel(model, ckpt, gpu, hw, shape, asked)
-    if asked else "",
+    if asked or shape.data_parallel > 1 else "",
     vllm_versions={"nvidia": RAY_VLLM_VERSION},
-    no_data_parallel="Ray Serve LLM's data-parallel builder (ray.serve.llm:build_dp_openai_app) is not rendered "
-                     "by this chart yet: tensor and pipeline parallel only; --engine vllm plans data-parallel "
-                     "attention",
+    data_parallel_shapes=moe_data_parallel_shapes,
+    no_data_parallel=NO_DATA_PARALLEL,
     kv_cache_fp8=lambda model, gpu: fp8_kv_cache(gpu) or (
         f"vLLM {RAY_VLLM_VERSION} keeps the KV cache of an MLA model such as {model.key} in FP8 only on Hopper "
         "(FlashMLA) and B200-class Blackwell (CUTLASS MLA)"

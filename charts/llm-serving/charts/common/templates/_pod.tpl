@@ -120,12 +120,17 @@ Usage: {{- include "common.pod.home" (dict "part" "env") | nindent 12 }}
 {{/*
 common.pod.containerSecurityContext: no privilege escalation, every capability dropped unless listed
 in `add`; a read-only root filesystem with `readOnlyRootFilesystem` (containers that write nowhere
-but their volumes).
+but their volumes); `runAsUser` when given (0 for an image whose own user is not root, where an
+added capability must take effect: common.pod.securityContext's "root").
 Usage: {{- include "common.pod.containerSecurityContext" (dict "add" (list "IPC_LOCK")) | nindent 10 }}
        {{- include "common.pod.containerSecurityContext" (dict "readOnlyRootFilesystem" true) | nindent 10 }}
+       {{- include "common.pod.containerSecurityContext" (dict "add" (list "IPC_LOCK") "runAsUser" 0) | nindent 10 }}
 */}}
 {{- define "common.pod.containerSecurityContext" -}}
 securityContext:
+  {{- if hasKey . "runAsUser" }}
+  runAsUser: {{ .runAsUser }}
+  {{- end }}
   allowPrivilegeEscalation: false
   {{- if .readOnlyRootFilesystem }}
   readOnlyRootFilesystem: true
