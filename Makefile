@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 
 bootstrap: $(VENV)/.bootstrapped
 
-$(VENV)/.bootstrapped: pyproject.toml generator/tools.py .tools/checkov/.installed
+$(VENV)/.bootstrapped: pyproject.toml generator/tools.py .tools/checkov/.installed .tools/ray/.installed
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	$(BIN)/llm-serving tools
@@ -21,13 +21,23 @@ CHECKOV_VERSION ?= 3.3.30
 	.tools/checkov/bin/python -m pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)' 'packaging<24'
 	touch $@
 
+# Ray Serve 2.52, the release the kuberay chart's image runs, for tests/ray_serve_check.py to check
+# the rendered serve configs against Ray's own classes (no vLLM: the checks read Ray's classes only;
+# Ray Serve LLM's config module imports pyarrow, which ray[serve] does not bring).
+RAY_VERSION ?= 2.52.0
+PYARROW_VERSION ?= 26.0.1
+.tools/ray/.installed: Makefile
+	$(PYTHON) -m venv .tools/ray
+	.tools/ray/bin/python -m pip install --quiet --disable-pip-version-check 'ray[serve]==$(RAY_VERSION)' 'pyarrow==$(PYARROW_VERSION)'
+	touch $@
+
 # Main job: generate, render and validate every profile, print the summary table.
 validate: bootstrap
 	$(BIN)/llm-serving validate
 
 # The test suite (what CI runs).
 test: bootstrap
-	$(BIN)/python -m pytest -q
+	LLM_SERVING_RAY_PYTHON=$(CURDIR)/.tools/ray/bin/python $(BIN)/python -m pytest -q
 
 # Smoke checks inside a live release's pods: LLM_SERVING_RELEASE=r1 LLM_SERVING_NAMESPACE=llm make smoke
 smoke: bootstrap

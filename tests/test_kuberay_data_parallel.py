@@ -237,9 +237,12 @@ def ray_python() -> str:
     probe = subprocess.run([python, "-c", "import ray, ray.serve; print(ray.__version__)"],
                            capture_output=True, text=True, check=False)
     if probe.returncode != 0:
+        if "LLM_SERVING_RAY_PYTHON" in os.environ:  # `make test` installs it (.tools/ray): required there
+            pytest.fail(f"LLM_SERVING_RAY_PYTHON={python} cannot import ray: {probe.stderr.strip()[-300:]}")
         pytest.skip(f"ray is not importable by {python}: set LLM_SERVING_RAY_PYTHON to a Python with "
-                    f"ray[serve]=={RAY_DP['ray']} (no vLLM needed) to check against Ray's own classes; "
-                    "tests/data/ray-serve-dp.yaml is checked without it")
+                    f"ray[serve]=={RAY_DP['ray']} and pyarrow (no vLLM needed; `make test` installs them in "
+                    ".tools/ray) to check against Ray's own classes; tests/data/ray-serve-dp.yaml is checked "
+                    "without it")
     if probe.stdout.strip() != RAY_DP["ray"]:
         pytest.skip(f"{python} has ray {probe.stdout.strip()}, the chart renders for ray {RAY_DP['ray']}")
     return python
