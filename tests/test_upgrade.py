@@ -217,3 +217,31 @@ def test_only_a_major_release_that_says_breaking_may_break_upgrades():
     assert breaking_allowed("0.2.0", "1.0.0", said)
     assert not breaking_allowed("0.2.0", "1.0.0", silent)
     assert not breaking_allowed("0.2.0", "0.3.0", minor)
+
+
+@pytest.fixture(scope="module")
+def next_patch_chart(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The checkout's chart as its next patch release would package it: every Chart.yaml's version
+    raised, nothing else changed."""
+    chart = tmp_path_factory.mktemp("next") / "llm-serving"
+    shutil.copytree(CHART, chart)
+    for meta in chart.rglob("Chart.yaml"):
+        meta.write_text(meta.read_text().replace(__version__, __version__ + "-next"))
+    return chart
+
+
+@pytest.mark.parametrize("values_file", VALUES_FILES, ids=lambda p: p.stem)
+def test_an_upgrade_that_changes_only_the_version_restarts_no_pod(values_file: Path, next_patch_chart: Path):
+    """A pod template that carries the chart version (helm.sh/chart) changes with every release:
+    Kubernetes then replaces every pod (the weights load again) and a RayService builds a second
+    cluster. Pod templates carry no label that changes with the version alone."""
+    from .conftest import pod_templates
+
+    def templates(docs: list[dict]) -> dict[str, dict]:
+        return {t.name: {"metadata": t.metadata, "spec": t.spec} for t in pod_templates(docs)
+                if (t.metadata.get("annotations") or {}).get("helm.sh/hook") is None}
+
+    now = templates(rendered(values_file))
+    after = templates(render(next_patch_chart, values_file))
+    changed = [name for name in now if now[name] != after.get(name)]
+    assert not changed, f"{values_file.stem}: the pod templates of {changed} change with the chart version alone"

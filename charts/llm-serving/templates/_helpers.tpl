@@ -47,8 +47,9 @@ Usage: {{ include "llm-serving.ui.fullname" . }}
 
 {{/*
 llm-serving.ui.labels: labels of the chat UI; the component label is what engine NetworkPolicies admit.
-Usage: {{- include "llm-serving.ui.labels" . | nindent 4 }}
+`pod` true: for its pod template (common.labels.standard).
+Usage: {{- include "llm-serving.ui.labels" (dict "context" . "pod" false) | nindent 4 }}
 */}}
 {{- define "llm-serving.ui.labels" -}}
-{{ include "common.labels.standard" (dict "context" . "component" "chat-ui") }}
+{{ include "common.labels.standard" (dict "context" .context "component" "chat-ui" "pod" .pod) }}
 {{- end -}}

@@ -191,7 +191,7 @@ Usage: {{- include "aibrix.pod" (dict "context" $ "role" "head") | nindent 8 }}
 metadata:
   labels:
     {{- include "aibrix.modelLabels" $ | nindent 4 }}
-    {{- include "common.labels.standard" (dict "context" $ "component" (printf "ray-%s" .role)) | nindent 4 }}
+    {{- include "common.labels.standard" (dict "context" $ "component" (printf "ray-%s" .role) "pod" true) | nindent 4 }}
   {{- $annotations := include "common.rdma.annotations" (dict "rdma" $v.rdma "gpus" $v.gpu.perNode) | fromYaml }}
   {{- if and (eq .role "head") (include "common.routing.prefixCache" (dict "context" $)) }}
   {{- $_ := set $annotations "model.aibrix.ai/config" (include "aibrix.routingConfig" $) }}

@@ -13,8 +13,11 @@ app.kubernetes.io/instance: {{ $ctx.Release.Name }}
 
 {{/*
 common.labels.standard: selector labels (with common.labels.selector's `name`) plus component,
-chart, version and management labels.
+chart, version and management labels. With "pod" true, for pod templates, without helm.sh/chart:
+a label of the pod template that changes with every chart version would restart every pod (and
+have a RayService build a second cluster) on an upgrade that changes nothing else.
 Usage: {{ include "common.labels.standard" (dict "context" $ "component" "server") | nindent 4 }}
+       {{ include "common.labels.standard" (dict "context" $ "pod" true) | nindent 8 }}
 */}}
 {{- define "common.labels.standard" -}}
 {{- $ctx := .context -}}
@@ -25,7 +28,9 @@ app.kubernetes.io/managed-by: {{ $ctx.Release.Service }}
 {{- with $ctx.Chart.AppVersion }}
 app.kubernetes.io/version: {{ . | quote }}
 {{- end }}
+{{- if not .pod }}
 helm.sh/chart: {{ printf "%s-%s" $ctx.Chart.Name $ctx.Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
 {{- end -}}
 
 {{/*

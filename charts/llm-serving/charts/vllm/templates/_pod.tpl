@@ -8,7 +8,7 @@ Usage: {{- include "vllm.podTemplate" (merge (dict "role" "leader") .) | nindent
 {{- $role := .role -}}
 metadata:
   labels:
-    {{- include "common.labels.standard" (dict "context" $) | nindent 4 }}
+    {{- include "common.labels.standard" (dict "context" $ "pod" true) | nindent 4 }}
     {{- if ne $role "single" }}
     {{ include "vllm.roleLabel" . }}: {{ $role }}
     {{- end }}
