@@ -87,12 +87,14 @@ common.fit.vllm: fail, naming the field, the numbers and the nearest fix, when a
 vLLM cannot load its model with these values (common.fit.verdict). Nothing when it fits, when the
 catalog does not know the model or GPU, or when global.fitCheck.enabled is false.
 "fields" names the values in messages: model, gpu, tp, utilization, maxModelLen, kvCacheDtype.
+"data": common.fit.data already parsed by the caller (optional: parsed here otherwise).
 Usage: {{- include "common.fit.vllm" (dict "context" $ "engine" "vllm" "repo" $v.model.name "gpu" $v.gpu.model "tp" 1 "pp" 1 "utilization" 0.9 "kvCacheDtype" "auto" "maxModelLen" 32768 "fields" (dict "model" "vllm.model.name" "gpu" "vllm.gpu.model" "tp" "vllm.engine.tensorParallelSize" "utilization" "vllm.engine.gpuMemoryUtilization" "maxModelLen" "vllm.engine.maxModelLen" "kvCacheDtype" "vllm.engine.kvCacheDtype")) }}
 */}}
 {{- define "common.fit.vllm" -}}
 {{- if include "common.fit.enabled" .context -}}
-{{- $data := include "common.fit.data" .context | fromJson -}}
-{{- $args := merge (dict "data" $data) (omit . "context" "fields") -}}
+{{- $data := .data -}}
+{{- if not $data }}{{ $data = include "common.fit.data" .context | fromJson }}{{ end -}}
+{{- $args := merge (dict "data" $data) (omit . "context" "fields" "data") -}}
 {{- $v := include "common.fit.verdict" $args | fromJson -}}
 {{- $f := .fields -}}
 {{- if and $v.checked $v.problem -}}
