@@ -79,8 +79,14 @@ class Plan:
     notes: tuple[str, ...] = ()  # assumptions the plan rests on
     alternatives: tuple[str, ...] = ()  # the other engines that would serve it on this hardware
     layouts: tuple[str, ...] = ()  # the layouts that fit, the chosen one first (_layout)
-    layout: str = ""  # the chosen layout's name (Shape.layout)
-    objective: str = "throughput"  # what chose it (_layout)
+    objective: str = "throughput"  # what chose the layout (_layout)
+
+    @property
+    def layout(self) -> str:
+        """The chosen layout's name (Shape.layout)."""
+        p = self.profile
+        return Shape(p.tensor_parallel, p.pipeline_parallel, p.gpus_per_pod, p.pods, p.replicas,
+                     p.data_parallel).layout
 
     @property
     def tensor_parallel(self) -> int:
@@ -478,7 +484,7 @@ def _plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
             and not any(s.data_parallel > 1 for s in shapes):
         notes += (f"layouts: {backend.no_data_parallel}",)
     return Plan(hw, profile, tuple(backend.arithmetic(profile)), bound, catalog.startup_seconds(ckpt),
-                notes, layouts=layouts, layout=shape.layout, objective=req.objective)
+                notes, layouts=layouts, objective=req.objective)
 
 
 def _decode_bound(gpu: catalog.Gpu, ckpt: catalog.Checkpoint, model: catalog.Model, shape: Shape) -> float:
