@@ -75,6 +75,7 @@ def chart_data() -> dict[str, Any]:
         "kvCacheBytes": dict(catalog.KV_CACHE_BYTES),
         "vllmVersions": {b.name: dict(b.vllm_versions) for b in engines},
         "ollama": {"runtimeGiB": ollama_backend.RUNTIME_GIB},
+        "unmodelledFlags": list(UNMODELLED_FLAGS),
         "gpus": gpus, "models": models, "checkpoints": checkpoints,
     }
 
@@ -125,12 +126,21 @@ class Report:
         return f"{self.kv_tokens} tokens{ranks}, {self.sequences:.1f} x {self.context}"
 
 
+# vLLM flags that change what the arithmetic models (CPU offload, a fixed KV cache size, swap, and
+# speculative decoding, which loads the MTP layer the catalog leaves out): with one of them in
+# extraArgs the fit is not checked (the chart's vLLM validate.yaml reads this list from common.fit.data).
+UNMODELLED_FLAGS = ("--cpu-offload-gb", "--kv-cache-memory-bytes", "--speculative-config", "--swap-space")
+
+
 def _vllm_inputs(engine: str, values: dict[str, Any]) -> list[dict[str, Any]]:
     """What each vLLM engine's values say, in common terms: checkpoint, GPU, layout, context."""
     v = values[engine]
     if engine == "vllm":
         # extraArgs come last on the command line, and argparse takes the last of a flag given twice
         e, args = v["engine"], list(v["engine"].get("extraArgs") or [])
+        beyond = [flag for flag in UNMODELLED_FLAGS if any(a == flag or a.startswith(flag + "=") for a in args)]
+        if beyond:
+            return [{"model": v["model"]["name"], "beyond": beyond}]
         return [{"model": v["model"]["name"], "gpu": v["gpu"].get("model", ""), "tp": e["tensorParallelSize"],
                  "pp": e["pipelineParallelSize"], "dp": e.get("dataParallelSize", 1),
                  "redundant": e.get("numRedundantExperts", 0) if e.get("enableEplb") else 0,
@@ -143,6 +153,7 @@ def _vllm_inputs(engine: str, values: dict[str, Any]) -> list[dict[str, Any]]:
             kw = config["engineKwargs"]
             out.append({"model": config["modelSource"], "gpu": v["gpu"].get("model", ""),
                         "tp": kw["tensorParallelSize"], "pp": kw["pipelineParallelSize"],
+                        "dp": kw.get("dataParallelSize", 1),
                         "context": kw["maxModelLen"], "utilization": kw["gpuMemoryUtilization"],
                         "kv": (kw.get("extra") or {}).get("kv_cache_dtype", "auto")})
         return out
@@ -179,6 +190,9 @@ def reports(values: dict[str, Any]) -> list[Report]:
 
 
 def _report(engine: str, item: dict[str, Any]) -> Report:
+    if item.get("beyond"):
+        return Report(engine, item["model"], False,
+                      note=f"{', '.join(item['beyond'])} in {engine}.engine.extraArgs: the fit is not checked")
     repo, gpu_name = item["model"], item["gpu"]
     ckpt = next((c for m in catalog.MODELS.values() for c in m.checkpoints if c.repo == repo), None)
     if ckpt is None:

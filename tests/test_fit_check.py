@@ -235,3 +235,15 @@ def test_extra_args_override_the_checked_values(tmp_path: Path):
     extra.write_text(yaml.safe_dump({"vllm": {"engine": {"maxModelLen": 131072,
                                                          "extraArgs": ["--cpu-offload-gb=8"]}}}))
     assert validation.helm_template(helm(HELM_VERSIONS[0]), profile, extra=("-f", str(extra)))
+
+
+def test_validate_reports_what_the_chart_checks():
+    """The fit column of `llm-serving validate` reads the values as the chart's check does: KubeRay's
+    data-parallel ranks count, and vLLM flags the arithmetic does not model leave the fit unchecked."""
+    variant = validation.merged_values(ROOT / "tests" / "values-valid" / "kuberay-data-parallel.yaml")
+    (report,) = fitcheck.reports(variant)
+    assert report.checked and not report.note and report.ranks == 8, report
+    offloaded = validation.merged_values(ROOT / "values" / "l4-24gb.yaml")
+    offloaded["vllm"]["engine"]["extraArgs"] = ["--cpu-offload-gb=8"]
+    (report,) = fitcheck.reports(offloaded)
+    assert not report.checked and "--cpu-offload-gb" in report.note

@@ -238,3 +238,12 @@ Usage: {{ $util := include "common.fit.arg" (dict "args" $v.engine.extraArgs "fl
 {{- end -}}
 {{- $out -}}
 {{- end -}}
+
+{{/*
+common.fit.hasFlag: "true" when a list of command-line arguments has the flag (`--flag`, with or
+without a value, or `--flag=value`).
+Usage: {{ if include "common.fit.hasFlag" (dict "args" $v.engine.extraArgs "flag" "--cpu-offload-gb") }}...{{ end }}
+*/}}
+{{- define "common.fit.hasFlag" -}}
+{{- range .args }}{{ if or (eq . $.flag) (hasPrefix (printf "%s=" $.flag) .) }}true{{ end }}{{ end -}}
+{{- end -}}
