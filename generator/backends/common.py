@@ -117,6 +117,17 @@ DATA_PARALLEL_EXPERTS = ("data-parallel attention: vLLM's DeepSeek recipe runs -
                          "whole and its own KV cache, the routed experts are spread over all GPUs")
 
 
+def data_parallel_values(profile: Any) -> dict[str, Any]:
+    """The engine-kwargs key of a profile's data-parallel ranks (`dataParallelSize`), only when it runs several."""
+    return {"dataParallelSize": profile.data_parallel} if profile.data_parallel > 1 else {}
+
+
+def parallel_label(kwargs: dict[str, Any]) -> str:
+    """`TPxPP`, and ` x DPn` with data-parallel ranks: a values summary's parallel sizes."""
+    dp = kwargs.get("dataParallelSize", 1)
+    return f"{kwargs['tensorParallelSize']}x{kwargs['pipelineParallelSize']}" + (f" x DP{dp}" if dp > 1 else "")
+
+
 def moe_data_parallel_shapes(hw: Hardware, model: catalog.Model) -> list[Shape]:
     """DP+EP layouts of a MoE model (vLLM V1 data parallelism): one rank per GPU of a node, one
     replica over the node; across nodes only with RDMA, where the all-to-all of the experts runs

@@ -19,6 +19,7 @@ from .common import (
     VLLM_PLANNING,
     cache_group,
     cache_hostpath_level,
+    data_parallel_values,
     fp8_kv_cache,
     gpu_model_value,
     http_route_group,
@@ -30,6 +31,7 @@ from .common import (
     node_local_cache,
     node_shapes,
     object_list,
+    parallel_label,
     pod_resources,
     rdma_group,
     rdma_level,
@@ -217,7 +219,7 @@ def profile_values(profile: Any) -> dict[str, Any]:
         "runtimeEnvVars": dict(profile.engine_env),
         "engineKwargs": {
             "tensorParallelSize": tp, "pipelineParallelSize": pp,
-            **({"dataParallelSize": profile.data_parallel} if profile.data_parallel > 1 else {}),
+            **data_parallel_values(profile),
             "gpuMemoryUtilization": profile.gpu_memory_utilization, "dtype": ckpt.dtype,
             "maxNumSeqs": profile.max_num_seqs, "maxModelLen": profile.max_model_len,
             "enableChunkedPrefill": True, "enablePrefixCaching": True,
@@ -251,9 +253,7 @@ def summary(values: dict[str, Any]) -> dict[str, str]:
     return {
         "model": ", ".join(c["modelSource"] for c in configs),
         "gpus": " + ".join(f"{g['replicas']} x {g['gpus']}" for g in groups),
-        "parallel": ", ".join(f"{k['tensorParallelSize']}x{k['pipelineParallelSize']}"
-                              + (f" x DP{k['dataParallelSize']}" if k.get("dataParallelSize", 1) > 1 else "")
-                              for k in kwargs),
+        "parallel": ", ".join(parallel_label(k) for k in kwargs),
     }
 
 

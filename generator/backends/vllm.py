@@ -19,6 +19,7 @@ from .common import (
     VLLM_PLANNING,
     cache_group,
     cache_hostpath_level,
+    data_parallel_values,
     fp8_kv_cache,
     gpu_model_value,
     hpa_values,
@@ -32,6 +33,7 @@ from .common import (
     node_local_cache,
     node_shapes,
     object_list,
+    parallel_label,
     pod_resources,
     rdma_group,
     rdma_level,
@@ -326,7 +328,7 @@ def profile_values(profile: Any) -> dict[str, Any]:
         "engine": {
             "tensorParallelSize": tp,
             "pipelineParallelSize": profile.pipeline_parallel,
-            **({"dataParallelSize": profile.data_parallel} if profile.data_parallel > 1 else {}),
+            **data_parallel_values(profile),
             "dtype": ckpt.dtype,
             "quantization": ckpt.quantization,
             "maxModelLen": profile.max_model_len,
@@ -367,8 +369,7 @@ def summary(values: dict[str, Any]) -> dict[str, str]:
     return {
         "model": values["model"]["name"],
         "gpus": f"{values['gpu']['count']} x {replicas} replica(s)",
-        "parallel": f"{engine['tensorParallelSize']}x{engine['pipelineParallelSize']}"
-                    + (f" x DP{engine['dataParallelSize']}" if engine.get("dataParallelSize", 1) > 1 else ""),
+        "parallel": parallel_label(engine),
     }
 
 
