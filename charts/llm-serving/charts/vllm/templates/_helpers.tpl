@@ -129,10 +129,25 @@ for the picker and the Gateway (networkpolicy.yaml) all take them from here.
 Usage: {{- include "vllm.routing.targetPorts" . | nindent 4 }}
 */}}
 {{- define "vllm.routing.targetPorts" -}}
-{{- $port := int (include "vllm.containerPort" .) -}}
-{{- range $rank := until (max 1 (int (include "vllm.rankPorts" .)) | int) }}
-- number: {{ add $port $rank }}
+{{- range include "vllm.apiPorts" . | fromJsonArray }}
+- number: {{ .number }}
 {{- end -}}
+{{- end -}}
+
+{{/*
+vllm.apiPorts: the API ports of a serving pod, as a JSON list of {name, number, offset}: `http`
+(vllm.containerPort), and with per-rank API servers (vllm.rankPorts) `rank-1` ... on the ports
+after it (offset: the rank). The pod's ports, the Service, the ServiceMonitor, the NetworkPolicy
+and the InferencePool's targetPorts all take them from here.
+Usage: {{- range include "vllm.apiPorts" . | fromJsonArray }}{{ .name }}{{ end }}
+*/}}
+{{- define "vllm.apiPorts" -}}
+{{- $port := int (include "vllm.containerPort" .) -}}
+{{- $out := list -}}
+{{- range $rank := until (max 1 (int (include "vllm.rankPorts" .)) | int) -}}
+{{- $out = append $out (dict "name" (ternary (printf "rank-%d" $rank) "http" (gt $rank 0)) "number" (add $port $rank) "offset" $rank) -}}
+{{- end -}}
+{{- toJson $out -}}
 {{- end -}}
 
 {{/*

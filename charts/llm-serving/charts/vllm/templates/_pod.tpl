@@ -33,15 +33,10 @@ spec:
         {{- end }}
       {{- if ne $role "worker" }}
       ports:
-        - name: http
-          containerPort: {{ include "vllm.containerPort" . }}
+        {{- range include "vllm.apiPorts" . | fromJsonArray }}
+        - name: {{ .name }}
+          containerPort: {{ .number }}
           protocol: TCP
-        {{- range $rank := until $ranks }}
-        {{- if $rank }}
-        - name: rank-{{ $rank }}
-          containerPort: {{ add (include "vllm.containerPort" $) $rank }}
-          protocol: TCP
-        {{- end }}
         {{- end }}
         {{- if $ranks }}
         - name: supervisor
