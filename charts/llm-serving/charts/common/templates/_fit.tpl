@@ -40,9 +40,8 @@ Usage: {{ $a := include "common.fit.arith" (dict "data" $data "repo" "deepseek-a
 {{- $budget := mulf $gpu.memoryGiB .utilization -}}
 {{- $kvGiB := subf $budget $weights .data.overheadGiB -}}
 {{- $elementBytes := int (index .data.kvCacheBytes (ternary "fp8" "auto" (hasPrefix "fp8" (toString .kvCacheDtype)))) -}}
-{{- $perLayer := mul (int $model.kvHeads) (int $model.headDim) (ternary 1 2 $model.mla) -}}
 {{- $split := ternary 1 (min $tp (int $model.kvHeads)) $model.mla -}}
-{{- $perToken := divf (mul (int $model.layers) $perLayer $elementBytes) $split $pp -}}
+{{- $perToken := divf (include "common.fit.kvBytesPerToken" (dict "model" $model "elementBytes" $elementBytes) | int) $split $pp -}}
 {{- $tokens := 0 -}}
 {{- if gt $kvGiB 0.0 }}{{ $tokens = int64 (floor (divf (mulf $kvGiB 1073741824) $perToken)) }}{{ end -}}
 {{- dict "weightsGiB" $weights "budgetGiB" $budget "overheadGiB" .data.overheadGiB "kvGiB" $kvGiB "kvBytesPerToken" $perToken "kvTokens" $tokens | toJson -}}
@@ -198,7 +197,7 @@ Usage: {{ $n := include "common.fit.ollamaNeed" (dict "data" $data "tag" "deepse
 {{- $ckpt := index .data.checkpoints (toString .tag) -}}
 {{- if $ckpt -}}
 {{- $model := index .data.models $ckpt.model -}}
-{{- $bytes := mul (int $model.layers) (int $model.kvHeads) (int $model.headDim) (ternary 1 2 $model.mla) 2 -}}
+{{- $bytes := include "common.fit.kvBytesPerToken" (dict "model" $model "elementBytes" 2) | int -}}
 {{- $kv := divf (mul $bytes (int .contextLength) (int .numParallel)) 1073741824 -}}
 {{- $need := addf $ckpt.weightsGiB $kv .data.ollama.runtimeGiB -}}
 {{- dict "checked" true "weightsGiB" $ckpt.weightsGiB "kvGiB" $kv "runtimeGiB" .data.ollama.runtimeGiB "needGiB" $need | toJson -}}
@@ -213,15 +212,26 @@ GPU the catalog does not know, or global.fitCheck.enabled false); nothing when i
 Usage: {{ include "common.fit.notes" (dict "context" .context "repo" $v.model.name "gpu" $v.gpu.model "modelField" "vllm.model.name" "gpuField" "vllm.gpu.model") }}
 */}}
 {{- define "common.fit.notes" -}}
-{{- $data := include "common.fit.data" .context | fromJson -}}
 {{- if not (include "common.fit.enabled" .context) -}}
 Fit check: off (global.fitCheck.enabled false): nothing checked that {{ .repo }} fits the GPUs.
-{{- else if not (hasKey $data.checkpoints (toString .repo)) -}}
+{{- else -}}
+{{- $data := include "common.fit.data" .context | fromJson -}}
+{{- if not (hasKey $data.checkpoints (toString .repo)) -}}
 Fit check: {{ .modelField }} {{ .repo }} is not in the catalog, so the chart could not check that its
 weights and KV cache fit the GPUs; vLLM reports it at startup if they do not.
 {{- else if not (hasKey $data.gpus (toString .gpu)) -}}
 Fit check: {{ .gpuField }} is empty, so the chart could not check that {{ .repo }} fits the GPUs.
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+common.fit.kvBytesPerToken: the KV cache of one token over all layers of a model of common.fit.data,
+in bytes: KV heads x head dim x (1 for MLA's one latent, 2 for K and V) x layers x "elementBytes".
+Usage: {{ include "common.fit.kvBytesPerToken" (dict "model" $model "elementBytes" 2) | int }}
+*/}}
+{{- define "common.fit.kvBytesPerToken" -}}
+{{- mul (int .model.layers) (int .model.kvHeads) (int .model.headDim) (ternary 1 2 .model.mla) (int .elementBytes) -}}
 {{- end -}}
 
 {{/*
