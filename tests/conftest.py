@@ -48,6 +48,11 @@ def render_with(values_file: Path, overlay: dict, tmp_path: Path, crds: bool = F
     return validation.helm_template(helm(HELM_VERSIONS[0]), values_file, extra=("-f", str(extra)), crds=crds)
 
 
+def header(path: Path, key: str) -> list[str]:
+    """The texts of a test values file's `# <key>: <text>` comment lines (`# expect:`, `# base:` ...)."""
+    return [line.split(":", 1)[1].strip() for line in path.read_text().splitlines() if line.startswith(f"# {key}:")]
+
+
 def find(docs: list[dict], kind: str) -> list[dict]:
     return [d for d in docs if d["kind"] == kind]
 

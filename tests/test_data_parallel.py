@@ -18,7 +18,7 @@ import pytest
 from generator import validation
 from generator.build import ROOT
 
-from .conftest import HELM_VERSIONS, find, helm, render_with, rendered
+from .conftest import HELM_VERSIONS, find, render_with, rendered, validated
 from .test_leaderworkerset import LWS_ENV, lws, parse, server, templates
 
 ONE_NODE = ROOT / "values" / "h200-141gb-x8.yaml"
@@ -67,7 +67,7 @@ def test_one_node_runs_every_rank_behind_one_api_server():
 
 @pytest.mark.parametrize("version", HELM_VERSIONS)
 def test_wide_expert_parallelism_across_two_nodes(version: str):
-    result = validation.validate_file(TWO_NODES, version, helm(version))
+    result = validated(TWO_NODES, version)
     assert result.ok, result.errors
     leader, worker = templates(lws(result.documents))
     covered: list[int] = []

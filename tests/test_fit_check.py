@@ -13,33 +13,22 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from generator import catalog, fitcheck, planner, validation
+from generator import catalog, fitcheck, interface, planner, validation
 from generator.backends import REGISTRY
 from generator.build import ROOT
 from generator.model import Hardware, Request, Shape
 
-from .conftest import HELM_VERSIONS, helm, run_cli
+from .conftest import HELM_VERSIONS, header, helm, render_with, run_cli
+from .test_notes import install_dry_run
 
 MISFITS = sorted((ROOT / "tests" / "values-misfit").glob("*.yaml"))
 COMMON = ROOT / "charts" / "llm-serving" / "charts" / "common"
-
-
-def _header(path: Path, key: str) -> list[str]:
-    return [line.split(":", 1)[1].strip() for line in path.read_text().splitlines() if line.startswith(f"# {key}:")]
-
-
-def _merge(base: Any, overlay: Any) -> Any:
-    """Values files merged the way helm merges them: maps key by key, anything else replaced."""
-    if isinstance(base, dict) and isinstance(overlay, dict):
-        return {**base, **{k: _merge(base.get(k), v) for k, v in overlay.items()}}
-    return overlay
 
 
 def test_the_misfit_cases_are_there():
@@ -49,18 +38,18 @@ def test_the_misfit_cases_are_there():
               "l40s-48gb-70b-bf16", "a100-80gb-x8-r1-fp8", "h100-80gb-low-utilization"}
     assert contexts | models <= names
     for path in MISFITS:
-        (base,) = _header(path, "base")
+        (base,) = header(path, "base")
         assert (ROOT / "values" / f"{base}.yaml").is_file(), f"{path.name}: no profile {base}"
-        assert _header(path, "expect"), f"{path.name} names nothing it expects"
+        assert header(path, "expect"), f"{path.name} names nothing it expects"
 
 
 @pytest.mark.parametrize("version", HELM_VERSIONS)
 @pytest.mark.parametrize("path", MISFITS, ids=[p.stem for p in MISFITS])
 def test_helm_refuses_the_misfit(path: Path, version: str):
-    (base,) = _header(path, "base")
+    (base,) = header(path, "base")
     with pytest.raises(validation.RenderError) as excinfo:
         validation.helm_template(helm(version), ROOT / "values" / f"{base}.yaml", extra=("-f", str(path)))
-    for expected in _header(path, "expect"):
+    for expected in header(path, "expect"):
         assert expected in str(excinfo.value), f"{path.name}: {expected!r} not in\n{excinfo.value}"
 
 
@@ -69,8 +58,8 @@ def test_validate_refuses_every_misfit(tmp_path: Path):
     file would be): it fails, and each file's errors hold its expected texts."""
     edited = []
     for path in MISFITS:
-        (base,) = _header(path, "base")
-        merged = _merge(yaml.safe_load((ROOT / "values" / f"{base}.yaml").read_text()),
+        (base,) = header(path, "base")
+        merged = interface.merge(yaml.safe_load((ROOT / "values" / f"{base}.yaml").read_text()),
                         yaml.safe_load(path.read_text()))
         edited.append(tmp_path / path.name)
         edited[-1].write_text(yaml.safe_dump(merged))
@@ -78,7 +67,7 @@ def test_validate_refuses_every_misfit(tmp_path: Path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     for path in MISFITS:
         errors = "\n".join(line for line in proc.stderr.splitlines() if line.startswith(f"  {path.name}:"))
-        for expected in _header(path, "expect"):
+        for expected in header(path, "expect"):
             assert expected in errors, f"{path.name}: {expected!r} not in\n{errors}"
 
 
@@ -93,30 +82,21 @@ def test_shipped_profiles_fit_with_their_planned_numbers():
 
 def test_unknown_model_is_a_warning_and_a_note(tmp_path: Path):
     edited = tmp_path / "custom.yaml"
-    edited.write_text(yaml.safe_dump(_merge(yaml.safe_load((ROOT / "values" / "l4-24gb.yaml").read_text()),
+    edited.write_text(yaml.safe_dump(interface.merge(yaml.safe_load((ROOT / "values" / "l4-24gb.yaml").read_text()),
                                             {"vllm": {"model": {"name": "my-org/my-finetune"}}})))
     proc = run_cli("validate", "--no-generate", str(edited))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "warning: custom.yaml: my-org/my-finetune is not in the catalog" in proc.stderr
-    notes = _notes(edited)
+    notes, _ = install_dry_run(tmp_path, edited)
     assert "vllm.model.name my-org/my-finetune is not in the catalog" in notes
 
 
 def test_the_switch_turns_the_refusal_off(tmp_path: Path):
     path = ROOT / "tests" / "values-misfit" / "l4-24gb-model-context.yaml"
-    off = tmp_path / "off.yaml"
-    off.write_text(yaml.safe_dump({"global": {"fitCheck": {"enabled": False}}}))
-    docs = validation.helm_template(helm(HELM_VERSIONS[0]), ROOT / "values" / "l4-24gb.yaml",
-                                    extra=("-f", str(path), "-f", str(off)))
+    off = interface.merge(yaml.safe_load(path.read_text()), {"global": {"fitCheck": {"enabled": False}}})
+    docs = render_with(ROOT / "values" / "l4-24gb.yaml", off, tmp_path, crds=True)
     (deployment,) = [d for d in docs if d["kind"] == "Deployment" and "vllm" in d["metadata"]["name"]]
     assert "--max-model-len=131072" in deployment["spec"]["template"]["spec"]["containers"][0]["args"]
-
-
-def _notes(values: Path) -> str:
-    proc = subprocess.run([str(helm(HELM_VERSIONS[0])), "install", "r1", str(validation.CHART), "-f", str(values),
-                           "--dry-run=client", "--namespace", "llm"], capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.split("NOTES:", 1)[1]
 
 
 # ---------------------------------------------------------------- the cross-check
@@ -227,14 +207,11 @@ def test_extra_args_override_the_checked_values(tmp_path: Path):
     """vLLM takes the last of a flag given twice, so a --max-model-len in extraArgs is the one checked;
     offloading or speculative decoding change the arithmetic: the check stands aside for them."""
     profile = ROOT / "values" / "l4-24gb.yaml"
-    extra = tmp_path / "extra.yaml"
-    extra.write_text(yaml.safe_dump({"vllm": {"engine": {"extraArgs": ["--max-model-len", "131072"]}}}))
     with pytest.raises(validation.RenderError) as excinfo:
-        validation.helm_template(helm(HELM_VERSIONS[0]), profile, extra=("-f", str(extra)))
+        render_with(profile, {"vllm": {"engine": {"extraArgs": ["--max-model-len", "131072"]}}}, tmp_path, crds=True)
     assert "vllm.engine.maxModelLen 131072 does not fit" in str(excinfo.value)
-    extra.write_text(yaml.safe_dump({"vllm": {"engine": {"maxModelLen": 131072,
-                                                         "extraArgs": ["--cpu-offload-gb=8"]}}}))
-    assert validation.helm_template(helm(HELM_VERSIONS[0]), profile, extra=("-f", str(extra)))
+    assert render_with(profile, {"vllm": {"engine": {"maxModelLen": 131072, "extraArgs": ["--cpu-offload-gb=8"]}}},
+                       tmp_path, crds=True)
 
 
 def test_validate_reports_what_the_chart_checks():

@@ -17,23 +17,21 @@ import pytest
 
 from generator import validation
 
-from .conftest import HELM_VERSIONS, INVALID_FILES, helm
+from .conftest import HELM_VERSIONS, INVALID_FILES, header, helm
 
 # A values field in a template's message: `vllm.gpu.count`, `global.apiKey.create`, ...
 FIELD = re.compile(r"\b(global|vllm|ollama|kuberay|aibrix|ui)\.[A-Za-z]")
 
 
 def expectations(path: Path) -> list[str]:
-    found = [line.split(":", 1)[1].strip() for line in path.read_text().splitlines()
-             if line.startswith("# expect:")]
+    found = header(path, "expect")
     assert found, f"{path.name} has no '# expect: <text>' line naming the field"
     return found
 
 
 def schema_claim(path: Path) -> str | None:
     """The field the schema must refuse, or None when the file claims the schema accepts it."""
-    claims = [line.split(":", 1)[1].strip() for line in path.read_text().splitlines()
-              if line.startswith("# schema:")]
+    claims = header(path, "schema")
     assert len(claims) == 1, f"{path.name}: give one '# schema: refuses <field>' or '# schema: accepts (why)' line"
     verdict, _, field = claims[0].partition(" ")
     assert verdict in ("refuses", "accepts"), f"{path.name}: # schema: {claims[0]}"
