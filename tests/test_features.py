@@ -16,6 +16,7 @@ from generator import __version__
 from generator.build import ROOT
 
 from .conftest import (
+    ALL_FILES,
     HELM_VERSIONS,
     VALUES_FILES,
     VARIANTS,
@@ -244,7 +245,7 @@ def test_engine_tolerations_replace_the_charts(tmp_path: Path, profile: str, eng
         assert pod.spec["tolerations"] == OWN_TOLERATIONS, pod.name
 
 
-@pytest.mark.parametrize("values_file", [*VALUES_FILES, *VARIANTS], ids=lambda p: p.stem)
+@pytest.mark.parametrize("values_file", ALL_FILES, ids=lambda p: p.stem)
 def test_every_autoscaler_targets_a_rendered_workload(values_file: Path):
     """HPA, KEDA ScaledObject and AIBrix PodAutoscaler name a workload of the same release by
     apiVersion, kind and name (a wrong kind scales nothing, silently)."""

@@ -9,6 +9,7 @@ inconsistent values are in tests/values-invalid/kuberay-dp-*.yaml.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -22,7 +23,7 @@ import yaml
 from generator import validation
 from generator.build import ROOT
 
-from .conftest import HELM_VERSIONS, VALUES_FILES, VARIANTS, find, render_with, rendered
+from .conftest import ALL_FILES, HELM_VERSIONS, find, render_with, rendered
 
 DP = ROOT / "tests" / "values-valid" / "kuberay-data-parallel.yaml"
 DP_RDMA = ROOT / "tests" / "values-valid" / "kuberay-data-parallel-rdma.yaml"
@@ -185,7 +186,7 @@ def test_the_check_fails_what_ray_refuses():
 def test_every_rendered_ray_config_passes_vllm_0_11_arguments():
     """Ray refuses an engine_kwargs key that is no field of vLLM's AsyncEngineArgs or FrontendArgs; the
     kuberay profiles and variants (the plain application as well) render only known ones."""
-    files = [f for f in [*VALUES_FILES, *VARIANTS]
+    files = [f for f in ALL_FILES
              if (yaml.safe_load(f.read_text()) or {}).get("kuberay", {}).get("enabled")]
     assert DP in files and ROOT / "values" / "h100-80gb-2x8.yaml" in files
     for path in files:
@@ -231,6 +232,7 @@ def test_prefix_cache_routing_chooses_between_the_ranks(tmp_path: Path):
     assert set(router) <= set(RAY_ROUTER["requestRouterConfig"])
 
 
+@functools.cache
 def ray_python() -> str:
     """A Python with ray 2.52.0: LLM_SERVING_RAY_PYTHON, else this one; skip with the reason when there is none."""
     python = os.environ.get("LLM_SERVING_RAY_PYTHON", sys.executable)
@@ -252,7 +254,9 @@ def ray_python() -> str:
                          ids=["one-node", "one-node-prefix-cache", "two-rdma-nodes"])
 def test_ray_2_52_validates_the_dp_app(values: Path, routing: str, tmp_path: Path):
     python = ray_python()
-    _, app = application(render_with(values, {"global": {"routing": {"strategy": routing}}}, tmp_path, crds=True))
+    docs = rendered(values) if routing == "service" else \
+        render_with(values, {"global": {"routing": {"strategy": routing}}}, tmp_path, crds=True)
+    _, app = application(docs)
     assert ("request_router_config" in app["args"]["llm_config"]["deployment_config"]) == (routing == "prefixCache")
     result = subprocess.run([python, str(ROOT / "tests" / "ray_serve_check.py"),
                              str(ROOT / "tests" / "data" / "ray-serve-dp.yaml")],

@@ -159,9 +159,8 @@ def test_changelog_edit_makes_chart_yaml_stale(tmp_path: Path):
     assert annotations["artifacthub.io/containsSecurityUpdates"] == "true"
 
 
-def test_signing_key_fingerprint_goes_into_sign_key(tmp_path: Path):
+def test_signing_key_fingerprint_goes_into_sign_key(key):
     """With the maintainers' public key committed, signKey carries its fingerprint (as gpg computes it)."""
-    key = throwaway_key(tmp_path)
     assert release.openpgp_fingerprint(key.armored) == key.fingerprint
     files = {"CHANGELOG.md": CHANGELOG, release.SIGNING_KEY: key.armored}
     sign_key = yaml.safe_load(release.chart_annotations(files.get)["artifacthub.io/signKey"])

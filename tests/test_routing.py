@@ -16,17 +16,17 @@ import yaml
 from generator import validation
 from generator.build import ROOT
 
-from .conftest import HELM_VERSIONS, find, helm, pod_specs, pod_templates, render_with, rendered
+from .conftest import HELM_VERSIONS, find, helm, pod_specs, render_with, rendered
 from .pod_security_standards import violations
 from .scheduling import fits, preference_score, untolerated_taints
 from .test_network_policies import selects
 from .test_notes import install_dry_run
 from .test_placement import NODES, gpu_nodes, node
 
-VARIANTS = ROOT / "tests" / "values-valid"
-VLLM = VARIANTS / "routing-vllm.yaml"
-KUBERAY = VARIANTS / "routing-kuberay.yaml"
-AIBRIX = VARIANTS / "routing-aibrix.yaml"
+VALID = ROOT / "tests" / "values-valid"
+VLLM = VALID / "routing-vllm.yaml"
+KUBERAY = VALID / "routing-kuberay.yaml"
+AIBRIX = VALID / "routing-aibrix.yaml"
 EPP = yaml.safe_load((ROOT / "tests" / "data" / "epp-plugins.yaml").read_text())
 RAY = yaml.safe_load((ROOT / "tests" / "data" / "ray-serve-router.yaml").read_text())
 POOL_API = "inference.networking.k8s.io/v1/InferencePool"
@@ -169,6 +169,8 @@ def test_the_route_points_at_the_pool_only_when_the_switch_is_on(version: str, t
     assert route["spec"]["rules"][0]["backendRefs"] == [
         {"group": "inference.networking.k8s.io", "kind": "InferencePool", "name": "r1-vllm"}]
     assert route["spec"]["parentRefs"]
+    if version != HELM_VERSIONS[0]:
+        return  # render_with renders with the first helm: the switch-off half once
     off = render_with(VLLM, {"global": {"routing": SERVICE}}, tmp_path, crds=True)
     (route,) = find(off, "HTTPRoute")
     assert route["spec"]["rules"][0]["backendRefs"] == [{"name": "r1-vllm", "port": 8000}]
@@ -198,7 +200,7 @@ def test_a_leaderworkerset_pool_selects_the_leaders(tmp_path: Path):
     overlay = yaml.safe_load(VLLM.read_text())
     overlay["vllm"].pop("gpu")
     overlay["vllm"].pop("cache")
-    docs = render_with(VARIANTS / "vllm-lws-rdma.yaml", overlay, tmp_path, crds=True)
+    docs = render_with(VALID / "vllm-lws-rdma.yaml", overlay, tmp_path, crds=True)
     (pool,) = find(docs, "InferencePool")
     (lws,) = find(docs, "LeaderWorkerSet")
     leader = lws["spec"]["leaderWorkerTemplate"]["leaderTemplate"]["metadata"]["labels"]
@@ -254,7 +256,7 @@ def test_only_the_picker_mounts_a_token_read_only():
     docs = rendered(VLLM)
     with_token = []
     for name, spec, _ in pod_specs(docs):
-        assert spec.get("automountServiceAccountToken") is False, name
+        # no automounted token anywhere: test_pod_security, which walks this file too
         projected = [v for v in spec.get("volumes", []) if any(
             "serviceAccountToken" in s for s in v.get("projected", {}).get("sources", []))]
         if projected:
@@ -292,12 +294,7 @@ def test_network_policies_admit_gateway_picker_and_servers_exactly():
     gateways = [v for peer in api["from"] if "namespaceSelector" in peer
                 for e in peer["namespaceSelector"]["matchExpressions"] for v in e["values"]]
     assert "istio-system" in gateways and api["ports"] == [{"port": "http", "protocol": "TCP"}]
-    policies = find(docs, "NetworkPolicy")
-    for template in pod_templates(docs):
-        if (template.metadata.get("annotations") or {}).get("helm.sh/hook") == "test":
-            continue  # helm test pods run once; the engines' policies let them in
-        labels = template.metadata.get("labels") or {}
-        assert any(selects(p, labels) for p in policies), labels
+    # every pod selected by a NetworkPolicy: test_network_policies, which walks this file too
 
 
 def test_the_picker_meets_restricted_and_prefers_cpu_nodes():
@@ -332,6 +329,8 @@ def test_kuberay_names_ray_serves_prefix_aware_router(version: str, tmp_path: Pa
         assert set(router["request_router_kwargs"]) <= set(RAY["initializeState"])
         assert router["request_router_kwargs"]["do_eviction"] is True
         assert config["deployment_config"]["autoscaling_config"]["max_replicas"] >= 2
+    if version != HELM_VERSIONS[0]:
+        return  # render_with renders with the first helm: the switch-off half once
     for config in serve_configs(render_with(KUBERAY, {"global": {"routing": SERVICE}}, tmp_path, crds=True)):
         assert "request_router_config" not in config["deployment_config"]
 
@@ -351,5 +350,7 @@ def test_aibrix_heads_name_the_prefix_cache_strategy(version: str, tmp_path: Pat
     config = yaml.safe_load(found["head"]["model.aibrix.ai/config"])
     assert config == {"defaultProfile": "default", "profiles": {"default": {"routingStrategy": "prefix-cache"}}}
     assert all("model.aibrix.ai/config" not in a for k, a in found.items() if k != "head")
+    if version != HELM_VERSIONS[0]:
+        return  # render_with renders with the first helm: the switch-off half once
     off = annotations(render_with(AIBRIX, {"global": {"routing": SERVICE}}, tmp_path, crds=True))
     assert all("model.aibrix.ai/config" not in a for a in off.values())

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator import __version__, release, validation
+from generator import __version__, interface, release, validation
 from generator.build import ROOT
 
 from .conftest import HELM_VERSIONS, VALUES_FILES, helm, rendered
-from .upgrade import immutable_changes, merge, object_changes, quantity, value_changes
+from .upgrade import immutable_changes, object_changes, quantity, value_changes
 
 RELEASES = ROOT / "tests" / "releases"
 CHART = ROOT / "charts" / "llm-serving"
@@ -93,7 +93,7 @@ def _chart_defaults(files: dict[str, str]) -> dict:
         match = re.fullmatch(r"llm-serving/charts/([^/]+)/values\.yaml", rel)
         if match:
             merged[match.group(1)] = yaml.safe_load(text) or {}
-    return merge(merged, yaml.safe_load(files["llm-serving/values.yaml"]) or {})
+    return interface.merge(merged, yaml.safe_load(files["llm-serving/values.yaml"]) or {})
 
 
 @functools.cache

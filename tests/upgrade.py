@@ -122,13 +122,6 @@ def immutable_changes(old_docs: list[dict], new_docs: list[dict]) -> list[str]:
 
 # ---------------------------------------------------------------- default values
 
-def merge(base: Any, overlay: Any) -> Any:
-    """helm's values merge: maps merge key by key, anything else is replaced."""
-    if isinstance(base, dict) and isinstance(overlay, dict):
-        return {**base, **{k: merge(base.get(k), v) for k, v in overlay.items()}}
-    return overlay
-
-
 def leaves(tree: Any, prefix: str = "") -> dict[str, Any]:
     """Dotted path -> value of every leaf (a list or an empty map is a leaf)."""
     if isinstance(tree, dict) and tree:

@@ -24,16 +24,13 @@ import yaml
 
 from generator import vendor
 
+from .sample_compare import EMBEDDED_YAML  # string fields whose value is itself YAML or JSON
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "upstream"
 SAMPLES = DATA / "samples"
 PROVENANCE = DATA / "provenance.yaml"
 COMMAND = "python -m tests.upstream_data --upstream <shared/upstream>"
-# String fields whose value is itself YAML or JSON (tests/sample_compare.py compares them as data).
-EMBEDDED_YAML = {"serveConfigV2", "k8s.volcengine.com/pod-networks"}
-# Files the upstream folder's PROVENANCE.md lists without a blob SHA-1: the SHA-1 of the copy,
-# which that file states is byte-identical to upstream (the vendored files of generator/vendor.py).
-VENDORED_SOURCES = vendor.FILES
 
 
 def git_blob_sha1(data: bytes) -> str:
@@ -104,7 +101,9 @@ def build(upstream: Path) -> dict[str, str]:
         row = rows[local]
         assert git_blob_sha1(source.read_bytes()) == row["blob_sha1"], f"{local} differs from its upstream blob"
         crds.append({"crd": source.relative_to(upstream / "crds").as_posix(), "from": row})
-    for dest, src in VENDORED_SOURCES.items():
+    # Files the upstream folder's PROVENANCE.md lists without a blob SHA-1: the SHA-1 of the copy,
+    # which that file states is byte-identical to upstream (the vendored files of generator/vendor.py).
+    for dest, src in vendor.FILES.items():
         row = dict(rows[src])
         row.setdefault("blob_sha1", git_blob_sha1((upstream / src).read_bytes()))
         vendored.append({"file": dest, "from": row})
