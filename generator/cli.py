@@ -129,7 +129,7 @@ def cmd_package(args: argparse.Namespace) -> int:
         raise UsageError(f"helm package failed: {proc.stderr.strip()}")
     print(proc.stdout.strip())
     if sign:
-        print(f"provenance: {dest / f'llm-serving-{__version__}.tgz.prov'}")
+        print(f"provenance: {dest / f'{release.CHART}-{__version__}.tgz.prov'}")
     return 0
 
 
