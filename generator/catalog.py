@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
+from generator.overhead import Overhead, overhead
+
 GIB = 2**30
 
 
@@ -179,6 +181,14 @@ class Model:
     attention_heads: int = 0  # tensor parallel size must divide it (0: not checked)
     routed_experts: int = 0  # n_routed_experts of a MoE's config.json (0: dense)
     experts_per_token: int = 0  # num_experts_per_tok: the routed experts each token goes through
+    # The widths vLLM's runtime memory depends on (generator/overhead.py), from config.json:
+    hidden_size: int = 0
+    intermediate_size: int = 0  # the dense MLP's (a MoE's dense layers)
+    moe_intermediate_size: int = 0  # each routed expert's (0: dense)
+    vocab_size: int = 0
+    qk_nope_head_dim: int = 0  # MLA: query/key width without rotary part, per head
+    qk_rope_head_dim: int = 0  # MLA: rotary part of query/key, per head
+    v_head_dim: int = 0  # MLA: value width per head
 
     @property
     def active_fraction(self) -> float:
@@ -280,6 +290,8 @@ DEEPSEEK_R1 = Model(
     attention_heads=128,
     routed_experts=256,
     experts_per_token=8,
+    hidden_size=7168, intermediate_size=18432, moe_intermediate_size=2048, vocab_size=129280,
+    qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128,
     checkpoints=(
         Checkpoint(
             repo="deepseek-ai/DeepSeek-R1",
@@ -321,6 +333,7 @@ MODELS: dict[str, Model] = {
         # num_key_value_heads 2, hidden_size 1536 (head dim 128), max_position_embeddings 131072.
         Model(
             key="deepseek-r1-distill-qwen-1.5b",
+            hidden_size=1536, intermediate_size=8960, vocab_size=151936,
             attention_heads=12,
             params_b=1.78,
             layers=28,
@@ -338,6 +351,7 @@ MODELS: dict[str, Model] = {
         # bf16 safetensors 15.23 GB.
         Model(
             key="deepseek-r1-distill-qwen-7b",
+            hidden_size=3584, intermediate_size=18944, vocab_size=152064,
             attention_heads=28,
             params_b=7.62,
             layers=28,
@@ -357,6 +371,7 @@ MODELS: dict[str, Model] = {
         # torch_dtype bfloat16. 14.77 B parameters -> 29.5 GB (27.5 GiB) of bf16 safetensors.
         Model(
             key="deepseek-r1-distill-qwen-14b",
+            hidden_size=5120, intermediate_size=13824, vocab_size=152064,
             attention_heads=40,
             params_b=14.77,
             layers=48,
@@ -395,6 +410,7 @@ MODELS: dict[str, Model] = {
         # bf16 safetensors 8.67 + 7.39 = 16.06 GB.
         Model(
             key="deepseek-r1-distill-llama-8b",
+            hidden_size=4096, intermediate_size=14336, vocab_size=128256,
             attention_heads=32,
             params_b=8.03,
             layers=32,
@@ -426,6 +442,7 @@ MODELS: dict[str, Model] = {
         # parameters. Only the ollama tag is catalogued: the bf16 safetensors are not sized here.
         Model(
             key="deepseek-r1-0528-qwen3-8b",
+            hidden_size=4096, intermediate_size=12288, vocab_size=151936,
             attention_heads=32,
             params_b=8.19,
             layers=36,
@@ -443,6 +460,7 @@ MODELS: dict[str, Model] = {
         # 131072; 32.76 B parameters -> 65.5 GB (61.0 GiB) of bf16 safetensors.
         Model(
             key="deepseek-r1-distill-qwen-32b",
+            hidden_size=5120, intermediate_size=27648, vocab_size=152064,
             attention_heads=40,
             params_b=32.76,
             layers=64,
@@ -470,6 +488,7 @@ MODELS: dict[str, Model] = {
         # max_position_embeddings 131072; 70.55 B parameters -> 141.1 GB (131.4 GiB) in bf16.
         Model(
             key="deepseek-r1-distill-llama-70b",
+            hidden_size=8192, intermediate_size=28672, vocab_size=128256,
             attention_heads=64,
             params_b=70.55,
             layers=80,
@@ -551,10 +570,8 @@ QUANTIZATIONS: dict[str, Quantization] = {
 }
 
 
-# Memory vLLM needs per GPU besides weights and KV cache: activations of one batch of
-# max-num-batched-tokens, CUDA graphs and the CUDA context. vLLM reserves these inside
-# --gpu-memory-utilization; 3 GiB covers them for the batch sizes used here.
-RUNTIME_OVERHEAD_GIB = 3.0
+# The vLLM release the planner sizes for when the caller names none: the vLLM image's.
+DEFAULT_RELEASE = "0.31.0"
 
 # Startup budget model (used for the startupProbe): download from the hub at a
 # conservative 50 MiB/s, load from local disk or page cache at 500 MiB/s, then
@@ -572,13 +589,18 @@ class Fit:
     gpu_gib: float
     utilization: float
     weights_gib: float
-    overhead_gib: float
+    # vLLM's runtime memory besides weights and KV cache, term by term; GiB for another runtime
+    overhead: Overhead | float
     kv_gib: float
     kv_tokens: int
     max_model_len: int
     max_num_seqs: int
     kv_cache_dtype: str = "auto"  # vLLM --kv-cache-dtype: auto (the model's 16 bits) or fp8
     data_parallel: int = 1  # data-parallel ranks, each with a KV cache of its own of kv_tokens
+
+    @property
+    def overhead_gib(self) -> float:
+        return self.overhead.gib if isinstance(self.overhead, Overhead) else self.overhead
 
     @property
     def full_length_sequences(self) -> float:
@@ -588,7 +610,9 @@ class Fit:
         return [
             f"budget   {self.gpu_gib:.1f} GiB x {self.utilization:.2f} = "
             f"{self.gpu_gib * self.utilization:.1f} GiB per GPU",
-            f"weights  {self.weights_gib:.1f} GiB per GPU; runtime overhead {self.overhead_gib:.1f} GiB",
+            f"weights  {self.weights_gib:.1f} GiB per GPU",
+            self.overhead.line() if isinstance(self.overhead, Overhead)
+            else f"runtime overhead {self.overhead:.1f} GiB",
             f"KV cache {self.kv_gib:.1f} GiB{' in fp8' if self.kv_cache_dtype == 'fp8' else ''} = "
             f"{self.kv_tokens} tokens "
             f"({self.full_length_sequences:.1f} sequences of {self.max_model_len} tokens at once; "
@@ -633,19 +657,26 @@ def _exact(x: float) -> Fraction:
 
 def fit(model: Model, ckpt: Checkpoint, gpu: Gpu, tensor_parallel: int, utilization: float,
         max_model_len: int, max_num_seqs: int, pipeline_parallel: int = 1,
-        kv_cache_dtype: str = "auto", data_parallel: int = 1, redundant_experts: int = 0) -> Fit:
-    """Weights per GPU as `weights_per_gpu`; KV cache as `kv_bytes_per_token_per_gpu`, per GPU of
-    each data-parallel rank (each rank caches its own requests)."""
+        kv_cache_dtype: str = "auto", data_parallel: int = 1, redundant_experts: int = 0,
+        release: str = DEFAULT_RELEASE, max_num_batched_tokens: int = 0, eager: bool = False,
+        all2all: str = "", nodes: int = 1) -> Fit:
+    """Weights per GPU as `weights_per_gpu`; runtime overhead as vLLM `release` measures it
+    (generator/overhead.py: max_num_seqs and max_num_batched_tokens 0 take its defaults, `eager`
+    captures no CUDA graphs, `all2all` and `nodes` size DeepEP's buffers); KV cache as
+    `kv_bytes_per_token_per_gpu`, per GPU of each data-parallel rank (each rank caches its own
+    requests)."""
     gpus = tensor_parallel * pipeline_parallel
     exact_weights = weights_per_gpu(ckpt, tensor_parallel, pipeline_parallel, data_parallel, redundant_experts,
                                     model.routed_experts)
     weights = float(exact_weights)
-    exact_kv = _exact(gpu.memory_gib) * _exact(utilization) - exact_weights - _exact(RUNTIME_OVERHEAD_GIB)
+    runtime = overhead(model, gpu, release, tensor_parallel, pipeline_parallel, data_parallel, max_num_seqs,
+                       max_num_batched_tokens, max_model_len, eager, all2all, nodes)
+    exact_kv = _exact(gpu.memory_gib) * _exact(utilization) - exact_weights - Fraction(runtime.mib, 1024)
     kv_gib = float(exact_kv)
     kv_per_token = model.kv_bytes_per_token_per_gpu(tensor_parallel, pipeline_parallel, kv_cache_dtype)
     kv_tokens = math.floor(exact_kv * GIB / _exact(kv_per_token)) if exact_kv > 0 else 0
-    result = Fit(gpu.memory_gib, utilization, weights, RUNTIME_OVERHEAD_GIB, kv_gib, kv_tokens,
-                 max_model_len, max_num_seqs, kv_cache_dtype, data_parallel)
+    result = Fit(gpu.memory_gib, utilization, weights, runtime, kv_gib, kv_tokens,
+                 max_model_len, runtime.seqs, kv_cache_dtype, data_parallel)
     if kv_tokens < max_model_len:
         # vLLM refuses to start when one sequence of max-model-len does not fit the KV cache.
         raise DoesNotFit(

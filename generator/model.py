@@ -140,12 +140,18 @@ class Profile:
     def checkpoint(self) -> catalog.Checkpoint:
         return self.checkpoint_override or catalog.MODELS[self.model].checkpoint(self.precision)
 
-    def fit(self) -> catalog.Fit:
-        """The memory arithmetic per GPU for the profile's parallelism."""
+    def fit(self, max_num_batched_tokens: int = 0) -> catalog.Fit:
+        """The memory arithmetic per GPU for the profile's parallelism (at vLLM's default
+        --max-num-batched-tokens unless given)."""
         if self.gpu is None:
             raise ValueError(f"profile {self.name} has no GPU")
-        return catalog.fit(catalog.MODELS[self.model], self.checkpoint, catalog.GPUS[self.gpu],
+        from generator.backends import REGISTRY  # backends build profiles: import at use
+
+        gpu = catalog.GPUS[self.gpu]
+        release = REGISTRY[self.engine].vllm_versions.get(gpu.vendor, catalog.DEFAULT_RELEASE)
+        return catalog.fit(catalog.MODELS[self.model], self.checkpoint, gpu,
                            self.tensor_parallel, self.gpu_memory_utilization, self.max_model_len,
                            self.max_num_seqs, pipeline_parallel=self.pipeline_parallel,
-                           kv_cache_dtype=self.kv_cache_dtype, data_parallel=self.data_parallel)
+                           kv_cache_dtype=self.kv_cache_dtype, data_parallel=self.data_parallel,
+                           release=release, nodes=self.pods, max_num_batched_tokens=max_num_batched_tokens)
 

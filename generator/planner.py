@@ -38,6 +38,7 @@ from . import catalog, platforms
 from .backends import REGISTRY, Backend, for_vendor, serving
 from .interface import Group, Value
 from .model import Hardware, Profile, Request, Shape
+from .overhead import Overhead
 
 MIN_CONTEXT = 4096
 DEFAULT_CONTEXT = 32768
@@ -141,7 +142,16 @@ class Plan:
             "decodeTokensPerSecondBound": self.decode_tokens_per_s,
             "startupSeconds": self.startup_seconds, "notes": list(self.notes),
             "alternatives": list(self.alternatives), "layouts": list(self.layouts), "objective": self.objective,
+            # vLLM's runtime memory besides weights and KV cache, term by term (engines running vLLM)
+            "overhead": self._overhead(),
         }
+
+    def _overhead(self) -> dict[str, Any] | None:
+        p = self.profile
+        if not p.gpu or not REGISTRY[p.engine].vllm_versions:
+            return None
+        overhead = p.fit().overhead
+        return overhead.as_dict() if isinstance(overhead, Overhead) else None
 
 
 # ---------------------------------------------------------------- lookups
@@ -480,11 +490,33 @@ def _plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
         rdma=hw.rdma, data_parallel=shape.data_parallel)
     bound = _decode_bound(gpu, ckpt, model, shape) if gpu else None
     notes = choices + backend.notes(hw) + ((f"expert parallel: {expert_reason}",) if expert_reason else ())
+    if shape.data_parallel > 1 and model.routed_experts and gpu is not None:
+        notes += (_profile_batch_note(profile, fit),)
     if model.routed_experts and backend.no_data_parallel and gpu is not None \
             and not any(s.data_parallel > 1 for s in shapes):
         notes += (f"layouts: {backend.no_data_parallel}",)
     return Plan(hw, profile, tuple(backend.arithmetic(profile)), bound, catalog.startup_seconds(ckpt),
                 notes, layouts=layouts, objective=req.objective)
+
+
+# The batch a data-parallel plan's note offers instead of vLLM's default --max-num-batched-tokens:
+# the smallest default vLLM itself takes (get_batch_defaults), which still prefills 2048 tokens of
+# a prompt per step and rank.
+SMALL_BATCH = 2048
+
+
+def _profile_batch_note(profile: Profile, fit: catalog.Fit) -> str:
+    """What vLLM's profile run costs a data-parallel MoE plan, and what a smaller batch frees."""
+    o = fit.overhead
+    assert isinstance(o, Overhead)
+    line = (f"profile run: with data parallelism the experts take every rank's {o.batched_tokens} dummy tokens "
+            f"({o.moe_tokens} tokens, {o.activation / catalog.GIB:.1f} GiB of activations per GPU), which vLLM "
+            "keeps out of the KV cache")
+    if o.batched_tokens <= SMALL_BATCH:
+        return line
+    small = profile.fit(max_num_batched_tokens=SMALL_BATCH)
+    return (line + f"; --max-num-batched-tokens {SMALL_BATCH} (engine extraArgs) would leave "
+            f"{small.kv_gib - fit.kv_gib:.1f} GiB more per rank ({small.kv_tokens} tokens) at slower prefill")
 
 
 def _decode_bound(gpu: catalog.Gpu, ckpt: catalog.Checkpoint, model: catalog.Model, shape: Shape) -> float:

@@ -15,7 +15,6 @@ from .common import (
     K8S_NAME,
     QUANTITY,
     STRING_MAP,
-    VLLM_PLANNING,
     fp8_kv_cache,
     gpu_model_value,
     hostpath_level,
@@ -28,6 +27,7 @@ from .common import (
     rdma_level,
     resources_schema,
     string,
+    vllm_planning,
 )
 
 # The image AIBrix's DeepSeek-R1 guide (seed 002) runs: vLLM v0.7.3 with NCCL 2.25.1 and
@@ -273,7 +273,7 @@ def summary(values: dict[str, Any]) -> dict[str, str]:
 
 
 BACKEND = Backend(
-    **VLLM_PLANNING,
+    **vllm_planning({"nvidia": AIBRIX_VLLM_VERSION}),
     name="aibrix",
     description="AIBrix RayClusterFleet serving DeepSeek-R1 671B across GPU nodes with RDMA",
     app_version=VLLM_IMAGE_TAG,
@@ -291,7 +291,6 @@ BACKEND = Backend(
     chosen_for=lambda hw, gpu: gpu is not None and not gpu.consumer and hw.nodes > 1 and hw.rdma,
     shapes=shapes,
     expert_parallel=expert_parallel,
-    vllm_versions={"nvidia": AIBRIX_VLLM_VERSION},
     no_data_parallel=f"AIBrix's vLLM {AIBRIX_VLLM_VERSION} has no data parallelism (no --data-parallel-size): "
                      "tensor and pipeline parallel only; --engine vllm plans data-parallel attention",
     kv_cache_fp8=lambda model, gpu: (

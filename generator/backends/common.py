@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from typing import Any
 
 from .. import catalog, platforms
@@ -61,23 +60,60 @@ MARGIN_SEQUENCES = 2  # an automatic plan's KV cache holds at least this many fu
 
 
 def gpu_fit(model: catalog.Model, ckpt: catalog.Checkpoint, gpu: catalog.Gpu | None, hw: Hardware,
-            shape: Shape, utilization: float, context: int, req: Request) -> catalog.Fit:
-    """Weights and KV cache per GPU at `utilization`. An automatic context must leave room for
-    MARGIN_SEQUENCES full-length sequences; an automatic max-num-seqs is what the KV cache holds
-    at half the context each, at most MAX_SEQS."""
+            shape: Shape, utilization: float, context: int, req: Request,
+            release: str = catalog.DEFAULT_RELEASE) -> catalog.Fit:
+    """Weights and KV cache per GPU at `utilization`, with the runtime overhead of vLLM `release`.
+    An automatic context must leave room for MARGIN_SEQUENCES full-length sequences; an automatic
+    max-num-seqs is what the KV cache holds at half the context each, at most MAX_SEQS, with the
+    overhead of that many sequences."""
     assert gpu is not None, "GPU engines are planned for GPUs only"
-    seqs = req.max_num_seqs or 1
     tp, pp, dp = shape.tensor_parallel, shape.pipeline_parallel, shape.data_parallel
-    fit = catalog.fit(model, ckpt, gpu, tp, utilization, context, seqs, pipeline_parallel=pp,
-                      kv_cache_dtype=req.kv_cache_dtype or "auto", data_parallel=dp)
-    if not req.context and fit.kv_tokens < MARGIN_SEQUENCES * context:
+
+    def sized(seqs: int) -> catalog.Fit:
+        return catalog.fit(model, ckpt, gpu, tp, utilization, context, seqs, pipeline_parallel=pp,
+                           kv_cache_dtype=req.kv_cache_dtype or "auto", data_parallel=dp, release=release,
+                           nodes=shape.pods)
+
+    def holds(fit: catalog.Fit) -> bool:
+        """Room for MARGIN_SEQUENCES full-length sequences, when the context is automatic."""
+        return bool(req.context) or fit.kv_tokens >= MARGIN_SEQUENCES * context
+
+    # An automatic max-num-seqs is at least the sequences of half a context the margin holds.
+    floor = 1 if req.context else 2 * MARGIN_SEQUENCES
+    fit = sized(req.max_num_seqs or floor)
+    if not holds(fit):
         raise catalog.DoesNotFit(
             f"{ckpt.repo} on {tp * pp * dp} x {gpu.name}: KV cache holds {fit.kv_tokens} tokens, "
             f"fewer than {MARGIN_SEQUENCES} sequences of {context}")
     if not req.max_num_seqs:
-        seqs = max(1, min(MAX_SEQS, fit.kv_tokens // max(1, context // 2)))
-        fit = replace(fit, max_num_seqs=seqs)
+        # The most sequences, up to MAX_SEQS, that the KV cache holds at half the context each once
+        # their own overhead (sampler, CUDA graphs) is taken: more sequences leave less cache, so
+        # the largest that still fits is found by bisection.
+        half = max(1, context // 2)
+        low, high = floor, max(floor, min(MAX_SEQS, fit.kv_tokens // half))
+        while low < high:
+            middle = (low + high + 1) // 2
+            candidate = sized(middle)
+            if candidate.kv_tokens // half >= middle and holds(candidate):
+                low, fit = middle, candidate
+            else:
+                high = middle - 1
     return fit
+
+
+def vllm_planning(vllm_versions: dict[str, str]) -> dict[str, Any]:
+    """What the planner asks of every engine that runs vLLM on GPUs (vLLM itself, Ray Serve LLM,
+    AIBrix): the Backend fields they share, with the memory arithmetic of the vLLM release inside
+    the engine's image for each GPU vendor."""
+    def fit(model: catalog.Model, ckpt: catalog.Checkpoint, gpu: catalog.Gpu | None, hw: Hardware,
+            shape: Shape, utilization: float, context: int, req: Request) -> catalog.Fit:
+        assert gpu is not None, "GPU engines are planned for GPUs only"
+        return gpu_fit(model, ckpt, gpu, hw, shape, utilization, context, req,
+                       vllm_versions.get(gpu.vendor, catalog.DEFAULT_RELEASE))
+
+    return {"precisions": HF_PRECISIONS, "weights_doc": HF_WEIGHTS, "fit": fit, "pod_cpu": gpu_pod_cpu,
+            "pod_memory_gib": staged_memory_gib, "least_memory_gib": least_staged_memory_gib,
+            "vllm_versions": vllm_versions}
 
 
 def gpu_pod_cpu(hw: Hardware, shape: Shape) -> int:
@@ -190,12 +226,6 @@ def node_shapes(hw: Hardware) -> list[Shape]:
 HF_PRECISIONS = ("bf16", "fp8", "nvfp4", "w4a16", "awq-int4")
 HF_WEIGHTS = "Hugging Face checkpoints (bf16, fp8, nvfp4, w4a16, awq-int4)"
 
-# What the planner asks of every engine that runs vLLM on GPUs (vLLM itself, Ray Serve LLM,
-# AIBrix): the Backend fields they share.
-VLLM_PLANNING: dict[str, Any] = {
-    "precisions": HF_PRECISIONS, "weights_doc": HF_WEIGHTS, "fit": gpu_fit, "pod_cpu": gpu_pod_cpu,
-    "pod_memory_gib": staged_memory_gib, "least_memory_gib": least_staged_memory_gib,
-}
 
 
 def resources_schema() -> dict[str, Any]:

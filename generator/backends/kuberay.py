@@ -16,7 +16,6 @@ from .common import (
     OFFLINE,
     QUANTITY,
     STRING_MAP,
-    VLLM_PLANNING,
     cache_group,
     cache_hostpath_level,
     data_parallel_values,
@@ -37,6 +36,7 @@ from .common import (
     rdma_level,
     resources_schema,
     string,
+    vllm_planning,
 )
 
 # Ray release of the image and of `rayVersion`; the image is the one KubeRay v1.7.0's
@@ -258,7 +258,7 @@ def summary(values: dict[str, Any]) -> dict[str, str]:
 
 
 BACKEND = Backend(
-    **VLLM_PLANNING,
+    **vllm_planning({"nvidia": RAY_VLLM_VERSION}),
     name="kuberay",
     description="KubeRay RayService serving DeepSeek-R1 with Ray Serve LLM across GPU nodes",
     app_version=RAY_VERSION,
@@ -278,7 +278,6 @@ BACKEND = Backend(
     # 004's config does not set it, and for data-parallel ranks, whose experts it spreads.
     expert_parallel=lambda model, ckpt, gpu, hw, shape, asked: moe_expert_parallel(model, ckpt, gpu, hw, shape, asked)
     if asked or shape.data_parallel > 1 else "",
-    vllm_versions={"nvidia": RAY_VLLM_VERSION},
     data_parallel_shapes=moe_data_parallel_shapes,
     no_data_parallel=NO_DATA_PARALLEL,
     kv_cache_fp8=lambda model, gpu: fp8_kv_cache(gpu) or (

@@ -16,7 +16,6 @@ from .common import (
     OFFLINE,
     QUANTITY,
     STRING_MAP,
-    VLLM_PLANNING,
     cache_group,
     cache_hostpath_level,
     data_parallel_values,
@@ -41,6 +40,7 @@ from .common import (
     scheduling_values,
     string,
     supplemental_groups_value,
+    vllm_planning,
 )
 
 # Pinned vLLM release (the newest at the time of writing); bump it here and run
@@ -385,7 +385,7 @@ def shapes(hw: Hardware) -> list[Shape]:
 
 
 BACKEND = Backend(
-    **VLLM_PLANNING,
+    **vllm_planning({"nvidia": VLLM_VERSION.lstrip("v"), "amd": VLLM_ROCM_IMAGE[1].lstrip("v")}),
     name="vllm",
     description="vLLM OpenAI-compatible server for DeepSeek-R1 and its distills",
     app_version=VLLM_VERSION,
@@ -401,7 +401,6 @@ BACKEND = Backend(
     shapes=shapes,
     expert_parallel=moe_expert_parallel,
     data_parallel_shapes=moe_data_parallel_shapes,
-    vllm_versions={"nvidia": VLLM_VERSION.lstrip("v"), "amd": VLLM_ROCM_IMAGE[1].lstrip("v")},
     # v0.31.0 (and the ROCm build's v0.30.0) keep MLA caches in FP8 on every FP8 GPU too.
     kv_cache_fp8=lambda model, gpu: fp8_kv_cache(gpu),
     enabled_by_default=True,

@@ -1,0 +1,239 @@
+"""vLLM's runtime memory per GPU besides weights and KV cache, as the engine's own release sizes it.
+
+vLLM 0.31.0 (vllm/v1/worker/gpu_worker.py `determine_available_memory`, vllm/utils/mem_utils.py
+`memory_profiling`) gives the KV cache what is left of ceil(total memory x gpu_memory_utilization)
+after:
+- the weights;
+- everything else allocated since the worker's memory snapshot, which is taken after NCCL's
+  communicators are created (`init_device`): the persistent buffers of the first forward pass
+  (the MoE workspace, the all-to-all buffers, cuBLAS workspaces) and non-torch growth;
+- the transient peak of one profile run of `max_num_batched_tokens` dummy tokens
+  (`GPUModelRunner.profile_run`) plus a sampler run over `max_num_seqs` requests
+  (`_dummy_sampler_run`);
+- from v0.21 (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS, on by default), the estimated memory of the
+  CUDA graphs it is about to capture (`GPUModelRunner.profile_cudagraph_memory`).
+
+This module computes each of these terms from the model's shape (config.json facts in the catalog),
+the layout (tensor, pipeline and data parallel sizes) and the batch limits, in whole bytes; the
+chart's fit check (common.fit.overhead) does the same arithmetic on the same integers, and
+tests/test_fit_check.py requires both to agree. What cannot be derived from vLLM's code (the
+driver's memory per captured graph node, non-torch growth) is calibrated on vLLM's own startup
+logs, listed with their sources in tests/data/vllm-memory-logs.yaml, which tests/test_overhead.py
+checks the constants against.
+
+Older releases inside the other engines' images (Ray 2.52's vLLM 0.11.0, AIBrix's 0.7.3) size the
+same way except where `Release` says: their batch defaults differ and they do not subtract CUDA
+graphs (which they capture after the KV cache, in the memory above the utilization). Their
+activations are modelled with 0.31.0's kernels.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from generator.catalog import Gpu, Model
+
+MIB = 2**20
+GIB = 2**30
+
+# Activations are in the model's 16-bit dtype (bf16/fp16) whatever the weights' precision.
+ACTIVATION_BYTES = 2
+# The sampler's dummy run (`_dummy_sampler_run`, v0.31.0) computes logits for min(max_num_seqs,
+# max_num_batched_tokens) requests over the vocabulary and applies top-k/top-p to them in place
+# (Triton kernel, vllm/v1/sample/ops/topk_topp_sampler.py): 16-bit logits from the lm_head, their
+# fp32 copy and fp32 probabilities: 2 + 4 + 4 bytes per logit.
+SAMPLER_BYTES_PER_LOGIT = 10
+# Non-torch growth after the snapshot (cuBLAS/cuBLASLt workspaces, NCCL's lazily registered
+# buffers, custom all-reduce graph buffers), as vLLM's V1 logs report it ("... GiB for non-torch
+# memory"): 0.07 GiB on one GPU (tests/data/vllm-memory-logs.yaml: an H100 and a B200 log), 0.95 GiB
+# on a GPU of four with expert parallelism. One GPU 128 MiB, a GPU of several 1 GiB.
+NON_TORCH_ONE_GPU = 128 * MIB
+NON_TORCH_MULTI_GPU = 1 * GIB
+# DeepEP's all-to-all buffers, allocated in the profile run (vllm/distributed/device_communicators/
+# all2all.py, v0.31.0): VLLM_DEEPEP_BUFFER_SIZE_MB (1024) of NVLink buffer, and as much again of
+# RDMA buffer when the ranks span nodes. (deepep_low_latency sizes its RDMA buffer by DeepEP's
+# hint, which grows with experts x tokens per rank: the 1 GiB here is its floor.)
+DEEPEP_BUFFER = 1024 * MIB
+# CUDA graphs: `profile_cudagraph_memory` captures the largest and the second-largest batch size
+# of each mode and estimates first capture + (graphs - 1) x the second one's growth. That growth is
+# the graph's own memory in the driver (its kernel nodes), which grows with the layers: per layer of
+# the GPU and per graph, 512 KiB for MLA/MoE layers (one log: 0.64 MiB, with DeepSeek-V3.2's sparse
+# indexer, which R1 has not) and 224 KiB for GQA layers (two logs: 0.17 and 0.30 MiB), from the
+# figures in tests/data/vllm-memory-logs.yaml.
+GRAPH_BYTES_PER_LAYER = {True: 512 * 1024, False: 224 * 1024}
+# FULL_AND_PIECEWISE, vLLM's default cudagraph_mode where the attention backend supports full
+# graphs of uniform decode batches (FlashAttention, FlashInfer, FlashMLA, ROCm AITER): one full
+# and one piecewise graph per batch size.
+GRAPH_MODES = 2
+
+
+def _version(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in v.split("."))
+
+
+@dataclass(frozen=True)
+class Release:
+    """How a vLLM release sizes the batch it profiles and whether it subtracts CUDA graphs."""
+
+    version: str
+
+    @property
+    def v1(self) -> bool:
+        """The V1 engine serves by default (0.8.0 on; 0.7.3 runs V0 unless VLLM_USE_V1=1)."""
+        return _version(self.version) >= (0, 8, 0)
+
+    @property
+    def subtracts_graphs(self) -> bool:
+        """VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS on by default (v0.21.0 on, vllm/envs.py)."""
+        return _version(self.version) >= (0, 21, 0)
+
+    @property
+    def large_gpu_tier(self) -> bool:
+        """`EngineArgs.get_batch_defaults` has the tier of GPUs of 160 GiB and more (read in
+        v0.30.0 and v0.31.0; v0.11.0 has not)."""
+        return _version(self.version) >= (0, 30, 0)
+
+    def batch_defaults(self, gpu: Gpu, context: int) -> tuple[int, int]:
+        """(max_num_batched_tokens, max_num_seqs) the OpenAI server takes when not set.
+
+        V1 (vllm/engine/arg_utils.py `get_batch_defaults`, v0.31.0 l.2829): 16384 and 1024 on GPUs
+        of 160 GiB and more; 8192 and 1024 on GPUs of 70 GiB and more but A100; else 2048 and 256.
+        V0 (v0.7.3, vllm/config.py SchedulerConfig and arg_utils.py): chunked prefill only above a
+        context of 32768, then 2048 tokens, else max(context, 2048); 256 sequences."""
+        if not self.v1:
+            return (2048 if context > 32768 else max(context, 2048)), 256
+        if self.large_gpu_tier and gpu.memory_gib >= 160:
+            return 16384, 1024
+        if gpu.memory_gib >= 70 and not gpu.name.startswith("A100"):
+            return 8192, 1024
+        return 2048, 256
+
+    def graph_cap(self, gpu: Gpu) -> int:
+        """Largest captured batch by default: 512, 1024 on data-center Blackwell (compute
+        capability 10.x) from v0.30.0 (vllm/config/vllm.py `default_max_graph_size`)."""
+        return 1024 if self.large_gpu_tier and 10.0 <= gpu.compute_capability < 11.0 else 512
+
+
+def capture_sizes(cap: int) -> int:
+    """How many batch sizes vLLM captures up to `cap`: [1, 2, 4] + range(8, 256, 8) +
+    range(256, cap + 1, 16), those not above cap (vllm/config/compilation.py)."""
+    sizes = [1, 2, 4, *range(8, 256, 8), *range(256, cap + 1, 16)]
+    return sum(1 for s in sizes if s <= cap)
+
+
+def activation_elements(model: Model, tensor_parallel: int) -> tuple[int, int]:
+    """Elements per token of one profile run on a GPU, as (per token of the GPU's own batch, per
+    token the GPU's experts receive).
+
+    Own batch: the residual stream and the hidden state (2 x hidden), plus the larger of a layer's
+    attention intermediates and a dense layer's MLP, split by tensor parallelism:
+    - MLA prefill (vllm/model_executor/layers/attention/mla_attention.py): per local head the query
+      (qk_nope + qk_rope), the keys and values expanded from the latent (qk_nope + v_head) and the
+      output (v_head);
+    - GQA: query and output per local head, key and value per local KV head;
+    - dense MLP: gate and up (2 x intermediate) and the activation (intermediate).
+    Experts: the Triton experts' workspaces (vllm/model_executor/layers/fused_moe/experts/
+    triton_moe.py `workspace_shapes`, v0.31.0), which vLLM's workspace manager keeps: workspace1
+    (top-k x max(moe_intermediate, hidden)), which the output (hidden) reuses
+    (modular_kernel.py `_allocate_buffers`: one chunk), and workspace2 (top-k x max(2 x
+    moe_intermediate, hidden)). DeepGEMM's experts (FP8 blocks on Hopper) keep workspace1 in FP8:
+    the Triton shapes are the larger."""
+    tp = tensor_parallel
+    heads = model.attention_heads // tp
+    if model.mla:
+        attention = heads * (model.qk_nope_head_dim + model.qk_rope_head_dim + model.qk_nope_head_dim
+                             + 2 * model.v_head_dim)
+    else:
+        attention = heads * model.head_dim * 2 + 2 * max(1, model.kv_heads // tp) * model.head_dim
+    dense = 3 * model.intermediate_size // tp
+    own = 2 * model.hidden_size + max(attention, dense)
+    experts = 0
+    if model.routed_experts:
+        i, h = model.moe_intermediate_size, model.hidden_size
+        experts = model.experts_per_token * (max(i, h) + max(2 * i, h))
+    return own, experts
+
+
+@dataclass(frozen=True)
+class Overhead:
+    """The runtime memory of one GPU besides weights and KV cache, in bytes, term by term."""
+
+    release: str
+    batched_tokens: int  # max_num_batched_tokens of the profile run, per data-parallel rank
+    seqs: int  # max_num_seqs of the sampler run
+    moe_tokens: int  # tokens the GPU's experts take in the profile run
+    activation: int  # transient peak and workspaces of the profile run
+    sampler: int
+    non_torch: int
+    all2all: int
+    graphs: int  # CUDA graphs vLLM estimates and subtracts (0 below v0.21, or eager)
+    graph_count: int
+
+    @property
+    def total(self) -> int:
+        return self.activation + self.sampler + self.non_torch + self.all2all + self.graphs
+
+    @property
+    def mib(self) -> int:
+        """The total rounded up to whole MiB, the unit the planner and the chart subtract."""
+        return -(-self.total // MIB)
+
+    @property
+    def gib(self) -> float:
+        return self.mib / 1024
+
+    def as_dict(self) -> dict[str, Any]:
+        """The terms for `plan --format json`, in GiB."""
+        def g(n: int) -> float:
+            return round(n / GIB, 3)
+        return {"release": self.release, "batchedTokens": self.batched_tokens, "maxNumSeqs": self.seqs,
+                "expertTokens": self.moe_tokens, "activationGiB": g(self.activation), "samplerGiB": g(self.sampler),
+                "nonTorchGiB": g(self.non_torch), "deepepGiB": g(self.all2all), "cudaGraphsGiB": g(self.graphs),
+                "cudaGraphs": self.graph_count, "totalGiB": self.gib}
+
+    def line(self) -> str:
+        def g(n: int) -> str:
+            return f"{n / GIB:.1f}"
+        moe = f", experts of {self.moe_tokens}" if self.moe_tokens != self.batched_tokens else ""
+        return (f"overhead {self.gib:.1f} GiB (vLLM {self.release}): activations {g(self.activation)} "
+                f"(profile run of {self.batched_tokens} tokens{moe}) + sampler {g(self.sampler)} "
+                f"({self.seqs} seqs) + non-torch {g(self.non_torch)}"
+                + (f" + DeepEP buffers {g(self.all2all)}" if self.all2all else "")
+                + f" + CUDA graphs {g(self.graphs)} ({self.graph_count} graphs)")
+
+
+def overhead(model: Model, gpu: Gpu, release: str, tensor_parallel: int = 1, pipeline_parallel: int = 1,
+             data_parallel: int = 1, max_num_seqs: int = 0, max_num_batched_tokens: int = 0,
+             context: int = 0, eager: bool = False, all2all: str = "", nodes: int = 1) -> Overhead:
+    """vLLM `release`'s runtime memory on one GPU of a layout. max_num_seqs / max_num_batched_tokens
+    0 take the release's defaults for the GPU (context: the max-model-len, which V0's default
+    depends on); `eager` (--enforce-eager) captures no CUDA graphs; `all2all` is the
+    --all2all-backend and `nodes` the nodes one replica spans."""
+    rel = Release(release)
+    default_tokens, default_seqs = rel.batch_defaults(gpu, context)
+    tokens = max_num_batched_tokens or default_tokens
+    seqs = max_num_seqs or default_seqs
+    own, experts = activation_elements(model, tensor_parallel)
+    # With data parallelism the ranks' tokens are gathered for the experts (allgather_reducescatter)
+    # or dispatched to them (DeepEP): the profile run's dummy tokens, all alike, route to the same
+    # experts, so one GPU takes every rank's tokens.
+    moe_tokens = tokens * data_parallel if experts else 0
+    activation = ACTIVATION_BYTES * (tokens * own + moe_tokens * experts)
+    sampler = min(seqs, tokens) * model.vocab_size * SAMPLER_BYTES_PER_LOGIT
+    gpus = tensor_parallel * pipeline_parallel * data_parallel
+    non_torch = NON_TORCH_MULTI_GPU if gpus > 1 else NON_TORCH_ONE_GPU
+    deepep = all2all.startswith("deepep") and data_parallel > 1
+    buffers = (DEEPEP_BUFFER * (2 if nodes > 1 else 1)) if deepep else 0
+    graphs = count = 0
+    if rel.subtracts_graphs and not eager:
+        cap = min(2 * seqs, rel.graph_cap(gpu), tokens)
+        count = capture_sizes(cap)
+        first = ACTIVATION_BYTES * (cap * own + cap * data_parallel * experts)
+        layers = math.ceil(model.layers / pipeline_parallel)
+        graphs = first + GRAPH_MODES * (count - 1) * layers * GRAPH_BYTES_PER_LAYER[model.mla]
+        count *= GRAPH_MODES
+    return Overhead(release, tokens, seqs, moe_tokens or tokens, activation, sampler, non_torch, buffers,
+                    graphs, count)
