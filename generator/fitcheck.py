@@ -26,7 +26,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from . import catalog
+from . import catalog, overhead
 from .backends import REGISTRY, Backend
 from .backends import ollama as ollama_backend
 
@@ -48,7 +48,8 @@ def chart_data() -> dict[str, Any]:
     """The facts of common.fit.data: GPUs, models, checkpoints (by repository or tag), and for
     each vLLM engine which GPUs load each checkpoint."""
     engines = vllm_engines()
-    gpus = {name: {"memoryGiB": g.memory_gib, "vendor": g.vendor, "fp8": g.fp8, "consumer": g.consumer}
+    gpus = {name: {"memoryGiB": g.memory_gib, "vendor": g.vendor, "fp8": g.fp8, "consumer": g.consumer,
+                   "computeCapability": g.compute_capability}
             for name, g in catalog.GPUS.items()}
     models: dict[str, Any] = {}
     checkpoints: dict[str, Any] = {}
@@ -56,7 +57,11 @@ def chart_data() -> dict[str, Any]:
         models[model.key] = {
             "layers": model.layers, "kvHeads": model.kv_heads, "headDim": model.head_dim, "mla": model.mla,
             "maxPosition": model.max_position, "attentionHeads": model.attention_heads,
-            "routedExperts": model.routed_experts,
+            "routedExperts": model.routed_experts, "expertsPerToken": model.experts_per_token,
+            "hiddenSize": model.hidden_size, "intermediateSize": model.intermediate_size,
+            "moeIntermediateSize": model.moe_intermediate_size, "vocabSize": model.vocab_size,
+            "qkNopeHeadDim": model.qk_nope_head_dim, "qkRopeHeadDim": model.qk_rope_head_dim,
+            "vHeadDim": model.v_head_dim,
             # best precision first, as the planner prefers them
             "checkpoints": [c.repo for c in sorted(model.checkpoints, key=_preference)],
         }
@@ -71,13 +76,26 @@ def chart_data() -> dict[str, Any]:
                                   if ckpt.precision in b.precisions}
             checkpoints[ckpt.repo] = entry
     return {
-        "overheadGiB": catalog.RUNTIME_OVERHEAD_GIB,
+        "overhead": {
+            "activationBytes": overhead.ACTIVATION_BYTES, "samplerBytesPerLogit": overhead.SAMPLER_BYTES_PER_LOGIT,
+            "nonTorchOneGpu": overhead.NON_TORCH_ONE_GPU, "nonTorchMultiGpu": overhead.NON_TORCH_MULTI_GPU,
+            "deepepBuffer": overhead.DEEPEP_BUFFER, "graphModes": overhead.GRAPH_MODES,
+            "graphBytesPerLayer": {"mla": overhead.GRAPH_BYTES_PER_LAYER[True],
+                                   "gqa": overhead.GRAPH_BYTES_PER_LAYER[False]},
+        },
+        "vllmReleases": {v: _release(v) for b in engines for v in sorted(set(b.vllm_versions.values()))},
         "kvCacheBytes": dict(catalog.KV_CACHE_BYTES),
         "vllmVersions": {b.name: dict(b.vllm_versions) for b in engines},
         "ollama": {"runtimeGiB": ollama_backend.RUNTIME_GIB},
         "unmodelledFlags": list(UNMODELLED_FLAGS),
         "gpus": gpus, "models": models, "checkpoints": checkpoints,
     }
+
+
+def _release(version: str) -> dict[str, bool]:
+    """What common.fit.overhead needs of a vLLM release (overhead.Release)."""
+    r = overhead.Release(version)
+    return {"v1": r.v1, "subtractsGraphs": r.subtracts_graphs, "largeGpuTier": r.large_gpu_tier}
 
 
 def _preference(ckpt: catalog.Checkpoint) -> int:
@@ -146,24 +164,40 @@ def _vllm_inputs(engine: str, values: dict[str, Any]) -> list[dict[str, Any]]:
                  "redundant": e.get("numRedundantExperts", 0) if e.get("enableEplb") else 0,
                  "context": int(_arg(args, "--max-model-len") or e["maxModelLen"]),
                  "utilization": float(_arg(args, "--gpu-memory-utilization") or e["gpuMemoryUtilization"]),
-                 "kv": _arg(args, "--kv-cache-dtype") or e.get("kvCacheDtype", "auto")}]
+                 "kv": _arg(args, "--kv-cache-dtype") or e.get("kvCacheDtype", "auto"),
+                 "seqs": int(_arg(args, "--max-num-seqs") or e.get("maxNumSeqs") or 0),
+                 "tokens": int(_arg(args, "--max-num-batched-tokens") or 0),
+                 "eager": _has(args, "--enforce-eager"),
+                 "all2all": _arg(args, "--all2all-backend") or e.get("all2allBackend") or "",
+                 "nodes": int(v.get("nodes", 1))}]
     if engine == "kuberay":
         out = []
         for config in v["serve"]["llmConfigs"]:
             kw = config["engineKwargs"]
+            extra = kw.get("extra") or {}
             out.append({"model": config["modelSource"], "gpu": v["gpu"].get("model", ""),
                         "tp": kw["tensorParallelSize"], "pp": kw["pipelineParallelSize"],
                         "dp": kw.get("dataParallelSize", 1),
                         "context": kw["maxModelLen"], "utilization": kw["gpuMemoryUtilization"],
-                        "kv": (kw.get("extra") or {}).get("kv_cache_dtype", "auto")})
+                        "kv": extra.get("kv_cache_dtype", "auto"), "seqs": int(kw.get("maxNumSeqs") or 0),
+                        "tokens": int(extra.get("max_num_batched_tokens") or 0),
+                        "eager": bool(extra.get("enforce_eager"))})
         return out
     if engine == "aibrix":
         e, args = v["engine"], list(v["engine"].get("extraArgs") or [])
         return [{"model": v["storage"]["huggingface"]["repo"], "gpu": v["gpu"].get("model", ""),
                  "tp": e["tensorParallelSize"], "pp": e["pipelineParallelSize"], "context": e["maxModelLen"],
                  "utilization": float(_arg(args, "--gpu-memory-utilization") or 0.9),
-                 "kv": _arg(args, "--kv-cache-dtype") or "auto"}]
+                 "kv": _arg(args, "--kv-cache-dtype") or "auto",
+                 "seqs": int(_arg(args, "--max-num-seqs") or 0),
+                 "tokens": int(_arg(args, "--max-num-batched-tokens") or 0),
+                 "eager": _has(args, "--enforce-eager")}]
     return []
+
+
+def _has(args: list[str], flag: str) -> bool:
+    """Whether `flag` is in a list of arguments, as common.fit.hasFlag reads it."""
+    return any(a == flag or a.startswith(flag + "=") for a in args)
 
 
 def _arg(args: list[str], flag: str) -> str:
@@ -203,9 +237,13 @@ def _report(engine: str, item: dict[str, Any]) -> Report:
     context = int(item["context"]) or model.max_position
     kv = "fp8" if str(item["kv"]).startswith("fp8") else "auto"
     try:
-        fit = catalog.fit(model, ckpt, catalog.GPUS[gpu_name], int(item["tp"]), float(item["utilization"]),
-                          context, 1, pipeline_parallel=int(item["pp"]), kv_cache_dtype=kv,
-                          data_parallel=int(item.get("dp", 1)), redundant_experts=int(item.get("redundant", 0)))
+        gpu = catalog.GPUS[gpu_name]
+        fit = catalog.fit(model, ckpt, gpu, int(item["tp"]), float(item["utilization"]),
+                          context, int(item.get("seqs", 0)), pipeline_parallel=int(item["pp"]), kv_cache_dtype=kv,
+                          data_parallel=int(item.get("dp", 1)), redundant_experts=int(item.get("redundant", 0)),
+                          release=REGISTRY[engine].vllm_versions.get(gpu.vendor, catalog.DEFAULT_RELEASE),
+                          max_num_batched_tokens=int(item.get("tokens", 0)), eager=bool(item.get("eager")),
+                          all2all=str(item.get("all2all", "")), nodes=int(item.get("nodes", 1)))
     except catalog.DoesNotFit as refusal:
         return Report(engine, repo, True, 0, context, str(refusal).splitlines()[0])
     return Report(engine, repo, True, fit.kv_tokens, context, ranks=fit.data_parallel)

@@ -105,6 +105,13 @@ def test_the_switch_turns_the_refusal_off(tmp_path: Path):
 LAYOUTS = ((1, 1, 1, 0), (2, 1, 1, 0), (4, 1, 1, 0), (8, 1, 1, 0), (8, 2, 1, 0), (16, 1, 1, 0), (6, 1, 1, 0),
            (1, 1, 8, 0), (1, 1, 16, 0), (1, 1, 8, 32), (2, 1, 4, 0))
 CONTEXTS = (4096, 32768, 131072, 0)
+# The runtime overhead's inputs (generator/overhead.py), cycled over the grid's points: max-num-seqs
+# (0: the release's default), max-num-batched-tokens (0: default), --enforce-eager, the all-to-all
+# backend and the nodes of a replica.
+OVERHEAD_VARIANTS = ({"maxNumSeqs": 1}, {"maxNumSeqs": 0}, {"maxNumSeqs": 64, "maxNumBatchedTokens": 4096},
+                     {"maxNumSeqs": 256, "eager": True}, {"maxNumSeqs": 0, "maxNumBatchedTokens": 32768},
+                     {"maxNumSeqs": 8, "all2allBackend": "deepep_high_throughput", "nodes": 2},
+                     {"maxNumSeqs": 600, "all2allBackend": "deepep_low_latency", "nodes": 1})
 GRID_TEMPLATE = """{{- $data := include "common.fit.data" . | fromJson -}}
 {{- $out := list -}}
 {{- range .Values.grid -}}
@@ -133,10 +140,11 @@ def _grid() -> list[dict[str, Any]]:
                     for tp, pp, dp, redundant in LAYOUTS if full else LAYOUTS[::3]:
                         for context in CONTEXTS if full else CONTEXTS[1::2]:
                             for kv in ("auto", "fp8"):
+                                variant = OVERHEAD_VARIANTS[len(points) % len(OVERHEAD_VARIANTS)]
                                 points.append({"engine": backend.name, "repo": ckpt.repo, "gpu": gpu, "tp": tp,
                                                "pp": pp, "dp": dp, "redundantExperts": redundant,
                                                "utilization": 0.9 if tp > 1 else 0.95,
-                                               "kvCacheDtype": kv, "maxModelLen": context})
+                                               "kvCacheDtype": kv, "maxModelLen": context, **variant})
     return points
 
 
@@ -154,14 +162,18 @@ def _planner_verdict(point: dict[str, Any]) -> tuple[str, int]:
     context = point["maxModelLen"] or model.max_position
     hw = Hardware(gpu.name, tp * dp, pp)
     try:
-        if point["redundantExperts"]:  # EPLB: no plan asks for it, the chart counts it
-            fit = catalog.fit(model, ckpt, gpu, tp, point["utilization"], context, 1, pipeline_parallel=pp,
-                              kv_cache_dtype=point["kvCacheDtype"], data_parallel=dp,
-                              redundant_experts=point["redundantExperts"])
-        else:
+        if point["maxNumSeqs"] == 1 and not point["redundantExperts"]:
             fit = backend.fit(model, ckpt, gpu, hw, shape, point["utilization"], context,
                               Request(model=model.key, context=context, max_num_seqs=1,
                                       kv_cache_dtype=point["kvCacheDtype"]))
+        else:  # EPLB, batch limits, eager, DeepEP: no plan asks for them, the chart counts them
+            fit = catalog.fit(model, ckpt, gpu, tp, point["utilization"], context, point["maxNumSeqs"],
+                              pipeline_parallel=pp, kv_cache_dtype=point["kvCacheDtype"], data_parallel=dp,
+                              redundant_experts=point["redundantExperts"],
+                              release=backend.vllm_versions.get(gpu.vendor, catalog.DEFAULT_RELEASE),
+                              max_num_batched_tokens=point.get("maxNumBatchedTokens", 0),
+                              eager=point.get("eager", False), all2all=point.get("all2allBackend", ""),
+                              nodes=point.get("nodes", 1))
     except catalog.DoesNotFit as refusal:
         numbers = refusal.numbers
         return ("weights" if numbers["kvCacheGiB"] <= 0 else "context"), numbers["kvTokens"]
@@ -212,6 +224,30 @@ def test_extra_args_override_the_checked_values(tmp_path: Path):
     assert "vllm.engine.maxModelLen 131072 does not fit" in str(excinfo.value)
     assert render_with(profile, {"vllm": {"engine": {"maxModelLen": 131072, "extraArgs": ["--cpu-offload-gb=8"]}}},
                        tmp_path, crds=True)
+
+
+def test_the_overhead_reads_the_batch_flags(tmp_path: Path):
+    """The runtime overhead follows the flags that change it: the h200-141gb-x8 profile at utilization
+    0.80 is refused at vLLM's default batch (tests/values-misfit/h200-141gb-x8-default-batch.yaml) and
+    fits with --max-num-batched-tokens 2048, whose profile run's experts take 8 x 2048 tokens; on one
+    GPU, --enforce-eager (no CUDA graphs) gives the context the graphs' estimate took."""
+    profile = ROOT / "values" / "h200-141gb-x8.yaml"
+    smaller = {"vllm": {"engine": {"gpuMemoryUtilization": 0.8,
+                                   "extraArgs": ["--max-num-batched-tokens", "2048"]}}}
+    assert render_with(profile, smaller, tmp_path, crds=True)
+    # 2 x 8 H100 at tensor 8 x pipeline 2 with 256 sequences: vLLM captures 51 batch sizes twice,
+    # 1.6 GiB of graphs for 31 layers per stage; the context that fits grows by what eager mode saves
+    h100 = ROOT / "values" / "h100-80gb-2x8-vllm.yaml"
+    busy = {"vllm": {"engine": {"maxNumSeqs": 256, "maxModelLen": 163840, "gpuMemoryUtilization": 0.6}}}
+    with pytest.raises(validation.RenderError) as graphs:
+        render_with(h100, busy, tmp_path, crds=True)
+    assert "CUDA graphs 1.6" in str(graphs.value)
+    eager = interface.merge(busy, {"vllm": {"engine": {"extraArgs": ["--enforce-eager"]}}})
+    with pytest.raises(validation.RenderError) as none:
+        render_with(h100, eager, tmp_path, crds=True)
+    assert "CUDA graphs 0.0" in str(none.value)
+    tokens = [int(str(e.value).split("which holds ")[1].split()[0]) for e in (graphs, none)]
+    assert tokens[1] > tokens[0]
 
 
 def test_validate_reports_what_the_chart_checks():

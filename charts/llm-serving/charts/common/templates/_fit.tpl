@@ -11,12 +11,16 @@ refusals off; a model or GPU the catalog does not know is not checked, and the i
 common.fit.arith: the memory arithmetic of one GPU of a vLLM layout, as catalog.fit computes it:
 weights per GPU = loaded weights / (tp x pp), or with data parallelism ("dp" ranks of tp x pp GPUs)
 or EPLB's "redundantExperts" the rest whole per rank, shared / (tp x pp), plus the routed experts of
-the fullest GPU, ceil((experts + redundant) / (tp x dp)) of them, / pp; KV cache = memory x utilization - weights - overhead;
-KV bytes per token per GPU = layers x KV heads x head dim x (1 for MLA's latent, 2 for K and V) x
-bytes per element (kvCacheDtype: auto 2, fp8 1) / (1 for MLA, which every tensor-parallel rank
-keeps whole, else min(tp, KV heads)) / pp; tokens = floor(KV cache / bytes per token).
-Returns JSON: weightsGiB, budgetGiB, overheadGiB, kvGiB, kvBytesPerToken, kvTokens.
-Usage: {{ $a := include "common.fit.arith" (dict "data" $data "repo" "deepseek-ai/DeepSeek-R1" "gpu" "H200-141GB" "tp" 1 "pp" 1 "dp" 8 "redundantExperts" 0 "utilization" 0.9 "kvCacheDtype" "auto") | fromJson }}
+the fullest GPU, ceil((experts + redundant) / (tp x dp)) of them, / pp; KV cache = memory x
+utilization - weights - the runtime overhead of the engine's vLLM release (common.fit.overhead, in
+whole MiB); KV bytes per token per GPU = layers x KV heads x head dim x (1 for MLA's latent, 2 for K
+and V) x bytes per element (kvCacheDtype: auto 2, fp8 1) / (1 for MLA, which every tensor-parallel
+rank keeps whole, else min(tp, KV heads)) / pp; tokens = floor(KV cache / bytes per token).
+The overhead's inputs: "engine" (whose vLLM release), "maxNumSeqs", "maxNumBatchedTokens" (0: the
+release's defaults), "eager" (--enforce-eager), "all2allBackend" and "nodes".
+Returns JSON: weightsGiB, budgetGiB, overheadGiB, overhead (common.fit.overhead's terms), kvGiB,
+kvBytesPerToken, kvTokens.
+Usage: {{ $a := include "common.fit.arith" (dict "data" $data "engine" "vllm" "repo" "deepseek-ai/DeepSeek-R1" "gpu" "H200-141GB" "tp" 1 "pp" 1 "dp" 8 "redundantExperts" 0 "utilization" 0.9 "kvCacheDtype" "auto" "maxModelLen" 32768 "maxNumSeqs" 64) | fromJson }}
 */}}
 {{- define "common.fit.arith" -}}
 {{- $ckpt := index .data.checkpoints .repo -}}
@@ -38,13 +42,98 @@ Usage: {{ $a := include "common.fit.arith" (dict "data" $data "repo" "deepseek-a
 {{- $weights = addf (divf $ckpt.sharedGiB (mul $tp $pp)) $experts -}}
 {{- end -}}
 {{- $budget := mulf $gpu.memoryGiB .utilization -}}
-{{- $kvGiB := subf $budget $weights .data.overheadGiB -}}
+{{- $release := dig (toString .engine) $gpu.vendor "0.31.0" .data.vllmVersions -}}
+{{- $overhead := include "common.fit.overhead" (dict "data" .data "model" $model "gpu" .gpu "release" $release "tp" $tp "pp" $pp "dp" $dp "seqs" .maxNumSeqs "tokens" .maxNumBatchedTokens "context" (int .maxModelLen | default (int $model.maxPosition)) "eager" .eager "all2all" .all2allBackend "nodes" .nodes) | fromJson -}}
+{{- $overheadGiB := divf $overhead.mib 1024 -}}
+{{- $kvGiB := subf $budget $weights $overheadGiB -}}
 {{- $elementBytes := int (index .data.kvCacheBytes (ternary "fp8" "auto" (hasPrefix "fp8" (toString .kvCacheDtype)))) -}}
 {{- $split := ternary 1 (min $tp (int $model.kvHeads)) $model.mla -}}
 {{- $perToken := divf (include "common.fit.kvBytesPerToken" (dict "model" $model "elementBytes" $elementBytes) | int) $split $pp -}}
 {{- $tokens := 0 -}}
 {{- if gt $kvGiB 0.0 }}{{ $tokens = int64 (floor (divf (mulf $kvGiB 1073741824) $perToken)) }}{{ end -}}
-{{- dict "weightsGiB" $weights "budgetGiB" $budget "overheadGiB" .data.overheadGiB "kvGiB" $kvGiB "kvBytesPerToken" $perToken "kvTokens" $tokens | toJson -}}
+{{- dict "weightsGiB" $weights "budgetGiB" $budget "overheadGiB" $overheadGiB "overhead" $overhead "kvGiB" $kvGiB "kvBytesPerToken" $perToken "kvTokens" $tokens | toJson -}}
+{{- end -}}
+
+{{/*
+common.fit.overhead: the runtime memory of one GPU besides weights and KV cache, in bytes, as
+generator/overhead.py computes it for vLLM release "release" (its facts in .data.vllmReleases):
+- batch: maxNumBatchedTokens ("tokens") and maxNumSeqs ("seqs"), else the release's defaults: V1
+  16384 tokens and 1024 sequences on GPUs of 160 GiB and more (largeGpuTier), 8192 and 1024 on GPUs
+  of 70 GiB and more but A100, else 2048 and 256; V0 2048 tokens above a "context" of 32768, else
+  max(context, 2048), and 256 sequences;
+- activation: 2 bytes x (tokens x (2 x hidden + the larger of the attention's and the dense MLP's
+  intermediates, split by tp) + the experts' tokens (tokens x dp) x top-k x (max(moe intermediate,
+  hidden) + max(2 x moe intermediate, hidden)));
+- sampler: min(seqs, tokens) x vocabulary x 10 bytes;
+- non-torch: 128 MiB on one GPU, 1 GiB on a GPU of several;
+- DeepEP buffers ("all2all" deepep_*, with dp): 1 GiB, 2 GiB across "nodes";
+- CUDA graphs, where the release subtracts them and not "eager": the activation of the largest
+  captured batch (min(2 x seqs, 512 or 1024 on compute capability 10.x, tokens)) + modes x (batch
+  sizes - 1) x layers per pipeline stage x bytes per layer and graph.
+Returns JSON: mib (the total rounded up to whole MiB), release, activation, sampler, nonTorch,
+all2all, graphs (bytes), graphCount, tokens, moeTokens (the tokens the experts take), seqs.
+Usage: {{ $o := include "common.fit.overhead" (dict "data" $data "model" $model "gpu" "H200-141GB" "release" "0.31.0" "tp" 8 "pp" 1 "dp" 1 "seqs" 64 "tokens" 0 "context" 32768 "eager" false "all2all" "" "nodes" 1) | fromJson }}
+*/}}
+{{- define "common.fit.overhead" -}}
+{{- $o := .data.overhead -}}
+{{- $model := .model -}}
+{{- $gpu := index .data.gpus .gpu -}}
+{{- $rel := index .data.vllmReleases .release -}}
+{{- $tp := int64 .tp -}}
+{{- $pp := int64 .pp -}}
+{{- $dp := int64 (.dp | default 1) -}}
+{{- $context := int64 .context -}}
+{{- $tokens := 2048 -}}
+{{- $seqs := 256 -}}
+{{- if not $rel.v1 -}}
+{{- if le $context 32768 }}{{ $tokens = max $context 2048 }}{{ end -}}
+{{- else if and $rel.largeGpuTier (ge (float64 $gpu.memoryGiB) 160.0) -}}
+{{- $tokens = 16384 }}{{ $seqs = 1024 -}}
+{{- else if and (ge (float64 $gpu.memoryGiB) 70.0) (not (hasPrefix "A100" (toString .gpu))) -}}
+{{- $tokens = 8192 }}{{ $seqs = 1024 -}}
+{{- end -}}
+{{- $tokens = int64 (.tokens | default $tokens) -}}
+{{- $seqs = int64 (.seqs | default $seqs) -}}
+{{- $h := int64 $model.hiddenSize -}}
+{{- $heads := div (int64 $model.attentionHeads) $tp -}}
+{{- $attention := 0 -}}
+{{- if $model.mla -}}
+{{- $attention = mul $heads (add $model.qkNopeHeadDim $model.qkRopeHeadDim $model.qkNopeHeadDim (mul 2 $model.vHeadDim)) -}}
+{{- else -}}
+{{- $attention = add (mul $heads $model.headDim 2) (mul 2 (max 1 (div (int64 $model.kvHeads) $tp)) $model.headDim) -}}
+{{- end -}}
+{{- $dense := div (mul 3 $model.intermediateSize) $tp -}}
+{{- $own := add (mul 2 $h) (max $attention $dense) -}}
+{{- $experts := 0 -}}
+{{- if gt (int $model.routedExperts) 0 -}}
+{{- $i := int64 $model.moeIntermediateSize -}}
+{{- $experts = mul $model.expertsPerToken (add (max $i $h) (max (mul 2 $i) $h)) -}}
+{{- end -}}
+{{- $moeTokens := ternary (mul $tokens $dp) 0 (gt (int64 $experts) 0) -}}
+{{- $activation := mul $o.activationBytes (add (mul $tokens $own) (mul $moeTokens $experts)) -}}
+{{- $sampler := mul (min $seqs $tokens) $model.vocabSize $o.samplerBytesPerLogit -}}
+{{- $nonTorch := ternary $o.nonTorchMultiGpu $o.nonTorchOneGpu (gt (mul $tp $pp $dp) 1) -}}
+{{- $buffers := 0 -}}
+{{- if and (hasPrefix "deepep" (toString .all2all)) (gt $dp 1) -}}
+{{- $buffers = mul $o.deepepBuffer (ternary 2 1 (gt (int (.nodes | default 1)) 1)) -}}
+{{- end -}}
+{{- $graphs := 0 -}}
+{{- $count := 0 -}}
+{{- if and $rel.subtractsGraphs (not .eager) -}}
+{{- $limit := 512 -}}
+{{- if and $rel.largeGpuTier (ge (float64 $gpu.computeCapability) 10.0) (lt (float64 $gpu.computeCapability) 11.0) }}{{ $limit = 1024 }}{{ end -}}
+{{- $cap := min (mul 2 $seqs) $limit $tokens -}}
+{{- range list 1 2 4 }}{{ if le . (int $cap) }}{{ $count = add $count 1 }}{{ end }}{{ end -}}
+{{- if ge (int $cap) 8 }}{{ $count = add $count (div (min $cap 248) 8) }}{{ end -}}
+{{- if ge (int $cap) 256 }}{{ $count = add $count (div (sub $cap 256) 16) 1 }}{{ end -}}
+{{- $first := mul $o.activationBytes (add (mul $cap $own) (mul $cap $dp $experts)) -}}
+{{- $layers := div (add $model.layers (sub $pp 1)) $pp -}}
+{{- $perLayer := ternary $o.graphBytesPerLayer.mla $o.graphBytesPerLayer.gqa $model.mla -}}
+{{- $graphs = add $first (mul $o.graphModes (sub $count 1) $layers $perLayer) -}}
+{{- $count = mul $count $o.graphModes -}}
+{{- end -}}
+{{- $total := add $activation $sampler $nonTorch $buffers $graphs -}}
+{{- dict "mib" (div (add $total 1048575) 1048576) "release" .release "activation" $activation "sampler" $sampler "nonTorch" $nonTorch "all2all" $buffers "graphs" $graphs "graphCount" $count "tokens" $tokens "moeTokens" (ternary $moeTokens $tokens (gt (int64 $experts) 0)) "seqs" $seqs | toJson -}}
 {{- end -}}
 
 {{/*
@@ -118,6 +207,14 @@ Usage: {{- include "common.fit.vllm" (dict "context" $ "engine" "vllm" "repo" $v
 {{- end -}}
 {{- end -}}
 {{- $fixes := compact (list $ckptFix $gpuFix) -}}
+{{- $o := $v.overhead | default dict -}}
+{{- $gib := 1073741824.0 -}}
+{{- $terms := "" -}}
+{{- if $o -}}
+{{- $experts := ternary (printf ", the experts' %d" (int64 $o.moeTokens)) "" (ne (int64 $o.moeTokens) (int64 $o.tokens)) -}}
+{{- $terms = printf " (vLLM %s: activations %.1f of a profile run of %d tokens%s, sampler %.1f for %d sequences, non-torch %.1f, DeepEP %.1f, CUDA graphs %.1f)" $o.release (divf $o.activation $gib) (int64 $o.tokens) $experts (divf $o.sampler $gib) (int64 $o.seqs) (divf $o.nonTorch $gib) (divf $o.all2all $gib) (divf $o.graphs $gib) -}}
+{{- if and (ne (int64 $o.moeTokens) (int64 $o.tokens)) (gt (int64 $o.tokens) 2048) }}{{ $fixes = append $fixes "--max-num-batched-tokens 2048 in the engine's extra arguments (every data-parallel rank's tokens reach the experts in vLLM's profile run)" }}{{ end -}}
+{{- end -}}
 {{- $nearest := ternary (printf " Would fit: %s." (join "; or " $fixes)) " Nothing in the catalog fits this layout and context." (gt (len $fixes) 0) -}}
 {{- if eq $v.problem "precision" -}}
 {{- $loads := index $ckpt.loads .engine | default list -}}
@@ -128,13 +225,13 @@ Usage: {{- include "common.fit.vllm" (dict "context" $ "engine" "vllm" "repo" $v
 {{- range $t := until 17 }}{{ if and (gt $t 0) (eq 0 (mod (int $model.attentionHeads) $t)) }}{{ $sizes = append $sizes $t }}{{ end }}{{ end -}}
 {{- fail (printf "%s %d does not divide the %d attention heads of %s (%s): vLLM refuses to load it. Use a tensor-parallel size that divides them: %s." $f.tp (int .tp) (int $model.attentionHeads) $ckpt.model .repo (join ", " $sizes)) -}}
 {{- else if eq $v.problem "weights" -}}
-{{- fail (printf "%s does not fit %s: its weights take %.1f GiB per GPU (over tensor %d x pipeline %d x data %d), and %s %.2f leaves %.1f GiB per GPU, less %.1f GiB of runtime overhead: no room for any KV cache.%s Or raise %s, or spread it over more GPUs." $what $on (float64 $v.weightsGiB) (int .tp) (int .pp) (int (.dp | default 1)) $f.utilization (float64 .utilization) (float64 $v.budgetGiB) (float64 $v.overheadGiB) $nearest $f.utilization) -}}
+{{- fail (printf "%s does not fit %s: its weights take %.1f GiB per GPU (over tensor %d x pipeline %d x data %d), and %s %.2f leaves %.1f GiB per GPU, less %.1f GiB of runtime overhead%s: no room for any KV cache.%s Or raise %s, or spread it over more GPUs." $what $on (float64 $v.weightsGiB) (int .tp) (int .pp) (int (.dp | default 1)) $f.utilization (float64 .utilization) (float64 $v.budgetGiB) (float64 $v.overheadGiB) $terms $nearest $f.utilization) -}}
 {{- else -}}
 {{- $fp8 := "" -}}
 {{- if and (not (hasPrefix "fp8" (toString .kvCacheDtype))) (index $data.gpus .gpu).fp8 -}}
 {{- $fp8 = printf ", or set %s fp8 (half the bytes per token)" $f.kvCacheDtype -}}
 {{- end -}}
-{{- fail (printf "%s %d does not fit: with %s on %s, the KV cache is %.1f GiB per GPU (%.1f GiB x %s %.2f - %.1f GiB of weights - %.1f GiB overhead) at %.0f bytes per token per GPU, which holds %d tokens, fewer than one sequence of %d. Set %s to %d or less%s.%s" $f.maxModelLen (int $v.maxModelLen) $what $on (float64 $v.kvGiB) (float64 (index $data.gpus .gpu).memoryGiB) $f.utilization (float64 .utilization) (float64 $v.weightsGiB) (float64 $v.overheadGiB) (float64 $v.kvBytesPerToken) (int64 $v.kvTokens) (int $v.maxModelLen) $f.maxModelLen (int64 $v.kvTokens) $fp8 $nearest) -}}
+{{- fail (printf "%s %d does not fit: with %s on %s, the KV cache is %.1f GiB per GPU (%.1f GiB x %s %.2f - %.1f GiB of weights - %.1f GiB overhead%s) at %.0f bytes per token per GPU, which holds %d tokens, fewer than one sequence of %d. Set %s to %d or less%s.%s" $f.maxModelLen (int $v.maxModelLen) $what $on (float64 $v.kvGiB) (float64 (index $data.gpus .gpu).memoryGiB) $f.utilization (float64 .utilization) (float64 $v.weightsGiB) (float64 $v.overheadGiB) $terms (float64 $v.kvBytesPerToken) (int64 $v.kvTokens) (int $v.maxModelLen) $f.maxModelLen (int64 $v.kvTokens) $fp8 $nearest) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
