@@ -449,25 +449,27 @@ def test_every_gpu_and_checkpoint_has_a_source():
 
 
 def test_another_engine_serves_what_the_first_choice_cannot():
-    """32B distill on one L4 24 GB: even its AWQ weights (18 GiB) leave vLLM no room for two
-    sequences of 4096 tokens, while ollama's GGUF tag fits: planned, with a note, rather than refused."""
-    result = plan(Hardware("L4-24GB", 1), Request("deepseek-r1-distill-qwen-32b"))
-    assert (result.profile.engine, result.profile.checkpoint.repo) == ("ollama", "deepseek-r1:32b")
-    assert result.notes[0].startswith("engine: ollama, because") and "18 GiB" in result.notes[0]
+    """7B distill on one T4 16 GB: its only Hugging Face checkpoint is bf16 (14.2 GiB of 15 GiB), which
+    leaves vLLM no room for a KV cache, while ollama's 4-bit tag fits: planned, with a note, rather
+    than refused."""
+    result = plan(Hardware("T4-16GB", 1), Request("deepseek-r1-distill-qwen-7b"))
+    assert (result.profile.engine, result.profile.checkpoint.repo) == ("ollama", "deepseek-r1:7b")
+    assert result.notes[0].startswith("engine: ollama, because") and "14 GiB" in result.notes[0]
     with pytest.raises(Refused):  # an engine asked for is not swapped
-        plan(Hardware("L4-24GB", 1), Request("deepseek-r1-distill-qwen-32b", engine="vllm"))
+        plan(Hardware("T4-16GB", 1), Request("deepseek-r1-distill-qwen-7b", engine="vllm"))
 
 
 def test_the_other_checkpoints_are_tried_before_a_refusal():
-    """70B distill on one H100 80 GB: bf16 (131 GiB) does not fit, FP8 (67.7 GiB) leaves room for 4096
+    """70B distill on one H100 80 GB: bf16 (131 GiB) does not fit, FP8 (67.7 GiB) leaves room for 8192
     tokens only, so its AWQ checkpoint serves 32768 on vLLM, and the plan says why."""
     result = plan(Hardware("H100-80GB", 1), Request("deepseek-r1-distill-llama-70b"))
     assert (result.profile.engine, result.profile.precision, result.profile.max_model_len) == \
         ("vllm", "awq-int4", 32768)
-    assert any(n.startswith("precision: awq-int4 at 32768 tokens rather than fp8 at 4096") for n in result.notes)
+    assert any(n.startswith("precision: awq-int4 at 32768 tokens rather than fp8 at 8192") for n in result.notes)
+    # FP8 weights asked for: the 16384-token reasoning context in an FP8 KV cache
     fp8 = plan(Hardware("H100-80GB", 1), Request("deepseek-r1-distill-llama-70b", precision="fp8"))
-    assert (fp8.profile.checkpoint.repo, fp8.profile.max_model_len) == \
-        ("RedHatAI/DeepSeek-R1-Distill-Llama-70B-FP8-dynamic", 4096)
+    assert (fp8.profile.checkpoint.repo, fp8.profile.max_model_len, fp8.profile.kv_cache_dtype) == \
+        ("RedHatAI/DeepSeek-R1-Distill-Llama-70B-FP8-dynamic", 16384, "fp8")
 
 
 def test_fp8_kv_cache_before_a_refusal_and_said_so():
@@ -476,20 +478,21 @@ def test_fp8_kv_cache_before_a_refusal_and_said_so():
     hw, req = Hardware("H100-80GB", 1), Request("deepseek-r1-distill-llama-70b", context=131072)
     result = plan(hw, req)
     assert result.profile.kv_cache_dtype == "fp8" and ("kv cache", "fp8 (--kv-cache-dtype fp8)") in result.table()
-    assert any(n.startswith("KV cache: fp8") and "116588 tokens" in n for n in result.notes)
+    assert any(n.startswith("KV cache: fp8") and "120770 tokens" in n for n in result.notes)
     assert result.as_dict()["kvCacheDtype"] == "fp8"
     assert vllm.profile_values(result.profile)["engine"]["kvCacheDtype"] == "fp8"
     ray = plan(hw, replace(req, engine="kuberay"))
     assert kuberay.profile_values(ray.profile)["serve"]["llmConfigs"][0]["engineKwargs"]["extra"] == \
         {"kv_cache_dtype": "fp8"}
-    with pytest.raises(Refused, match="116588 tokens, fewer than max-model-len 131072"):
+    with pytest.raises(Refused, match="120770 tokens, fewer than max-model-len 131072"):
         plan(hw, replace(req, kv_cache_dtype="auto"))
     # no FP8 cache on a GPU without FP8 hardware: refused with the numbers
     with pytest.raises(Refused, match="fewer than max-model-len 131072"):
         plan(Hardware("A100-80GB", 1), req)
     # the arithmetic halves the bytes per token
-    fit16 = plan(hw, replace(req, context=32768, kv_cache_dtype="auto")).profile.fit()
-    fit8 = plan(hw, replace(req, context=32768, kv_cache_dtype="fp8")).profile.fit()
+    same = replace(req, context=32768, precision="awq-int4", max_num_seqs=16)
+    fit16 = plan(hw, replace(same, kv_cache_dtype="auto")).profile.fit()
+    fit8 = plan(hw, replace(same, kv_cache_dtype="fp8")).profile.fit()
     assert fit8.kv_tokens == pytest.approx(2 * fit16.kv_tokens, abs=2)
 
 

