@@ -79,6 +79,7 @@ def chart_data() -> dict[str, Any]:
         "overhead": {
             "activationBytes": overhead.ACTIVATION_BYTES, "samplerBytesPerLogit": overhead.SAMPLER_BYTES_PER_LOGIT,
             "nonTorchOneGpu": overhead.NON_TORCH_ONE_GPU, "nonTorchMultiGpu": overhead.NON_TORCH_MULTI_GPU,
+            "nonTorchMultiGpuV0": overhead.NON_TORCH_MULTI_GPU_V0,
             "deepepBuffer": overhead.DEEPEP_BUFFER, "graphModes": overhead.GRAPH_MODES,
             "graphBytesPerLayer": {"mla": overhead.GRAPH_BYTES_PER_LAYER[True],
                                    "gqa": overhead.GRAPH_BYTES_PER_LAYER[False]},

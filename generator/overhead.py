@@ -52,6 +52,10 @@ SAMPLER_BYTES_PER_LOGIT = 10
 # on a GPU of four with expert parallelism. One GPU 128 MiB, a GPU of several 1 GiB.
 NON_TORCH_ONE_GPU = 128 * MIB
 NON_TORCH_MULTI_GPU = 1 * GIB
+# The V0 engine (vLLM 0.7.3, AIBrix's) takes its snapshot before NCCL starts, so its non-torch memory
+# holds NCCL's and the custom all-reduce's buffers too: 2.53 GiB on a GPU of DeepSeek-R1 over 2 x 8
+# H20 (vllm-project/vllm#13074), 1.8 to 3.6 GiB in the other logs of several GPUs.
+NON_TORCH_MULTI_GPU_V0 = 2688 * MIB  # 2.625 GiB
 # DeepEP's all-to-all buffers, allocated in the profile run (vllm/distributed/device_communicators/
 # all2all.py, v0.31.0): VLLM_DEEPEP_BUFFER_SIZE_MB (1024) of NVLink buffer, and as much again of
 # RDMA buffer when the ranks span nodes. (deepep_low_latency sizes its RDMA buffer by DeepEP's
@@ -224,7 +228,7 @@ def overhead(model: Model, gpu: Gpu, release: str, tensor_parallel: int = 1, pip
     activation = ACTIVATION_BYTES * (tokens * own + moe_tokens * experts)
     sampler = min(seqs, tokens) * model.vocab_size * SAMPLER_BYTES_PER_LOGIT
     gpus = tensor_parallel * pipeline_parallel * data_parallel
-    non_torch = NON_TORCH_MULTI_GPU if gpus > 1 else NON_TORCH_ONE_GPU
+    non_torch = (NON_TORCH_MULTI_GPU if rel.v1 else NON_TORCH_MULTI_GPU_V0) if gpus > 1 else NON_TORCH_ONE_GPU
     deepep = all2all.startswith("deepep") and data_parallel > 1
     buffers = (DEEPEP_BUFFER * (2 if nodes > 1 else 1)) if deepep else 0
     graphs = count = 0

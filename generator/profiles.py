@@ -199,10 +199,10 @@ def _specs() -> tuple[ProfileSpec, ...]:
             Request("deepseek-r1", engine="vllm")),
         # Seed 002: DeepSeek-R1 671B full (FP8) weights on 2 nodes x 8 H20 96 GB with 8 x 400 Gbps
         # RDMA, AIBrix RayClusterFleet, tensor parallel 16 over both nodes (RDMA makes that viable).
-        # Per GPU: 95.6 GiB x 0.90 = 86.0 GiB; - 627.7 GiB / 16 = 39.2 GiB weights - 1.8 GiB overhead
-        # (vLLM 0.7.3's V0 engine: a 2048-token profile run, 256 sequences) = 45.0 GiB of KV cache;
-        # MLA latent 61 x 576 x 2 bytes = 69 KiB per token on every TP rank -> ~690k tokens: four
-        # sequences of the full 163840-token context.
+        # Per GPU: 95.6 GiB x 0.90 = 86.0 GiB; - 627.7 GiB / 16 = 39.2 GiB weights - 3.4 GiB overhead
+        # (vLLM 0.7.3's V0 engine: a 2048-token profile run, 256 sequences, NCCL's buffers) = 43.4 GiB
+        # of KV cache; MLA latent 61 x 576 x 2 bytes = 69 KiB per token on every TP rank -> ~660k
+        # tokens: four sequences of the full 163840-token context.
         ProfileSpec(
             "h20-96gb-2x8-rdma", "2 nodes x 8 H20 96 GB with RDMA, DeepSeek-R1 671B FP8, AIBrix RayClusterFleet",
             Hardware("H20-96GB", 8, 2, cpu_per_node=192, memory_gib_per_node=2048, rdma=True,

@@ -125,6 +125,18 @@ def test_non_torch_constants_cover_the_logs():
         assert logged and max(logged) <= constant <= 2 * max(logged), (gpus, logged)
 
 
+def test_v0_non_torch_within_the_logs():
+    """V0 counts NCCL's buffers as non-torch memory: the constant lies within the logged range and
+    covers the one logged DeepSeek-R1 point (2 x 8 H20, seed 002's hardware)."""
+    logged = [p["gib"] * GIB for p in LOGS["non_torch_v0"]]
+    assert min(logged) <= overhead.NON_TORCH_MULTI_GPU_V0 <= max(logged)
+    r1 = next(p for p in LOGS["non_torch_v0"] if p["model"].startswith("DeepSeek-R1"))
+    assert overhead.NON_TORCH_MULTI_GPU_V0 >= r1["gib"] * GIB
+    h20 = overhead.overhead(R1, GPUS["H20-96GB"], "0.7.3", tensor_parallel=16, context=163840)
+    assert h20.non_torch == overhead.NON_TORCH_MULTI_GPU_V0
+    assert overhead.overhead(R1, GPUS["H20-96GB"], "0.11.0", tensor_parallel=16).non_torch == GIB
+
+
 def test_graph_bytes_per_layer_within_the_logs():
     """Per layer and graph beyond the first, each logged figure against the constant of its
     attention, within a factor of 1.5 either way."""

@@ -65,7 +65,7 @@ generator/overhead.py computes it for vLLM release "release" (its facts in .data
   intermediates, split by tp) + the experts' tokens (tokens x dp) x top-k x (max(moe intermediate,
   hidden) + max(2 x moe intermediate, hidden)));
 - sampler: min(seqs, tokens) x vocabulary x 10 bytes;
-- non-torch: 128 MiB on one GPU, 1 GiB on a GPU of several;
+- non-torch: 128 MiB on one GPU, 1 GiB on a GPU of several (V0: 2.6 GiB, NCCL's buffers included);
 - DeepEP buffers ("all2all" deepep_*, with dp): 1 GiB, 2 GiB across "nodes";
 - CUDA graphs, where the release subtracts them and not "eager": the activation of the largest
   captured batch (min(2 x seqs, 512 or 1024 on compute capability 10.x, tokens)) + modes x (batch
@@ -112,7 +112,7 @@ Usage: {{ $o := include "common.fit.overhead" (dict "data" $data "model" $model 
 {{- $moeTokens := ternary (mul $tokens $dp) 0 (gt (int64 $experts) 0) -}}
 {{- $activation := mul $o.activationBytes (add (mul $tokens $own) (mul $moeTokens $experts)) -}}
 {{- $sampler := mul (min $seqs $tokens) $model.vocabSize $o.samplerBytesPerLogit -}}
-{{- $nonTorch := ternary $o.nonTorchMultiGpu $o.nonTorchOneGpu (gt (mul $tp $pp $dp) 1) -}}
+{{- $nonTorch := ternary (ternary $o.nonTorchMultiGpu $o.nonTorchMultiGpuV0 $rel.v1) $o.nonTorchOneGpu (gt (mul $tp $pp $dp) 1) -}}
 {{- $buffers := 0 -}}
 {{- if and (hasPrefix "deepep" (toString .all2all)) (gt $dp 1) -}}
 {{- $buffers = mul $o.deepepBuffer (ternary 2 1 (gt (int (.nodes | default 1)) 1)) -}}
