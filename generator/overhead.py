@@ -128,7 +128,7 @@ def capture_sizes(cap: int) -> int:
     return sum(1 for s in sizes if s <= cap)
 
 
-def activation_elements(model: Model, tensor_parallel: int) -> tuple[int, int]:
+def activation_elements(model: Model, tensor_parallel: int, data_parallel: int = 1) -> tuple[int, int]:
     """Elements per token of one profile run on a GPU, as (per token of the GPU's own batch, per
     token the GPU's experts receive).
 
@@ -144,7 +144,9 @@ def activation_elements(model: Model, tensor_parallel: int) -> tuple[int, int]:
     (top-k x max(moe_intermediate, hidden)), which the output (hidden) reuses
     (modular_kernel.py `_allocate_buffers`: one chunk), and workspace2 (top-k x max(2 x
     moe_intermediate, hidden)). DeepGEMM's experts (FP8 blocks on Hopper) keep workspace1 in FP8:
-    the Triton shapes are the larger."""
+    the Triton shapes are the larger. With data parallelism the tokens reach the experts as new
+    tensors: the gathered hidden states (hidden) and fp32 router logits (2 x routed experts)
+    (vllm/distributed/device_communicators/all2all.py `dispatch_router_logits`)."""
     tp = tensor_parallel
     heads = model.attention_heads // tp
     if model.mla:
@@ -158,6 +160,8 @@ def activation_elements(model: Model, tensor_parallel: int) -> tuple[int, int]:
     if model.routed_experts:
         i, h = model.moe_intermediate_size, model.hidden_size
         experts = model.experts_per_token * (max(i, h) + max(2 * i, h))
+        if data_parallel > 1:
+            experts += h + 2 * model.routed_experts
     return own, experts
 
 
@@ -220,7 +224,7 @@ def overhead(model: Model, gpu: Gpu, release: str, tensor_parallel: int = 1, pip
     default_tokens, default_seqs = rel.batch_defaults(gpu, context)
     tokens = max_num_batched_tokens or default_tokens
     seqs = max_num_seqs or default_seqs
-    own, experts = activation_elements(model, tensor_parallel)
+    own, experts = activation_elements(model, tensor_parallel, data_parallel)
     # With data parallelism the ranks' tokens are gathered for the experts (allgather_reducescatter)
     # or dispatched to them (DeepEP): the profile run's dummy tokens, all alike, route to the same
     # experts, so one GPU takes every rank's tokens.

@@ -117,9 +117,9 @@ def _specs() -> tuple[ProfileSpec, ...]:
             {"ollama": {"gpu": {"runtimeClassName": "nvidia"}}, "ui": {"enabled": True}}),
         # vLLM's DeepSeek-R1 recipe for high load: 8 x H200 141 GB on one node, FP8 weights, data
         # parallel 8 + expert parallel. Per GPU of 140.4 GiB x 0.90: 18.7 GiB of attention, dense and
-        # shared weights + 609.0 / 8 GiB of experts = 94.9 GiB, and 16.7 GiB of runtime overhead (the
-        # profile run's experts take all 8 ranks' 8192 tokens) leave 14.8 GiB of KV cache per rank:
-        # 55 sequences of 32k over the 8 ranks, where tensor parallel 8 holds 20.
+        # shared weights + 609.0 / 8 GiB of experts = 94.9 GiB, and 17.6 GiB of runtime overhead (the
+        # profile run's experts take all 8 ranks' 8192 tokens) leave 13.9 GiB of KV cache per rank:
+        # 51 sequences of 32k over the 8 ranks, where tensor parallel 8 holds 20.
         ProfileSpec(
             "h200-141gb-x8", "8 x H200 141 GB on one node, DeepSeek-R1 671B FP8, vLLM data parallel 8 + expert "
             "parallel",
@@ -127,8 +127,8 @@ def _specs() -> tuple[ProfileSpec, ...]:
             Request("deepseek-r1"),
             {"vllm": {"cache": {"type": "hostPath", "hostPath": {"path": "/mnt/stateful_partition/models"}}}}),
         # 8 x B200 on one node, DeepSeek-R1-0528 in its FP8 release, data parallel 8 + expert parallel:
-        # 94.9 GiB of weights and 32.4 GiB of runtime overhead per GPU (vLLM takes a 16384-token batch
-        # on GPUs of 160 GiB) leave 34.0 GiB of KV cache per rank, 126 sequences of 32k against 35.
+        # 94.9 GiB of weights and 34.2 GiB of runtime overhead per GPU (vLLM takes a 16384-token batch
+        # on GPUs of 160 GiB) leave 32.1 GiB of KV cache per rank, 119 sequences of 32k against 35.
         ProfileSpec(
             "b200-180gb-x8", "8 x B200 on one node, DeepSeek-R1-0528 671B FP8, vLLM data parallel 8 + expert "
             "parallel",
@@ -154,8 +154,8 @@ def _specs() -> tuple[ProfileSpec, ...]:
             Request("deepseek-r1-distill-qwen-32b")),
         # AMD: 8 x MI300X 192 GB. 642 GiB of FP8 weights fit 4 GPUs (160.5 GiB each of 172), but
         # two replicas of tensor parallel 4 hold 8 sequences of 32k tokens at once, one of tensor
-        # parallel 8 holds 40 and data parallel 8 + expert parallel 167 (94.9 GiB of weights and
-        # 32.6 GiB of runtime overhead per GPU): one replica over the node, with the ROCm build of vLLM.
+        # parallel 8 holds 40 and data parallel 8 + expert parallel 160 (94.9 GiB of weights and
+        # 34.5 GiB of runtime overhead per GPU): one replica over the node, with the ROCm build of vLLM.
         ProfileSpec(
             "mi300x-192gb-x8", "8 x MI300X 192 GB on one node, DeepSeek-R1 671B FP8, vLLM (ROCm)",
             Hardware("MI300X-192GB", 8, machines=("Standard_ND96isr_MI300X_v5",)),
@@ -186,9 +186,9 @@ def _specs() -> tuple[ProfileSpec, ...]:
         # Wide expert parallelism, as llm-d's and Dynamo's guides run DeepSeek-R1 on two nodes of 8:
         # one replica of 16 data-parallel attention ranks with the routed experts spread over all 16
         # GPUs, a LeaderWorkerSet group of one pod per node, the experts' all-to-all over RDMA. Per
-        # GPU: 18.7 GiB of attention, dense and shared weights + 609.0 / 16 GiB of experts, and 31.2 GiB
+        # GPU: 18.7 GiB of attention, dense and shared weights + 609.0 / 16 GiB of experts, and 33.1 GiB
         # of runtime overhead (the profile run's experts take 16 x 8192 tokens); each rank caches only
-        # its own requests: 38.3 GiB, 17 sequences of 32k per rank.
+        # its own requests: 36.5 GiB, 17 sequences of 32k per rank.
         # Azure's ND H200 v5 links its nodes by 8 x 400 Gb/s InfiniBand, which NVIDIA's Network Operator
         # exposes as rdma/rdma_shared_device_a (the generic RDMA preset).
         ProfileSpec(

@@ -56,11 +56,12 @@ def test_r1_tensor_8_by_hand():
 
 def test_data_parallel_experts_take_every_ranks_tokens():
     """With data-parallel attention the ranks' tokens are gathered (or dispatched) to the experts, and
-    the profile run's dummy tokens route alike: one GPU's experts take 8 x 8192 tokens; the attention
-    is whole on each rank (128 heads)."""
+    the profile run's dummy tokens route alike: one GPU's experts take 8 x 8192 tokens, with their
+    gathered hidden states (7168) and fp32 router logits (2 x 256); the attention is whole on each
+    rank (128 heads)."""
     o = overhead.overhead(R1, GPUS["H200-141GB"], "0.31.0", data_parallel=8, max_num_seqs=64)
     assert o.moe_tokens == 8 * 8192
-    assert o.activation == 2 * (8192 * (14336 + 128 * 576) + 8 * 8192 * 114688)
+    assert o.activation == 2 * (8192 * (14336 + 128 * 576) + 8 * 8192 * (114688 + 7168 + 512))
     dense = catalog.MODELS["deepseek-r1-distill-qwen-14b"]
     assert overhead.overhead(dense, GPUS["H100-80GB"], "0.31.0").moe_tokens == 8192
 

@@ -63,7 +63,8 @@ generator/overhead.py computes it for vLLM release "release" (its facts in .data
   max(context, 2048), and 256 sequences;
 - activation: 2 bytes x (tokens x (2 x hidden + the larger of the attention's and the dense MLP's
   intermediates, split by tp) + the experts' tokens (tokens x dp) x top-k x (max(moe intermediate,
-  hidden) + max(2 x moe intermediate, hidden)));
+  hidden) + max(2 x moe intermediate, hidden), and with dp the gathered hidden state and fp32 router
+  logits, hidden + 2 x routed experts));
 - sampler: min(seqs, tokens) x vocabulary x 10 bytes;
 - non-torch: 128 MiB on one GPU, 1 GiB on a GPU of several (V0: 2.6 GiB, NCCL's buffers included);
 - DeepEP buffers ("all2all" deepep_*, with dp): 1 GiB, 2 GiB across "nodes";
@@ -108,6 +109,7 @@ Usage: {{ $o := include "common.fit.overhead" (dict "data" $data "model" $model 
 {{- if gt (int $model.routedExperts) 0 -}}
 {{- $i := int64 $model.moeIntermediateSize -}}
 {{- $experts = mul $model.expertsPerToken (add (max $i $h) (max (mul 2 $i) $h)) -}}
+{{- if gt $dp 1 }}{{ $experts = add $experts $h (mul 2 $model.routedExperts) }}{{ end -}}
 {{- end -}}
 {{- $moeTokens := ternary (mul $tokens $dp) 0 (gt (int64 $experts) 0) -}}
 {{- $activation := mul $o.activationBytes (add (mul $tokens $own) (mul $moeTokens $experts)) -}}
