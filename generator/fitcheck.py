@@ -96,7 +96,8 @@ def chart_data() -> dict[str, Any]:
 def _release(version: str) -> dict[str, bool]:
     """What common.fit.overhead needs of a vLLM release (overhead.Release)."""
     r = overhead.Release(version)
-    return {"v1": r.v1, "subtractsGraphs": r.subtracts_graphs, "largeGpuTier": r.large_gpu_tier}
+    return {"v1": r.v1, "subtractsGraphs": r.subtracts_graphs, "largeGpuTier": r.large_gpu_tier,
+            "newerBatchRules": r.newer_batch_rules}
 
 
 def _preference(ckpt: catalog.Checkpoint) -> int:
@@ -172,7 +173,8 @@ def _vllm_inputs(engine: str, values: dict[str, Any]) -> list[dict[str, Any]]:
                  "tokens": int(_arg(args, "--max-num-batched-tokens") or 0),
                  "eager": _has(args, "--enforce-eager"),
                  "all2all": _arg(args, "--all2all-backend") or e.get("all2allBackend") or "",
-                 "nodes": int(v.get("nodes", 1))}]
+                 "nodes": int(v.get("nodes", 1)),
+                 "chunked": _chunked(args, e.get("enableChunkedPrefill", True))}]
     if engine == "kuberay":
         out = []
         for config in v["serve"]["llmConfigs"]:
@@ -184,7 +186,8 @@ def _vllm_inputs(engine: str, values: dict[str, Any]) -> list[dict[str, Any]]:
                         "context": kw["maxModelLen"], "utilization": kw["gpuMemoryUtilization"],
                         "kv": extra.get("kv_cache_dtype", "auto"), "seqs": int(kw.get("maxNumSeqs") or 0),
                         "tokens": int(extra.get("max_num_batched_tokens") or 0),
-                        "eager": bool(extra.get("enforce_eager"))})
+                        "eager": bool(extra.get("enforce_eager")),
+                        "chunked": bool(kw.get("enableChunkedPrefill", True))})
         return out
     if engine == "aibrix":
         e, args = v["engine"], list(v["engine"].get("extraArgs") or [])
@@ -196,6 +199,16 @@ def _vllm_inputs(engine: str, values: dict[str, Any]) -> list[dict[str, Any]]:
                  "tokens": int(_arg(args, "--max-num-batched-tokens") or 0),
                  "eager": _has(args, "--enforce-eager")}]
     return []
+
+
+def _chunked(args: list[str], default: bool) -> bool:
+    """Chunked prefill as vLLM's argument parser leaves it: the last of --enable-chunked-prefill and
+    --no-enable-chunked-prefill, else `default` (the chart renders one of them from the value)."""
+    found = default
+    for arg in args:
+        if arg in ("--enable-chunked-prefill", "--no-enable-chunked-prefill"):
+            found = arg == "--enable-chunked-prefill"
+    return found
 
 
 def _has(args: list[str], flag: str) -> bool:
@@ -246,7 +259,8 @@ def _report(engine: str, item: dict[str, Any]) -> Report:
                           data_parallel=int(item.get("dp", 1)), redundant_experts=int(item.get("redundant", 0)),
                           release=REGISTRY[engine].vllm_versions.get(gpu.vendor, catalog.DEFAULT_RELEASE),
                           max_num_batched_tokens=int(item.get("tokens", 0)), eager=bool(item.get("eager")),
-                          all2all=str(item.get("all2all", "")), nodes=int(item.get("nodes", 1)))
+                          all2all=str(item.get("all2all", "")), nodes=int(item.get("nodes", 1)),
+                          chunked_prefill=bool(item.get("chunked", True)))
     except catalog.DoesNotFit as refusal:
         return Report(engine, repo, True, 0, context, str(refusal).splitlines()[0])
     return Report(engine, repo, True, fit.kv_tokens, context, ranks=fit.data_parallel)

@@ -115,6 +115,33 @@ class Release:
             return 8192, 1024
         return 2048, 256
 
+    @property
+    def newer_batch_rules(self) -> bool:
+        """Read in v0.30.0 and v0.31.0 (vllm/engine/arg_utils.py
+        `_set_default_max_num_seqs_and_batched_tokens_args`), not in v0.11.0: a default batch of 256
+        tokens for batched data-parallel MoE (deepep_low_latency or nixl_ep with expert and data
+        parallelism), at least the context when chunked prefill is off (v0.11.0 forces it on), and
+        at most max_num_seqs x the context."""
+        return _version(self.version) >= (0, 30, 0)
+
+    def batch(self, gpu: Gpu, context: int, max_num_seqs: int = 0, max_num_batched_tokens: int = 0,
+              chunked_prefill: bool = True, batched_dp: bool = False) -> tuple[int, int]:
+        """(max_num_batched_tokens, max_num_seqs) the engine runs with: the values set, else its
+        defaults (`batch_defaults`, adjusted as vLLM adjusts them; a default max_num_seqs is at
+        most the batch)."""
+        default_tokens, default_seqs = self.batch_defaults(gpu, context)
+        seqs = max_num_seqs or default_seqs
+        if not self.v1:
+            return max_num_batched_tokens or default_tokens, seqs
+        tokens = max_num_batched_tokens
+        if not tokens:
+            tokens = 256 if batched_dp and self.newer_batch_rules else default_tokens
+            if self.newer_batch_rules and context:  # context 0: not known, not adjusted
+                if not chunked_prefill:
+                    tokens = max(context, tokens)
+                tokens = min(seqs * context, tokens)
+        return tokens, (max_num_seqs or min(seqs, tokens))
+
     def graph_cap(self, gpu: Gpu) -> int:
         """Largest captured batch by default: 512, 1024 on data-center Blackwell (compute
         capability 10.x) from v0.30.0 (vllm/config/vllm.py `default_max_graph_size`)."""
@@ -215,15 +242,15 @@ class Overhead:
 
 def overhead(model: Model, gpu: Gpu, release: str, tensor_parallel: int = 1, pipeline_parallel: int = 1,
              data_parallel: int = 1, max_num_seqs: int = 0, max_num_batched_tokens: int = 0,
-             context: int = 0, eager: bool = False, all2all: str = "", nodes: int = 1) -> Overhead:
+             context: int = 0, eager: bool = False, all2all: str = "", nodes: int = 1,
+             chunked_prefill: bool = True) -> Overhead:
     """vLLM `release`'s runtime memory on one GPU of a layout. max_num_seqs / max_num_batched_tokens
-    0 take the release's defaults for the GPU (context: the max-model-len, which V0's default
-    depends on); `eager` (--enforce-eager) captures no CUDA graphs; `all2all` is the
-    --all2all-backend and `nodes` the nodes one replica spans."""
+    0 take the release's defaults for the GPU (`Release.batch`; context: the max-model-len, which
+    they depend on, as on chunked_prefill); `eager` (--enforce-eager) captures no CUDA graphs;
+    `all2all` is the --all2all-backend and `nodes` the nodes one replica spans."""
     rel = Release(release)
-    default_tokens, default_seqs = rel.batch_defaults(gpu, context)
-    tokens = max_num_batched_tokens or default_tokens
-    seqs = max_num_seqs or default_seqs
+    batched_dp = all2all in ("deepep_low_latency", "nixl_ep") and data_parallel > 1
+    tokens, seqs = rel.batch(gpu, context, max_num_seqs, max_num_batched_tokens, chunked_prefill, batched_dp)
     own, experts = activation_elements(model, tensor_parallel, data_parallel)
     # With data parallelism the ranks' tokens are gathered for the experts (allgather_reducescatter)
     # or dispatched to them (DeepEP): the profile run's dummy tokens, all alike, route to the same

@@ -107,11 +107,12 @@ LAYOUTS = ((1, 1, 1, 0), (2, 1, 1, 0), (4, 1, 1, 0), (8, 1, 1, 0), (8, 2, 1, 0),
 CONTEXTS = (4096, 32768, 131072, 0)
 # The runtime overhead's inputs (generator/overhead.py), cycled over the grid's points: max-num-seqs
 # (0: the release's default), max-num-batched-tokens (0: default), --enforce-eager, the all-to-all
-# backend and the nodes of a replica.
+# backend, the nodes of a replica and chunked prefill.
 OVERHEAD_VARIANTS = ({"maxNumSeqs": 1}, {"maxNumSeqs": 0}, {"maxNumSeqs": 64, "maxNumBatchedTokens": 4096},
                      {"maxNumSeqs": 256, "eager": True}, {"maxNumSeqs": 0, "maxNumBatchedTokens": 32768},
                      {"maxNumSeqs": 8, "all2allBackend": "deepep_high_throughput", "nodes": 2},
-                     {"maxNumSeqs": 600, "all2allBackend": "deepep_low_latency", "nodes": 1})
+                     {"maxNumSeqs": 600, "all2allBackend": "deepep_low_latency", "nodes": 1},
+                     {"maxNumSeqs": 0, "chunkedPrefill": False}, {"maxNumSeqs": 0, "all2allBackend": "nixl_ep"})
 GRID_TEMPLATE = """{{- $data := include "common.fit.data" . | fromJson -}}
 {{- $out := list -}}
 {{- range .Values.grid -}}
@@ -173,7 +174,7 @@ def _planner_verdict(point: dict[str, Any]) -> tuple[str, int]:
                               release=backend.vllm_versions.get(gpu.vendor, catalog.DEFAULT_RELEASE),
                               max_num_batched_tokens=point.get("maxNumBatchedTokens", 0),
                               eager=point.get("eager", False), all2all=point.get("all2allBackend", ""),
-                              nodes=point.get("nodes", 1))
+                              nodes=point.get("nodes", 1), chunked_prefill=point.get("chunkedPrefill", True))
     except catalog.DoesNotFit as refusal:
         numbers = refusal.numbers
         return ("weights" if numbers["kvCacheGiB"] <= 0 else "context"), numbers["kvTokens"]
@@ -228,11 +229,11 @@ def test_extra_args_override_the_checked_values(tmp_path: Path):
 
 def test_the_overhead_reads_the_batch_flags(tmp_path: Path):
     """The runtime overhead follows the flags that change it: the h200-141gb-x8 profile at utilization
-    0.80 is refused at vLLM's default batch (tests/values-misfit/h200-141gb-x8-default-batch.yaml) and
+    0.81 is refused at vLLM's default batch (tests/values-misfit/h200-141gb-x8-default-batch.yaml) and
     fits with --max-num-batched-tokens 2048, whose profile run's experts take 8 x 2048 tokens; on one
     GPU, --enforce-eager (no CUDA graphs) gives the context the graphs' estimate took."""
     profile = ROOT / "values" / "h200-141gb-x8.yaml"
-    smaller = {"vllm": {"engine": {"gpuMemoryUtilization": 0.8,
+    smaller = {"vllm": {"engine": {"gpuMemoryUtilization": 0.81,
                                    "extraArgs": ["--max-num-batched-tokens", "2048"]}}}
     assert render_with(profile, smaller, tmp_path, crds=True)
     # 2 x 8 H100 at tensor 8 x pipeline 2 with 256 sequences: vLLM captures 51 batch sizes twice,
@@ -248,6 +249,15 @@ def test_the_overhead_reads_the_batch_flags(tmp_path: Path):
     assert "CUDA graphs 0.0" in str(none.value)
     tokens = [int(str(e.value).split("which holds ")[1].split()[0]) for e in (graphs, none)]
     assert tokens[1] > tokens[0]
+    # without chunked prefill vLLM 0.31 profiles a whole context: the last of the switches counts
+    h100 = ROOT / "values" / "h100-80gb.yaml"
+    tight = {"vllm": {"engine": {"gpuMemoryUtilization": 0.4}}}
+    runs = []
+    for extra in ([], ["--no-enable-chunked-prefill"], ["--no-enable-chunked-prefill", "--enable-chunked-prefill"]):
+        with pytest.raises(validation.RenderError) as refused:
+            render_with(h100, interface.merge(tight, {"vllm": {"engine": {"extraArgs": extra}}}), tmp_path, crds=True)
+        runs.append(str(refused.value).split("profile run of ")[1].split()[0])
+    assert runs == ["8192", "32768", "8192"]
 
 
 def test_validate_reports_what_the_chart_checks():

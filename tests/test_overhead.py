@@ -84,6 +84,27 @@ def test_batch_defaults(gpu, release, context, expected):
     assert (o.batched_tokens, o.seqs) == expected
 
 
+def test_batch_adjustments():
+    """How v0.30+ adjusts a default batch (arg_utils.py `_set_default_max_num_seqs_and_batched_tokens_args`)
+    and v0.11.0 does not: 256 tokens for batched data-parallel MoE (DeepEP low-latency), at least the
+    context without chunked prefill (which v0.11.0 forces on), at most max_num_seqs x context; a
+    default max_num_seqs is at most the batch."""
+    h200 = GPUS["H200-141GB"]
+    low_latency = {"data_parallel": 8, "all2all": "deepep_low_latency", "context": 32768}
+    assert overhead.overhead(R1, h200, "0.31.0", **low_latency).batched_tokens == 256
+    assert overhead.overhead(R1, h200, "0.11.0", **low_latency).batched_tokens == 8192
+    assert overhead.overhead(R1, h200, "0.31.0", data_parallel=8, all2all="nixl_ep", context=32768,
+                             max_num_batched_tokens=4096).batched_tokens == 4096
+    whole = {"tensor_parallel": 8, "context": 32768, "chunked_prefill": False}
+    assert overhead.overhead(R1, h200, "0.31.0", **whole).batched_tokens == 32768
+    assert overhead.overhead(R1, h200, "0.11.0", **whole).batched_tokens == 8192
+    one = {"tensor_parallel": 8, "context": 4096, "max_num_seqs": 1}
+    assert overhead.overhead(R1, h200, "0.31.0", **one).batched_tokens == 4096
+    assert overhead.overhead(R1, h200, "0.11.0", **one).batched_tokens == 8192
+    assert overhead.overhead(R1, h200, "0.31.0", 8, max_num_batched_tokens=512).seqs == 512
+    assert overhead.overhead(R1, h200, "0.31.0", 8, max_num_batched_tokens=512, max_num_seqs=600).seqs == 600
+
+
 def test_set_limits_replace_the_defaults():
     o = overhead.overhead(R1, GPUS["H200-141GB"], "0.31.0", tensor_parallel=8, max_num_seqs=5,
                           max_num_batched_tokens=2048)

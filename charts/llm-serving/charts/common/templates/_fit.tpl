@@ -17,7 +17,8 @@ whole MiB); KV bytes per token per GPU = layers x KV heads x head dim x (1 for M
 and V) x bytes per element (kvCacheDtype: auto 2, fp8 1) / (1 for MLA, which every tensor-parallel
 rank keeps whole, else min(tp, KV heads)) / pp; tokens = floor(KV cache / bytes per token).
 The overhead's inputs: "engine" (whose vLLM release), "maxNumSeqs", "maxNumBatchedTokens" (0: the
-release's defaults), "eager" (--enforce-eager), "all2allBackend" and "nodes".
+release's defaults), "eager" (--enforce-eager), "all2allBackend", "nodes" and "chunkedPrefill"
+(absent: on).
 Returns JSON: weightsGiB, budgetGiB, overheadGiB, overhead (common.fit.overhead's terms), kvGiB,
 kvBytesPerToken, kvTokens.
 Usage: {{ $a := include "common.fit.arith" (dict "data" $data "engine" "vllm" "repo" "deepseek-ai/DeepSeek-R1" "gpu" "H200-141GB" "tp" 1 "pp" 1 "dp" 8 "redundantExperts" 0 "utilization" 0.9 "kvCacheDtype" "auto" "maxModelLen" 32768 "maxNumSeqs" 64) | fromJson }}
@@ -43,7 +44,7 @@ Usage: {{ $a := include "common.fit.arith" (dict "data" $data "engine" "vllm" "r
 {{- end -}}
 {{- $budget := mulf $gpu.memoryGiB .utilization -}}
 {{- $release := dig (toString .engine) $gpu.vendor "0.31.0" .data.vllmVersions -}}
-{{- $overhead := include "common.fit.overhead" (dict "data" .data "model" $model "gpu" .gpu "release" $release "tp" $tp "pp" $pp "dp" $dp "seqs" .maxNumSeqs "tokens" .maxNumBatchedTokens "context" (int .maxModelLen | default (int $model.maxPosition)) "eager" .eager "all2all" .all2allBackend "nodes" .nodes) | fromJson -}}
+{{- $overhead := include "common.fit.overhead" (dict "data" .data "model" $model "gpu" .gpu "release" $release "tp" $tp "pp" $pp "dp" $dp "seqs" .maxNumSeqs "tokens" .maxNumBatchedTokens "context" (int .maxModelLen | default (int $model.maxPosition)) "eager" .eager "all2all" .all2allBackend "nodes" .nodes "chunked" .chunkedPrefill) | fromJson -}}
 {{- $overheadGiB := divf $overhead.mib 1024 -}}
 {{- $kvGiB := subf $budget $weights $overheadGiB -}}
 {{- $elementBytes := int (index .data.kvCacheBytes (ternary "fp8" "auto" (hasPrefix "fp8" (toString .kvCacheDtype)))) -}}
@@ -59,8 +60,10 @@ common.fit.overhead: the runtime memory of one GPU besides weights and KV cache,
 generator/overhead.py computes it for vLLM release "release" (its facts in .data.vllmReleases):
 - batch: maxNumBatchedTokens ("tokens") and maxNumSeqs ("seqs"), else the release's defaults: V1
   16384 tokens and 1024 sequences on GPUs of 160 GiB and more (largeGpuTier), 8192 and 1024 on GPUs
-  of 70 GiB and more but A100, else 2048 and 256; V0 2048 tokens above a "context" of 32768, else
-  max(context, 2048), and 256 sequences;
+  of 70 GiB and more but A100, else 2048 and 256, and where newerBatchRules 256 tokens for batched
+  data-parallel MoE ("all2all" deepep_low_latency or nixl_ep), at least the "context" with "chunked"
+  prefill off, at most seqs x context; a default seqs is at most the batch. V0 2048 tokens above a
+  context of 32768, else max(context, 2048), and 256 sequences;
 - activation: 2 bytes x (tokens x (2 x hidden + the larger of the attention's and the dense MLP's
   intermediates, split by tp) + the experts' tokens (tokens x dp) x top-k x (max(moe intermediate,
   hidden) + max(2 x moe intermediate, hidden), and with dp the gathered hidden state and fp32 router
@@ -93,8 +96,23 @@ Usage: {{ $o := include "common.fit.overhead" (dict "data" $data "model" $model 
 {{- else if and (ge (float64 $gpu.memoryGiB) 70.0) (not (hasPrefix "A100" (toString .gpu))) -}}
 {{- $tokens = 8192 }}{{ $seqs = 1024 -}}
 {{- end -}}
-{{- $tokens = int64 (.tokens | default $tokens) -}}
+{{- $chunked := true -}}
+{{- if not (kindIs "invalid" .chunked) }}{{ $chunked = .chunked }}{{ end -}}
 {{- $seqs = int64 (.seqs | default $seqs) -}}
+{{- if not $rel.v1 -}}
+{{- $tokens = int64 (.tokens | default $tokens) -}}
+{{- else if .tokens -}}
+{{- $tokens = int64 .tokens -}}
+{{- else if $rel.newerBatchRules -}}
+{{- if and (has (toString .all2all) (list "deepep_low_latency" "nixl_ep")) (gt $dp 1) }}{{ $tokens = 256 }}{{ end -}}
+{{- if gt $context 0 -}}
+{{- if not $chunked }}{{ $tokens = max $context $tokens }}{{ end -}}
+{{- $tokens = min (mul $seqs $context) $tokens -}}
+{{- end -}}
+{{- end -}}
+{{- if and $rel.v1 (not .seqs) }}{{ $seqs = min $seqs $tokens }}{{ end -}}
+{{- $tokens = int64 $tokens -}}
+{{- $seqs = int64 $seqs -}}
 {{- $h := int64 $model.hiddenSize -}}
 {{- $heads := div (int64 $model.attentionHeads) $tp -}}
 {{- $attention := 0 -}}
@@ -346,6 +364,18 @@ Usage: {{ $util := include "common.fit.arg" (dict "args" $v.engine.extraArgs "fl
 {{- if eq . $.flag }}{{ $next = true }}{{ else if hasPrefix (printf "%s=" $.flag) . }}{{ $out = trimPrefix (printf "%s=" $.flag) . }}{{ end -}}
 {{- end -}}
 {{- $out -}}
+{{- end -}}
+
+{{/*
+common.fit.switch: "true" when a boolean flag of vLLM's parser (BooleanOptionalAction) ends up on
+in a list of command-line arguments: the last of `--flag` and `--no-flag` wins, else "default".
+Usage: {{ $chunked := include "common.fit.switch" (dict "args" $args "flag" "--enable-chunked-prefill" "default" $v.engine.enableChunkedPrefill) | eq "true" }}
+*/}}
+{{- define "common.fit.switch" -}}
+{{- $on := .default -}}
+{{- $off := printf "--no-%s" (trimPrefix "--" .flag) -}}
+{{- range .args }}{{ if eq . $.flag }}{{ $on = true }}{{ else if eq . $off }}{{ $on = false }}{{ end }}{{ end -}}
+{{- if $on }}true{{ end -}}
 {{- end -}}
 
 {{/*
