@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from generator.overhead import Overhead, overhead
+from generator.overhead import Overhead, overhead, version_tuple
 
 GIB = 2**30
 
@@ -139,10 +139,6 @@ class Checkpoint:
         return self.loaded_gib - self.experts_gib
 
 
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split("."))
-
-
 @dataclass(frozen=True)
 class Quantization:
     """Which engines load checkpoints of one precision, and on which GPUs."""
@@ -160,7 +156,7 @@ class Quantization:
             return f"{self.precision} weights run on {self.gpus}, not on {gpu.name}"
         moe = bool(model.mla and self.moe_vllm)
         first = self.moe_vllm if moe else self.vllm
-        if vllm_version and first and _version(vllm_version) < _version(first):
+        if vllm_version and first and version_tuple(vllm_version) < version_tuple(first):
             what = "DeepSeek-V3's MoE and MLA layers" if moe else "them"
             return f"vLLM loads {self.precision} weights of {what} from {first} on; this engine runs {vllm_version}"
         return ""

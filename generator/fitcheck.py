@@ -85,6 +85,7 @@ def chart_data() -> dict[str, Any]:
                                    "gqa": overhead.GRAPH_BYTES_PER_LAYER[False]},
         },
         "vllmReleases": {v: _release(v) for b in engines for v in sorted(set(b.vllm_versions.values()))},
+        "defaultRelease": catalog.DEFAULT_RELEASE,
         "kvCacheBytes": dict(catalog.KV_CACHE_BYTES),
         "vllmVersions": {b.name: dict(b.vllm_versions) for b in engines},
         "ollama": {"runtimeGiB": ollama_backend.RUNTIME_GIB},

@@ -74,8 +74,9 @@ GRAPH_BYTES_PER_LAYER = {True: 512 * 1024, False: 224 * 1024}
 GRAPH_MODES = 2
 
 
-def _version(v: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in v.split("."))
+def version_tuple(text: str) -> tuple[int, ...]:
+    """A release number as comparable integers: "0.31.0" -> (0, 31, 0)."""
+    return tuple(int(part) for part in text.split("."))
 
 
 @dataclass(frozen=True)
@@ -87,18 +88,18 @@ class Release:
     @property
     def v1(self) -> bool:
         """The V1 engine serves by default (0.8.0 on; 0.7.3 runs V0 unless VLLM_USE_V1=1)."""
-        return _version(self.version) >= (0, 8, 0)
+        return version_tuple(self.version) >= (0, 8, 0)
 
     @property
     def subtracts_graphs(self) -> bool:
         """VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS on by default (v0.21.0 on, vllm/envs.py)."""
-        return _version(self.version) >= (0, 21, 0)
+        return version_tuple(self.version) >= (0, 21, 0)
 
     @property
     def large_gpu_tier(self) -> bool:
         """`EngineArgs.get_batch_defaults` has the tier of GPUs of 160 GiB and more (read in
         v0.30.0 and v0.31.0; v0.11.0 has not)."""
-        return _version(self.version) >= (0, 30, 0)
+        return version_tuple(self.version) >= (0, 30, 0)
 
     def batch_defaults(self, gpu: Gpu, context: int) -> tuple[int, int]:
         """(max_num_batched_tokens, max_num_seqs) the OpenAI server takes when not set.
@@ -122,7 +123,7 @@ class Release:
         tokens for batched data-parallel MoE (deepep_low_latency or nixl_ep with expert and data
         parallelism), at least the context when chunked prefill is off (v0.11.0 forces it on), and
         at most max_num_seqs x the context."""
-        return _version(self.version) >= (0, 30, 0)
+        return version_tuple(self.version) >= (0, 30, 0)
 
     def batch(self, gpu: Gpu, context: int, max_num_seqs: int = 0, max_num_batched_tokens: int = 0,
               chunked_prefill: bool = True, batched_dp: bool = False) -> tuple[int, int]:

@@ -227,7 +227,6 @@ HF_PRECISIONS = ("bf16", "fp8", "nvfp4", "w4a16", "awq-int4")
 HF_WEIGHTS = "Hugging Face checkpoints (bf16, fp8, nvfp4, w4a16, awq-int4)"
 
 
-
 def resources_schema() -> dict[str, Any]:
     quantities = {"type": "object", "additionalProperties": QUANTITY}
     return {

@@ -43,7 +43,7 @@ Usage: {{ $a := include "common.fit.arith" (dict "data" $data "engine" "vllm" "r
 {{- $weights = addf (divf $ckpt.sharedGiB (mul $tp $pp)) $experts -}}
 {{- end -}}
 {{- $budget := mulf $gpu.memoryGiB .utilization -}}
-{{- $release := dig (toString .engine) $gpu.vendor "0.31.0" .data.vllmVersions -}}
+{{- $release := dig (toString .engine) $gpu.vendor .data.defaultRelease .data.vllmVersions -}}
 {{- $overhead := include "common.fit.overhead" (dict "data" .data "model" $model "gpu" .gpu "release" $release "tp" $tp "pp" $pp "dp" $dp "seqs" .maxNumSeqs "tokens" .maxNumBatchedTokens "context" (int .maxModelLen | default (int $model.maxPosition)) "eager" .eager "all2all" .all2allBackend "nodes" .nodes "chunked" .chunkedPrefill) | fromJson -}}
 {{- $overheadGiB := divf $overhead.mib 1024 -}}
 {{- $kvGiB := subf $budget $weights $overheadGiB -}}
