@@ -655,7 +655,7 @@ def fit(model: Model, ckpt: Checkpoint, gpu: Gpu, tensor_parallel: int, utilizat
         max_model_len: int, max_num_seqs: int, pipeline_parallel: int = 1,
         kv_cache_dtype: str = "auto", data_parallel: int = 1, redundant_experts: int = 0,
         release: str = DEFAULT_RELEASE, max_num_batched_tokens: int = 0, eager: bool = False,
-        all2all: str = "", nodes: int = 1, chunked_prefill: bool = True) -> Fit:
+        all2all: str = "", nodes: int = 1, chunked_prefill: bool = True, expert_parallel: bool = True) -> Fit:
     """Weights per GPU as `weights_per_gpu`; runtime overhead as vLLM `release` measures it
     (generator/overhead.py: max_num_seqs and max_num_batched_tokens 0 take its defaults, `eager`
     captures no CUDA graphs, `all2all` and `nodes` size DeepEP's buffers, `chunked_prefill` off
@@ -667,7 +667,8 @@ def fit(model: Model, ckpt: Checkpoint, gpu: Gpu, tensor_parallel: int, utilizat
                                     model.routed_experts)
     weights = float(exact_weights)
     runtime = overhead(model, gpu, release, tensor_parallel, pipeline_parallel, data_parallel, max_num_seqs,
-                       max_num_batched_tokens, max_model_len, eager, all2all, nodes, chunked_prefill)
+                       max_num_batched_tokens, max_model_len, eager, all2all, nodes, chunked_prefill,
+                       expert_parallel)
     exact_kv = _exact(gpu.memory_gib) * _exact(utilization) - exact_weights - Fraction(runtime.mib, 1024)
     kv_gib = float(exact_kv)
     kv_per_token = model.kv_bytes_per_token_per_gpu(tensor_parallel, pipeline_parallel, kv_cache_dtype)

@@ -80,7 +80,8 @@ def chart_data() -> dict[str, Any]:
             "activationBytes": overhead.ACTIVATION_BYTES, "samplerBytesPerLogit": overhead.SAMPLER_BYTES_PER_LOGIT,
             "nonTorchOneGpu": overhead.NON_TORCH_ONE_GPU, "nonTorchMultiGpu": overhead.NON_TORCH_MULTI_GPU,
             "nonTorchMultiGpuV0": overhead.NON_TORCH_MULTI_GPU_V0,
-            "deepepBuffer": overhead.DEEPEP_BUFFER, "graphModes": overhead.GRAPH_MODES,
+            "deepepBuffer": overhead.DEEPEP_BUFFER, "mlaBlockSize": overhead.MLA_BLOCK_SIZE,
+            "mlaWorkspaceRows": overhead.MLA_WORKSPACE_ROWS,
             "graphBytesPerLayer": {"mla": overhead.GRAPH_BYTES_PER_LAYER[True],
                                    "gqa": overhead.GRAPH_BYTES_PER_LAYER[False]},
         },
@@ -175,7 +176,8 @@ def _vllm_inputs(engine: str, values: dict[str, Any]) -> list[dict[str, Any]]:
                  "eager": _has(args, "--enforce-eager"),
                  "all2all": _arg(args, "--all2all-backend") or e.get("all2allBackend") or "",
                  "nodes": int(v.get("nodes", 1)),
-                 "chunked": _chunked(args, e.get("enableChunkedPrefill", True))}]
+                 "chunked": _switch(args, "--enable-chunked-prefill", e.get("enableChunkedPrefill", True)),
+                 "ep": _switch(args, "--enable-expert-parallel", bool(e.get("enableExpertParallel")))}]
     if engine == "kuberay":
         out = []
         for config in v["serve"]["llmConfigs"]:
@@ -202,13 +204,13 @@ def _vllm_inputs(engine: str, values: dict[str, Any]) -> list[dict[str, Any]]:
     return []
 
 
-def _chunked(args: list[str], default: bool) -> bool:
-    """Chunked prefill as vLLM's argument parser leaves it: the last of --enable-chunked-prefill and
-    --no-enable-chunked-prefill, else `default` (the chart renders one of them from the value)."""
+def _switch(args: list[str], flag: str, default: bool) -> bool:
+    """A boolean flag as vLLM's argument parser leaves it: the last of `--flag` and `--no-flag`,
+    else `default`, as common.fit.switch reads it."""
     found = default
     for arg in args:
-        if arg in ("--enable-chunked-prefill", "--no-enable-chunked-prefill"):
-            found = arg == "--enable-chunked-prefill"
+        if arg in (flag, "--no-" + flag.removeprefix("--")):
+            found = arg == flag
     return found
 
 
@@ -261,7 +263,7 @@ def _report(engine: str, item: dict[str, Any]) -> Report:
                           release=REGISTRY[engine].vllm_versions.get(gpu.vendor, catalog.DEFAULT_RELEASE),
                           max_num_batched_tokens=int(item.get("tokens", 0)), eager=bool(item.get("eager")),
                           all2all=str(item.get("all2all", "")), nodes=int(item.get("nodes", 1)),
-                          chunked_prefill=bool(item.get("chunked", True)))
+                          chunked_prefill=bool(item.get("chunked", True)), expert_parallel=bool(item.get("ep", True)))
     except catalog.DoesNotFit as refusal:
         return Report(engine, repo, True, 0, context, str(refusal).splitlines()[0])
     return Report(engine, repo, True, fit.kv_tokens, context, ranks=fit.data_parallel)

@@ -153,5 +153,6 @@ class Profile:
                            self.tensor_parallel, self.gpu_memory_utilization, self.max_model_len,
                            self.max_num_seqs, pipeline_parallel=self.pipeline_parallel,
                            kv_cache_dtype=self.kv_cache_dtype, data_parallel=self.data_parallel,
-                           release=release, nodes=self.pods, max_num_batched_tokens=max_num_batched_tokens)
+                           release=release, nodes=self.pods, max_num_batched_tokens=max_num_batched_tokens,
+                           expert_parallel=self.expert_parallel)
 

@@ -7,9 +7,9 @@ after:
 - everything else allocated since the worker's memory snapshot, which is taken after NCCL's
   communicators are created (`init_device`): the persistent buffers of the first forward pass
   (the MoE workspace, the all-to-all buffers, cuBLAS workspaces) and non-torch growth;
-- the transient peak of one profile run of `max_num_batched_tokens` dummy tokens
-  (`GPUModelRunner.profile_run`) plus a sampler run over `max_num_seqs` requests
-  (`_dummy_sampler_run`);
+- the transient peak of one profile run (`GPUModelRunner.profile_run`): the larger of a forward pass
+  of `max_num_batched_tokens` dummy tokens and the sampler run over `max_num_seqs` requests
+  (`_dummy_sampler_run`) that follows it;
 - from v0.21 (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS, on by default), the estimated memory of the
   CUDA graphs it is about to capture (`GPUModelRunner.profile_cudagraph_memory`).
 
@@ -42,10 +42,11 @@ GIB = 2**30
 # Activations are in the model's 16-bit dtype (bf16/fp16) whatever the weights' precision.
 ACTIVATION_BYTES = 2
 # The sampler's dummy run (`_dummy_sampler_run`, v0.31.0) computes logits for min(max_num_seqs,
-# max_num_batched_tokens) requests over the vocabulary and applies top-k/top-p to them in place
-# (Triton kernel, vllm/v1/sample/ops/topk_topp_sampler.py): 16-bit logits from the lm_head, their
-# fp32 copy and fp32 probabilities: 2 + 4 + 4 bytes per logit.
-SAMPLER_BYTES_PER_LOGIT = 10
+# max_num_batched_tokens) requests over the vocabulary; its second warm-up call (with a generator)
+# takes the native path (vllm/v1/sample/ops/topk_topp_sampler.py `forward_native`): top-k/top-p in
+# place, then fp32 probabilities and an fp32 exponential noise tensor. 16-bit logits, their fp32
+# copy (sampler.py), probabilities and noise: 2 + 4 + 4 + 4 bytes per logit.
+SAMPLER_BYTES_PER_LOGIT = 14
 # Non-torch growth after the snapshot (cuBLAS/cuBLASLt workspaces, NCCL's lazily registered
 # buffers, custom all-reduce graph buffers), as vLLM's V1 logs report it ("... GiB for non-torch
 # memory"): 0.07 GiB on one GPU (tests/data/vllm-memory-logs.yaml: an H100 and a B200 log), 0.95 GiB
@@ -68,10 +69,14 @@ DEEPEP_BUFFER = 1024 * MIB
 # indexer, which R1 has not) and 224 KiB for GQA layers (two logs: 0.17 and 0.30 MiB), from the
 # figures in tests/data/vllm-memory-logs.yaml.
 GRAPH_BYTES_PER_LAYER = {True: 512 * 1024, False: 224 * 1024}
-# FULL_AND_PIECEWISE, vLLM's default cudagraph_mode where the attention backend supports full
-# graphs of uniform decode batches (FlashAttention, FlashInfer, FlashMLA, ROCm AITER): one full
-# and one piecewise graph per batch size.
-GRAPH_MODES = 2
+# vLLM's default cudagraph_mode is FULL_AND_PIECEWISE (optimization level O2) where the attention
+# backend supports full graphs of uniform decode batches (FlashAttention, FlashInfer, FlashMLA,
+# FlashAttention-MLA, ROCm AITER): a piecewise graph per batch size (`graph_sizes`) and a full one
+# per batch size up to max_num_seqs (vllm/v1/cudagraph_dispatcher.py).
+# MLA's block (cache_config.block_size of FlashMLA and FlashAttention-MLA) and the cap of its
+# chunked-prefill workspace (`mla_workspace_tokens`).
+MLA_BLOCK_SIZE = 64
+MLA_WORKSPACE_ROWS = 64 * 1024
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
@@ -149,48 +154,72 @@ class Release:
         return 1024 if self.large_gpu_tier and 10.0 <= gpu.compute_capability < 11.0 else 512
 
 
-def capture_sizes(cap: int) -> int:
-    """How many batch sizes vLLM captures up to `cap`: [1, 2, 4] + range(8, 256, 8) +
-    range(256, cap + 1, 16), those not above cap (vllm/config/compilation.py)."""
-    sizes = [1, 2, 4, *range(8, 256, 8), *range(256, cap + 1, 16)]
-    return sum(1 for s in sizes if s <= cap)
+def graph_sizes(release: Release, gpu: Gpu, tokens: int, seqs: int) -> list[int]:
+    """The batch sizes vLLM captures by default (vllm/config/vllm.py, v0.31.0): up to
+    cap = min(2 x max_num_seqs, 512 or 1024 on compute capability 10.x, max_num_batched_tokens),
+    [1, 2, 4] + range(8, 256, 8) + range(256, cap + 1, 16), plus the batch itself when it is not
+    above cap and max_num_seqs (the widest uniform decode batch) when it is not above the batch."""
+    uncapped = min(2 * seqs, release.graph_cap(gpu))
+    cap = min(tokens, uncapped)
+    sizes = {s for s in (1, 2, 4, *range(8, min(cap + 1, 256), 8), *range(256, cap + 1, 16)) if s <= cap}
+    if tokens <= cap:
+        sizes.add(tokens)
+    if seqs <= uncapped and seqs <= tokens:
+        sizes.add(seqs)
+    return sorted(sizes)
 
 
-def activation_elements(model: Model, tensor_parallel: int, data_parallel: int = 1) -> tuple[int, int]:
-    """Elements per token of one profile run on a GPU, as (per token of the GPU's own batch, per
-    token the GPU's experts receive).
+def mla_workspace_tokens(context: int, seqs: int) -> int:
+    """Rows of the tensor MLA attention allocates in the profile run, where it has no metadata
+    and simulates the up-projection of a chunked prefill's context (mla_attention.py `forward`,
+    v0.31.0): the chunked-prefill workspace, min(max(8 x max_model_len, 4 x max_num_seqs x block
+    size), 65536) (`determine_chunked_prefill_workspace_size`), at the MLA backends' block of 64."""
+    return min(max(8 * context, 4 * seqs * MLA_BLOCK_SIZE), MLA_WORKSPACE_ROWS)
 
-    Own batch: the residual stream and the hidden state (2 x hidden), plus the larger of a layer's
-    attention intermediates and a dense layer's MLP, split by tensor parallelism:
-    - MLA prefill (vllm/model_executor/layers/attention/mla_attention.py): per local head the query
-      (qk_nope + qk_rope), the keys and values expanded from the latent (qk_nope + v_head) and the
-      output (v_head);
+
+@dataclass(frozen=True)
+class Widths:
+    """Elements per token (or per workspace row) of the tensors of one profile run on a GPU."""
+
+    residual: int  # the residual stream and the hidden state, 2 x hidden, through every layer
+    attention: int  # a layer's attention intermediates, split by tensor parallelism
+    workspace: int  # per row of MLA's simulated context up-projection (mla_workspace_tokens)
+    dense: int  # a dense MLP's gate, up and activation, split by tensor parallelism
+    experts: int  # per token the GPU's experts take: their workspaces (and gathered inputs)
+
+
+def widths(model: Model, tensor_parallel: int, data_parallel: int = 1) -> Widths:
+    """The widths of `Widths`, from the model's config.json facts:
+    - MLA (mla_attention.py): per local head the query (qk_nope + qk_rope) and the output (v_head);
+      the simulated up-projection holds keys and values (qk_nope + v_head) per local head and row;
     - GQA: query and output per local head, key and value per local KV head;
-    - dense MLP: gate and up (2 x intermediate) and the activation (intermediate).
-    Experts: the Triton experts' workspaces (vllm/model_executor/layers/fused_moe/experts/
-    triton_moe.py `workspace_shapes`, v0.31.0), which vLLM's workspace manager keeps: workspace1
-    (top-k x max(moe_intermediate, hidden)), which the output (hidden) reuses
-    (modular_kernel.py `_allocate_buffers`: one chunk), and workspace2 (top-k x max(2 x
-    moe_intermediate, hidden)). DeepGEMM's experts (FP8 blocks on Hopper) keep workspace1 in FP8:
-    the Triton shapes are the larger. With data parallelism the tokens reach the experts as new
-    tensors: the gathered hidden states (hidden) and fp32 router logits (2 x routed experts)
-    (vllm/distributed/device_communicators/all2all.py `dispatch_router_logits`)."""
+    - dense MLP: gate and up (2 x intermediate) and the activation (intermediate);
+    - experts: the Triton experts' workspaces (fused_moe/experts/triton_moe.py `workspace_shapes`),
+      workspace1 (top-k x max(moe_intermediate, hidden)), which the output (hidden) reuses
+      (modular_kernel.py `_allocate_buffers`: one chunk), and workspace2 (top-k x max(2 x
+      moe_intermediate, hidden)); with data parallelism the gathered hidden states (hidden) and the
+      top-k weights and ids (4 bytes each: 4 x top-k elements of 2 bytes) (fused_moe/
+      prepare_finalize/naive_dp_ep.py, all2all.py `dispatch`)."""
     tp = tensor_parallel
     heads = model.attention_heads // tp
+    h = model.hidden_size
     if model.mla:
-        attention = heads * (model.qk_nope_head_dim + model.qk_rope_head_dim + model.qk_nope_head_dim
-                             + 2 * model.v_head_dim)
+        attention = heads * (model.qk_nope_head_dim + model.qk_rope_head_dim + model.v_head_dim)
+        workspace = heads * (model.qk_nope_head_dim + model.v_head_dim)
     else:
         attention = heads * model.head_dim * 2 + 2 * max(1, model.kv_heads // tp) * model.head_dim
-    dense = 3 * model.intermediate_size // tp
-    own = 2 * model.hidden_size + max(attention, dense)
+        workspace = 0
     experts = 0
     if model.routed_experts:
-        i, h = model.moe_intermediate_size, model.hidden_size
-        experts = model.experts_per_token * (max(i, h) + max(2 * i, h))
-        if data_parallel > 1:
-            experts += h + 2 * model.routed_experts
-    return own, experts
+        i, k = model.moe_intermediate_size, model.experts_per_token
+        experts = k * (max(i, h) + max(2 * i, h)) + ((h + 4 * k) if data_parallel > 1 else 0)
+    return Widths(2 * h, attention, workspace, 3 * model.intermediate_size // tp, experts)
+
+
+def forward_elements(w: Widths, tokens: int, workspace_rows: int) -> int:
+    """The forward pass's transient peak over a batch of `tokens`: the residual stream and the
+    larger of a layer's attention (with MLA's simulated up-projection) and a dense MLP."""
+    return tokens * w.residual + max(tokens * w.attention + workspace_rows * w.workspace, tokens * w.dense)
 
 
 @dataclass(frozen=True)
@@ -201,16 +230,23 @@ class Overhead:
     batched_tokens: int  # max_num_batched_tokens of the profile run, per data-parallel rank
     seqs: int  # max_num_seqs of the sampler run
     moe_tokens: int  # tokens the GPU's experts take in the profile run
-    activation: int  # transient peak and workspaces of the profile run
-    sampler: int
+    experts: int  # the experts' workspaces (kept) and gathered inputs
+    forward: int  # the forward pass's transient peak
+    sampler: int  # the sampler run's transient peak
     non_torch: int
     all2all: int
     graphs: int  # CUDA graphs vLLM estimates and subtracts (0 below v0.21, or eager)
     graph_count: int
 
     @property
+    def activation(self) -> int:
+        """The profile run: the experts' workspaces, which stay, and one transient peak, the
+        forward pass's or the sampler's, which run one after the other."""
+        return self.experts + max(self.forward, self.sampler)
+
+    @property
     def total(self) -> int:
-        return self.activation + self.sampler + self.non_torch + self.all2all + self.graphs
+        return self.activation + self.non_torch + self.all2all + self.graphs
 
     @property
     def mib(self) -> int:
@@ -226,17 +262,18 @@ class Overhead:
         def g(n: int) -> float:
             return round(n / GIB, 3)
         return {"release": self.release, "batchedTokens": self.batched_tokens, "maxNumSeqs": self.seqs,
-                "expertTokens": self.moe_tokens, "activationGiB": g(self.activation), "samplerGiB": g(self.sampler),
-                "nonTorchGiB": g(self.non_torch), "deepepGiB": g(self.all2all), "cudaGraphsGiB": g(self.graphs),
-                "cudaGraphs": self.graph_count, "totalGiB": self.gib}
+                "expertTokens": self.moe_tokens, "activationGiB": g(self.activation), "expertsGiB": g(self.experts),
+                "forwardGiB": g(self.forward), "samplerGiB": g(self.sampler), "nonTorchGiB": g(self.non_torch),
+                "deepepGiB": g(self.all2all), "cudaGraphsGiB": g(self.graphs), "cudaGraphs": self.graph_count,
+                "totalGiB": self.gib}
 
     def line(self) -> str:
         def g(n: int) -> str:
             return f"{n / GIB:.1f}"
-        moe = f", experts of {self.moe_tokens}" if self.moe_tokens != self.batched_tokens else ""
-        return (f"overhead {self.gib:.1f} GiB (vLLM {self.release}): activations {g(self.activation)} "
-                f"(profile run of {self.batched_tokens} tokens{moe}) + sampler {g(self.sampler)} "
-                f"({self.seqs} seqs) + non-torch {g(self.non_torch)}"
+        experts = f"experts {g(self.experts)} for {self.moe_tokens} tokens + " if self.experts else ""
+        return (f"overhead {self.gib:.1f} GiB (vLLM {self.release}): profile run of {self.batched_tokens} tokens "
+                f"{g(self.activation)} ({experts}the larger of forward {g(self.forward)} and sampler "
+                f"{g(self.sampler)} for {self.seqs} seqs) + non-torch {g(self.non_torch)}"
                 + (f" + DeepEP buffers {g(self.all2all)}" if self.all2all else "")
                 + f" + CUDA graphs {g(self.graphs)} ({self.graph_count} graphs)")
 
@@ -244,20 +281,22 @@ class Overhead:
 def overhead(model: Model, gpu: Gpu, release: str, tensor_parallel: int = 1, pipeline_parallel: int = 1,
              data_parallel: int = 1, max_num_seqs: int = 0, max_num_batched_tokens: int = 0,
              context: int = 0, eager: bool = False, all2all: str = "", nodes: int = 1,
-             chunked_prefill: bool = True) -> Overhead:
+             chunked_prefill: bool = True, expert_parallel: bool = True) -> Overhead:
     """vLLM `release`'s runtime memory on one GPU of a layout. max_num_seqs / max_num_batched_tokens
     0 take the release's defaults for the GPU (`Release.batch`; context: the max-model-len, which
-    they depend on, as on chunked_prefill); `eager` (--enforce-eager) captures no CUDA graphs;
-    `all2all` is the --all2all-backend and `nodes` the nodes one replica spans."""
+    they depend on, as on chunked_prefill and expert_parallel); `eager` (--enforce-eager) captures
+    no CUDA graphs; `all2all` is the --all2all-backend and `nodes` the nodes one replica spans."""
     rel = Release(release)
-    batched_dp = all2all in ("deepep_low_latency", "nixl_ep") and data_parallel > 1
+    batched_dp = all2all in ("deepep_low_latency", "nixl_ep") and data_parallel > 1 and expert_parallel
     tokens, seqs = rel.batch(gpu, context, max_num_seqs, max_num_batched_tokens, chunked_prefill, batched_dp)
-    own, experts = activation_elements(model, tensor_parallel, data_parallel)
+    w = widths(model, tensor_parallel, data_parallel)
     # With data parallelism the ranks' tokens are gathered for the experts (allgather_reducescatter)
     # or dispatched to them (DeepEP): the profile run's dummy tokens, all alike, route to the same
     # experts, so one GPU takes every rank's tokens.
-    moe_tokens = tokens * data_parallel if experts else 0
-    activation = ACTIVATION_BYTES * (tokens * own + moe_tokens * experts)
+    moe_tokens = tokens * data_parallel if w.experts else tokens
+    experts = ACTIVATION_BYTES * moe_tokens * w.experts
+    rows = mla_workspace_tokens(context, seqs) if w.workspace else 0
+    forward = ACTIVATION_BYTES * forward_elements(w, tokens, rows)
     sampler = min(seqs, tokens) * model.vocab_size * SAMPLER_BYTES_PER_LOGIT
     gpus = tensor_parallel * pipeline_parallel * data_parallel
     non_torch = (NON_TORCH_MULTI_GPU if rel.v1 else NON_TORCH_MULTI_GPU_V0) if gpus > 1 else NON_TORCH_ONE_GPU
@@ -265,11 +304,13 @@ def overhead(model: Model, gpu: Gpu, release: str, tensor_parallel: int = 1, pip
     buffers = (DEEPEP_BUFFER * (2 if nodes > 1 else 1)) if deepep else 0
     graphs = count = 0
     if rel.subtracts_graphs and not eager:
-        cap = min(2 * seqs, rel.graph_cap(gpu), tokens)
-        count = capture_sizes(cap)
-        first = ACTIVATION_BYTES * (cap * own + cap * data_parallel * experts)
+        sizes = graph_sizes(rel, gpu, tokens, seqs)
+        full = [size for size in sizes if size <= seqs]  # FULL graphs of uniform decode batches
+        # The first capture's memory: the largest batch's forward pass (its graph runs with
+        # attention metadata, so without MLA's simulated up-projection); the experts' workspace is
+        # already as large as it gets. Each further graph: its kernels' memory in the driver.
+        first = ACTIVATION_BYTES * forward_elements(w, sizes[-1], 0)
         layers = math.ceil(model.layers / pipeline_parallel)
-        graphs = first + GRAPH_MODES * (count - 1) * layers * GRAPH_BYTES_PER_LAYER[model.mla]
-        count *= GRAPH_MODES
-    return Overhead(release, tokens, seqs, moe_tokens or tokens, activation, sampler, non_torch, buffers,
-                    graphs, count)
+        graphs = first + (len(sizes) - 1 + len(full) - 1) * layers * GRAPH_BYTES_PER_LAYER[model.mla]
+        count = len(sizes) + len(full)
+    return Overhead(release, tokens, seqs, moe_tokens, experts, forward, sampler, non_torch, buffers, graphs, count)

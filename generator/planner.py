@@ -510,7 +510,7 @@ def _profile_batch_note(profile: Profile, fit: catalog.Fit) -> str:
     o = fit.overhead
     assert isinstance(o, Overhead)
     line = (f"profile run: with data parallelism the experts take every rank's {o.batched_tokens} dummy tokens "
-            f"({o.moe_tokens} tokens, {o.activation / catalog.GIB:.1f} GiB of activations per GPU), which vLLM "
+            f"({o.moe_tokens} tokens, {o.experts / catalog.GIB:.1f} GiB of workspaces per GPU), which vLLM "
             "keeps out of the KV cache")
     if o.batched_tokens <= SMALL_BATCH:
         return line

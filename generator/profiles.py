@@ -46,10 +46,10 @@ def _specs() -> tuple[ProfileSpec, ...]:
     r1_14b = "deepseek-r1-distill-qwen-14b"
     return (
         # Seed 001: one H100 80 GB, BF16, PVC cache, HPA and Ingress with TLS.
-        # 79.6 GiB x 0.90 = 71.6 GiB; - 27.5 GiB weights - 1.4 GiB of vLLM's runtime overhead (an
-        # 8192-token profile run, 64 sequences' sampler and CUDA graphs) = 42.8 GiB of KV cache;
-        # 48 layers x 8 KV heads x 128 x 2 (K,V) x 2 bytes = 192 KiB per token -> 233k tokens,
-        # 7.1 sequences of 32768 tokens at once.
+        # 79.6 GiB x 0.90 = 71.6 GiB; - 27.5 GiB weights - 1.2 GiB of vLLM's runtime overhead (an
+        # 8192-token profile run and the CUDA graphs of 64 sequences) = 42.9 GiB of KV cache;
+        # 48 layers x 8 KV heads x 128 x 2 (K,V) x 2 bytes = 192 KiB per token -> 234k tokens,
+        # 7.2 sequences of 32768 tokens at once.
         ProfileSpec(
             "h100-80gb", "1 x H100 80 GB, R1 distill Qwen 14B in BF16, autoscaled, Ingress with TLS",
             Hardware("H100-80GB", 1, machines=("a3-highgpu-1g", "p5.4xlarge")),
@@ -68,8 +68,8 @@ def _specs() -> tuple[ProfileSpec, ...]:
             }}),
         # One L4 24 GB: the BF16 checkpoint (27.5 GiB) does not fit; FP8 (15.2 GiB, Ada has FP8
         # tensor cores) does, the best precision that holds a 16k sequence: 22.5 GiB x 0.92 = 20.7
-        # GiB - 15.2 GiB weights - 0.5 GiB of vLLM's runtime overhead (a profile run of 2048
-        # tokens, 14 CUDA graphs) = 5.0 GiB of KV cache at 192 KiB per token -> 27.5k tokens, 1.7
+        # GiB - 15.2 GiB weights - 0.4 GiB of vLLM's runtime overhead (a profile run of 2048
+        # tokens, 12 CUDA graphs) = 5.1 GiB of KV cache at 192 KiB per token -> 27.7k tokens, 1.7
         # sequences of 16384 at once (AWQ 4-bit would hold 3.6, at lower quality).
         ProfileSpec(
             "l4-24gb", "1 x L4 24 GB, R1 distill Qwen 14B in FP8",
@@ -117,9 +117,10 @@ def _specs() -> tuple[ProfileSpec, ...]:
             {"ollama": {"gpu": {"runtimeClassName": "nvidia"}}, "ui": {"enabled": True}}),
         # vLLM's DeepSeek-R1 recipe for high load: 8 x H200 141 GB on one node, FP8 weights, data
         # parallel 8 + expert parallel. Per GPU of 140.4 GiB x 0.90: 18.7 GiB of attention, dense and
-        # shared weights + 609.0 / 8 GiB of experts = 94.9 GiB, and 17.6 GiB of runtime overhead (the
-        # profile run's experts take all 8 ranks' 8192 tokens) leave 13.9 GiB of KV cache per rank:
-        # 51 sequences of 32k over the 8 ranks, where tensor parallel 8 holds 20.
+        # shared weights + 609.0 / 8 GiB of experts = 94.9 GiB, and 21.0 GiB of runtime overhead (the
+        # profile run's experts take all 8 ranks' 8192 tokens, MLA simulates a 65536-row prefill)
+        # leave 10.5 GiB of KV cache per rank: 39 sequences of 32k over the 8 ranks, where tensor
+        # parallel 8 holds 20.
         ProfileSpec(
             "h200-141gb-x8", "8 x H200 141 GB on one node, DeepSeek-R1 671B FP8, vLLM data parallel 8 + expert "
             "parallel",
@@ -127,16 +128,16 @@ def _specs() -> tuple[ProfileSpec, ...]:
             Request("deepseek-r1"),
             {"vllm": {"cache": {"type": "hostPath", "hostPath": {"path": "/mnt/stateful_partition/models"}}}}),
         # 8 x B200 on one node, DeepSeek-R1-0528 in its FP8 release, data parallel 8 + expert parallel:
-        # 94.9 GiB of weights and 34.2 GiB of runtime overhead per GPU (vLLM takes a 16384-token batch
-        # on GPUs of 160 GiB) leave 32.1 GiB of KV cache per rank, 119 sequences of 32k against 35.
+        # 94.9 GiB of weights and 36.9 GiB of runtime overhead per GPU (vLLM takes a 16384-token batch
+        # on GPUs of 160 GiB) leave 29.4 GiB of KV cache per rank, 109 sequences of 32k against 35.
         ProfileSpec(
             "b200-180gb-x8", "8 x B200 on one node, DeepSeek-R1-0528 671B FP8, vLLM data parallel 8 + expert "
             "parallel",
             Hardware("B200-180GB", 8, machines=("a4-highgpu-8g", "p6-b200.48xlarge")),
             Request("deepseek-r1-0528")),
         # 8 x A100 80 GB (no FP8): DeepSeek-R1 in 4 bits, IST Austria's W4A16 of the routed experts
-        # (346 GiB, attention and shared experts in bf16), 43.2 GiB per GPU of 80 GiB x 0.90 and 2.0 GiB
-        # of runtime overhead, which leave 26.7 GiB of KV cache: MLA's 69 KiB per token -> 408k
+        # (346 GiB, attention and shared experts in bf16), 43.2 GiB per GPU of 80 GiB x 0.90 and 2.4 GiB
+        # of runtime overhead, which leave 26.3 GiB of KV cache: MLA's 69 KiB per token -> 403k
         # tokens, 12 sequences of 32k.
         # No expert parallelism: vLLM's DeepSeek recipe sets it for the FP8 release only.
         ProfileSpec(
@@ -145,7 +146,7 @@ def _specs() -> tuple[ProfileSpec, ...]:
             Hardware("A100-80GB", 8, machines=("a2-ultragpu-8g", "p4de.24xlarge", "Standard_ND96amsr_A100_v4")),
             Request("deepseek-r1")),
         # One L40S 48 GB (45 GiB): the 32B distill's FP8 weights (32 GiB) at utilization 0.95 leave
-        # 10.2 GiB of KV cache after vLLM's 0.6 GiB of runtime overhead, 2.6 sequences of 16k: the
+        # 10.2 GiB of KV cache after vLLM's 0.6 GiB of runtime overhead, 2.5 sequences of 16k: the
         # best precision that holds 16k tokens (its AWQ 4-bit weights, 18 GiB, would hold 32k at
         # lower quality). The g6e.xlarge (4 vCPU, 32 GiB) leaves 3 CPU and 29 GiB to the pod.
         ProfileSpec(
@@ -154,8 +155,8 @@ def _specs() -> tuple[ProfileSpec, ...]:
             Request("deepseek-r1-distill-qwen-32b")),
         # AMD: 8 x MI300X 192 GB. 642 GiB of FP8 weights fit 4 GPUs (160.5 GiB each of 172), but
         # two replicas of tensor parallel 4 hold 8 sequences of 32k tokens at once, one of tensor
-        # parallel 8 holds 40 and data parallel 8 + expert parallel 160 (94.9 GiB of weights and
-        # 34.5 GiB of runtime overhead per GPU): one replica over the node, with the ROCm build of vLLM.
+        # parallel 8 holds 40 and data parallel 8 + expert parallel 151 (94.9 GiB of weights and
+        # 37.0 GiB of runtime overhead per GPU): one replica over the node, with the ROCm build of vLLM.
         ProfileSpec(
             "mi300x-192gb-x8", "8 x MI300X 192 GB on one node, DeepSeek-R1 671B FP8, vLLM (ROCm)",
             Hardware("MI300X-192GB", 8, machines=("Standard_ND96isr_MI300X_v5",)),
@@ -164,7 +165,7 @@ def _specs() -> tuple[ProfileSpec, ...]:
         # Seed 004 and KubeRay's ray-service.deepseek.yaml: DeepSeek-R1 671B (FP8 weights) on two
         # a3-highgpu-8g nodes (8 x H100 80 GB each), TP 8 within a node x PP 2 across the nodes.
         # Per GPU: 79.6 GiB x 0.92 = 73.2 GiB; - 627.7 GiB / 16 = 39.2 GiB weights (the 642 GiB
-        # of files less the MTP layer vLLM skips) - 3.2 GiB overhead = 30.8 GiB of KV cache. MLA
+        # of files less the MTP layer vLLM skips) - 3.5 GiB overhead = 30.5 GiB of KV cache. MLA
         # caches one 576-wide latent per token and layer (replicated over TP ranks): 61 layers / 2
         # stages x 576 x 2 bytes = 35 KiB per token -> ~950k tokens.
         # 8 GPUs give 640 GB: one node cannot hold the 689 GB of weights.
@@ -186,9 +187,9 @@ def _specs() -> tuple[ProfileSpec, ...]:
         # Wide expert parallelism, as llm-d's and Dynamo's guides run DeepSeek-R1 on two nodes of 8:
         # one replica of 16 data-parallel attention ranks with the routed experts spread over all 16
         # GPUs, a LeaderWorkerSet group of one pod per node, the experts' all-to-all over RDMA. Per
-        # GPU: 18.7 GiB of attention, dense and shared weights + 609.0 / 16 GiB of experts, and 33.1 GiB
+        # GPU: 18.7 GiB of attention, dense and shared weights + 609.0 / 16 GiB of experts, and 36.1 GiB
         # of runtime overhead (the profile run's experts take 16 x 8192 tokens); each rank caches only
-        # its own requests: 36.5 GiB, 17 sequences of 32k per rank.
+        # its own requests: 33.5 GiB, 15 sequences of 32k per rank.
         # Azure's ND H200 v5 links its nodes by 8 x 400 Gb/s InfiniBand, which NVIDIA's Network Operator
         # exposes as rdma/rdma_shared_device_a (the generic RDMA preset).
         ProfileSpec(
@@ -199,8 +200,8 @@ def _specs() -> tuple[ProfileSpec, ...]:
             Request("deepseek-r1", engine="vllm")),
         # Seed 002: DeepSeek-R1 671B full (FP8) weights on 2 nodes x 8 H20 96 GB with 8 x 400 Gbps
         # RDMA, AIBrix RayClusterFleet, tensor parallel 16 over both nodes (RDMA makes that viable).
-        # Per GPU: 95.6 GiB x 0.90 = 86.0 GiB; - 627.7 GiB / 16 = 39.2 GiB weights - 3.4 GiB overhead
-        # (vLLM 0.7.3's V0 engine: a 2048-token profile run, 256 sequences, NCCL's buffers) = 43.4 GiB
+        # Per GPU: 95.6 GiB x 0.90 = 86.0 GiB; - 627.7 GiB / 16 = 39.2 GiB weights - 3.5 GiB overhead
+        # (vLLM 0.7.3's V0 engine: a 2048-token profile run, 256 sequences, NCCL's buffers) = 43.3 GiB
         # of KV cache; MLA latent 61 x 576 x 2 bytes = 69 KiB per token on every TP rank -> ~660k
         # tokens: four sequences of the full 163840-token context.
         ProfileSpec(

@@ -86,12 +86,12 @@ def test_wide_expert_parallelism_across_two_nodes(version: str):
 
 
 def test_eplb_and_all2all_render_as_the_flags_vllm_accepts(tmp_path: Path):
-    docs = render_with(ONE_NODE, {"vllm": {"engine": {"enableEplb": True, "numRedundantExperts": 32,
+    docs = render_with(ONE_NODE, {"vllm": {"engine": {"enableEplb": True, "numRedundantExperts": 8,
                                                        "all2allBackend": "deepep_high_throughput"}}}, tmp_path)
     (deployment,) = [d for d in find(docs, "Deployment") if d["metadata"]["name"] == "r1-vllm"]
     ns = parse(deployment["spec"]["template"]["spec"]["containers"][0], {})
     check_parallel_rules(ns)
-    assert ns.enable_eplb and json.loads(ns.eplb_config) == {"num_redundant_experts": 32}
+    assert ns.enable_eplb and json.loads(ns.eplb_config) == {"num_redundant_experts": 8}
     assert ns.all2all_backend == "deepep_high_throughput"
 
 

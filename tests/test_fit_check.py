@@ -107,12 +107,14 @@ LAYOUTS = ((1, 1, 1, 0), (2, 1, 1, 0), (4, 1, 1, 0), (8, 1, 1, 0), (8, 2, 1, 0),
 CONTEXTS = (4096, 32768, 131072, 0)
 # The runtime overhead's inputs (generator/overhead.py), cycled over the grid's points: max-num-seqs
 # (0: the release's default), max-num-batched-tokens (0: default), --enforce-eager, the all-to-all
-# backend, the nodes of a replica and chunked prefill.
+# backend, the nodes of a replica, chunked prefill and expert parallelism.
 OVERHEAD_VARIANTS = ({"maxNumSeqs": 1}, {"maxNumSeqs": 0}, {"maxNumSeqs": 64, "maxNumBatchedTokens": 4096},
                      {"maxNumSeqs": 256, "eager": True}, {"maxNumSeqs": 0, "maxNumBatchedTokens": 32768},
                      {"maxNumSeqs": 8, "all2allBackend": "deepep_high_throughput", "nodes": 2},
                      {"maxNumSeqs": 600, "all2allBackend": "deepep_low_latency", "nodes": 1},
-                     {"maxNumSeqs": 0, "chunkedPrefill": False}, {"maxNumSeqs": 0, "all2allBackend": "nixl_ep"})
+                     {"maxNumSeqs": 0, "chunkedPrefill": False}, {"maxNumSeqs": 0, "all2allBackend": "nixl_ep"},
+                     {"maxNumSeqs": 0, "all2allBackend": "deepep_low_latency", "expertParallel": False},
+                     {"maxNumSeqs": 13, "maxNumBatchedTokens": 100})
 GRID_TEMPLATE = """{{- $data := include "common.fit.data" . | fromJson -}}
 {{- $out := list -}}
 {{- range .Values.grid -}}
@@ -174,7 +176,8 @@ def _planner_verdict(point: dict[str, Any]) -> tuple[str, int]:
                               release=backend.vllm_versions.get(gpu.vendor, catalog.DEFAULT_RELEASE),
                               max_num_batched_tokens=point.get("maxNumBatchedTokens", 0),
                               eager=point.get("eager", False), all2all=point.get("all2allBackend", ""),
-                              nodes=point.get("nodes", 1), chunked_prefill=point.get("chunkedPrefill", True))
+                              nodes=point.get("nodes", 1), chunked_prefill=point.get("chunkedPrefill", True),
+                              expert_parallel=point.get("expertParallel", True))
     except catalog.DoesNotFit as refusal:
         numbers = refusal.numbers
         return ("weights" if numbers["kvCacheGiB"] <= 0 else "context"), numbers["kvTokens"]
@@ -229,20 +232,20 @@ def test_extra_args_override_the_checked_values(tmp_path: Path):
 
 def test_the_overhead_reads_the_batch_flags(tmp_path: Path):
     """The runtime overhead follows the flags that change it: the h200-141gb-x8 profile at utilization
-    0.81 is refused at vLLM's default batch (tests/values-misfit/h200-141gb-x8-default-batch.yaml) and
+    0.83 is refused at vLLM's default batch (tests/values-misfit/h200-141gb-x8-default-batch.yaml) and
     fits with --max-num-batched-tokens 2048, whose profile run's experts take 8 x 2048 tokens; on one
     GPU, --enforce-eager (no CUDA graphs) gives the context the graphs' estimate took."""
     profile = ROOT / "values" / "h200-141gb-x8.yaml"
-    smaller = {"vllm": {"engine": {"gpuMemoryUtilization": 0.81,
+    smaller = {"vllm": {"engine": {"gpuMemoryUtilization": 0.83,
                                    "extraArgs": ["--max-num-batched-tokens", "2048"]}}}
     assert render_with(profile, smaller, tmp_path, crds=True)
-    # 2 x 8 H100 at tensor 8 x pipeline 2 with 256 sequences: vLLM captures 51 batch sizes twice,
-    # 1.6 GiB of graphs for 31 layers per stage; the context that fits grows by what eager mode saves
+    # 2 x 8 H100 at tensor 8 x pipeline 2 with 256 sequences: vLLM captures 51 piecewise and 35 full
+    # graphs, 1.3 GiB for 31 layers per stage; the context that fits grows by what eager mode saves
     h100 = ROOT / "values" / "h100-80gb-2x8-vllm.yaml"
     busy = {"vllm": {"engine": {"maxNumSeqs": 256, "maxModelLen": 163840, "gpuMemoryUtilization": 0.6}}}
     with pytest.raises(validation.RenderError) as graphs:
         render_with(h100, busy, tmp_path, crds=True)
-    assert "CUDA graphs 1.6" in str(graphs.value)
+    assert "CUDA graphs 1.3" in str(graphs.value)
     eager = interface.merge(busy, {"vllm": {"engine": {"extraArgs": ["--enforce-eager"]}}})
     with pytest.raises(validation.RenderError) as none:
         render_with(h100, eager, tmp_path, crds=True)

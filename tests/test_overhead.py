@@ -37,33 +37,38 @@ def test_model_widths_match_config(key):
 
 
 def test_r1_tensor_8_by_hand():
-    """DeepSeek-R1 at tensor parallel 8 on H200 with vLLM 0.31.0's defaults (8192 tokens, here 64
-    sequences). Per token of the profile run: 2 x 7168 (residual and hidden) + 16 local heads x
-    (128 + 64 + 128 + 128 + 128) = 9216 of MLA prefill, more than the dense MLP's 3 x 18432 / 8 =
-    6912; the experts' workspaces 8 x (7168 + 7168) = 114688. Sampler: 64 x 129280 logits x 10
-    bytes. CUDA graphs: 128 is the largest batch (2 x 64), 19 sizes ([1, 2, 4] + 8..128), 2 modes;
-    the first capture is the activation of 128 tokens, each further graph 61 layers x 512 KiB."""
-    o = overhead.overhead(R1, GPUS["H200-141GB"], "0.31.0", tensor_parallel=8, max_num_seqs=64)
+    """DeepSeek-R1 at tensor parallel 8 on H200 with vLLM 0.31.0's default batch (8192 tokens; 64
+    sequences, 32768-token context). Per token: 2 x 7168 of residual stream; MLA's query and output,
+    16 local heads x (128 + 64 + 128) = 5120, with its simulated up-projection of 65536 rows x 16
+    heads x (128 + 128) = 4096 each, outweigh the dense MLP's 3 x 18432 / 8 = 6912; the experts'
+    workspaces 8 x (7168 + 7168) = 114688. The forward pass (2 bytes an element) outweighs the
+    sampler (64 x 129280 logits x 14 bytes). CUDA graphs: batches up to 128 (2 x 64): [1, 2, 4] and
+    8 to 128 by 8, 19 piecewise, 11 of them up to 64 also full; the first capture is the forward pass
+    of 128 tokens (no up-projection), each further graph 61 layers x 512 KiB."""
+    o = overhead.overhead(R1, GPUS["H200-141GB"], "0.31.0", tensor_parallel=8, max_num_seqs=64, context=32768)
     assert (o.batched_tokens, o.seqs, o.moe_tokens) == (8192, 64, 8192)
-    assert o.activation == 2 * 8192 * (14336 + 9216 + 114688) == 2_264_924_160
-    assert o.sampler == 64 * 129280 * 10
-    assert o.non_torch == GIB
-    assert o.all2all == 0
-    assert o.graph_count == 2 * 19
-    assert o.graphs == 2 * 128 * (14336 + 9216 + 114688) + 2 * 18 * 61 * 512 * 1024
-    assert o.mib == -(-(o.activation + o.sampler + o.non_torch + o.graphs) // MIB)
+    assert o.experts == 2 * 8192 * 114688
+    assert o.forward == 2 * (8192 * 14336 + 8192 * 5120 + 65536 * 4096)
+    assert o.sampler == 64 * 129280 * 14 < o.forward
+    assert o.activation == o.experts + o.forward
+    assert (o.non_torch, o.all2all) == (GIB, 0)
+    assert o.graph_count == 19 + 11
+    assert o.graphs == 2 * 128 * (14336 + 6912) + (18 + 10) * 61 * 512 * 1024
+    assert o.mib == -(-(o.activation + o.non_torch + o.graphs) // MIB)
 
 
 def test_data_parallel_experts_take_every_ranks_tokens():
     """With data-parallel attention the ranks' tokens are gathered (or dispatched) to the experts, and
     the profile run's dummy tokens route alike: one GPU's experts take 8 x 8192 tokens, with their
-    gathered hidden states (7168) and fp32 router logits (2 x 256); the attention is whole on each
-    rank (128 heads)."""
-    o = overhead.overhead(R1, GPUS["H200-141GB"], "0.31.0", data_parallel=8, max_num_seqs=64)
+    gathered hidden states (7168) and top-k weights and ids (4 x 8); the attention is whole on each
+    rank (128 heads), its simulated up-projection too (65536 rows x 128 x 256)."""
+    o = overhead.overhead(R1, GPUS["H200-141GB"], "0.31.0", data_parallel=8, max_num_seqs=64, context=32768)
     assert o.moe_tokens == 8 * 8192
-    assert o.activation == 2 * (8192 * (14336 + 128 * 576) + 8 * 8192 * (114688 + 7168 + 512))
+    assert o.experts == 2 * 8 * 8192 * (114688 + 7168 + 32)
+    assert o.forward == 2 * (8192 * 14336 + 8192 * 128 * 320 + 65536 * 128 * 256)
     dense = catalog.MODELS["deepseek-r1-distill-qwen-14b"]
-    assert overhead.overhead(dense, GPUS["H100-80GB"], "0.31.0").moe_tokens == 8192
+    plain = overhead.overhead(dense, GPUS["H100-80GB"], "0.31.0", context=32768)
+    assert (plain.moe_tokens, plain.experts) == (8192, 0)
 
 
 @pytest.mark.parametrize("gpu, release, context, expected", [
@@ -111,24 +116,42 @@ def test_set_limits_replace_the_defaults():
     assert (o.batched_tokens, o.seqs) == (2048, 5)
 
 
-def test_capture_sizes_as_logged():
+def graph_counts(gpu: str, tokens: int, seqs: int) -> tuple[int, int]:
+    sizes = overhead.graph_sizes(overhead.Release("0.31.0"), GPUS[gpu], tokens, seqs)
+    return len(sizes), sum(1 for size in sizes if size <= seqs)
+
+
+def test_graph_sizes_as_logged():
+    """The default list up to 512 is the log's 51 sizes, all of them full graphs too when 1024
+    sequences are allowed (PIECEWISE=51, FULL=51); data-center Blackwell captures up to 1024."""
     (logged,) = LOGS["capture_sizes"]
-    assert overhead.capture_sizes(logged["largest"]) == logged["count"]
-    assert overhead.capture_sizes(1024) == 51 + (1024 - 512) // 16
-    assert [overhead.capture_sizes(c) for c in (1, 2, 3, 4, 8, 16)] == [1, 2, 2, 3, 4, 5]
+    assert graph_counts("H200-141GB", 8192, 1024) == (logged["count"], logged["count"])
+    assert graph_counts("B200-180GB", 16384, 1024) == (51 + (1024 - 512) // 16,) * 2
+    # 13 sequences: batches up to 26, and 13 itself; full graphs up to 13
+    assert overhead.graph_sizes(overhead.Release("0.31.0"), GPUS["H200-141GB"], 8192, 13) == [1, 2, 4, 8, 13, 16, 24]
+    assert graph_counts("H200-141GB", 8192, 13) == (7, 5)
+    # a batch of 20 tokens caps the sizes and is captured itself
+    assert overhead.graph_sizes(overhead.Release("0.31.0"), GPUS["H200-141GB"], 20, 13) == [1, 2, 4, 8, 13, 16, 20]
 
 
 def test_cuda_graphs_only_where_the_release_subtracts_them():
-    """Subtracted from v0.21 (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS); none with --enforce-eager;
-    data-center Blackwell captures up to 1024 from v0.30."""
+    """Subtracted from v0.21 (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS); none with --enforce-eager."""
     gpu = GPUS["H200-141GB"]
     assert overhead.overhead(R1, gpu, "0.31.0", 8).graphs > 0
     assert overhead.overhead(R1, gpu, "0.31.0", 8, eager=True).graphs == 0
     assert overhead.overhead(R1, gpu, "0.11.0", 8).graphs == 0
     assert overhead.overhead(R1, gpu, "0.7.3", 8, context=32768).graphs == 0
-    b200 = overhead.overhead(R1, GPUS["B200-180GB"], "0.31.0", 8)
-    assert b200.graph_count == 2 * overhead.capture_sizes(1024)
-    assert overhead.overhead(R1, gpu, "0.31.0", 8).graph_count == 2 * overhead.capture_sizes(512)
+    assert overhead.overhead(R1, gpu, "0.31.0", 8, max_num_seqs=13).graph_count == 7 + 5
+
+
+def test_mla_profile_up_projection():
+    """MLA without attention metadata allocates the chunked-prefill workspace's up-projection:
+    min(max(8 x context, 4 x max_num_seqs x 64), 65536) rows."""
+    assert overhead.mla_workspace_tokens(32768, 64) == 65536
+    assert overhead.mla_workspace_tokens(4096, 64) == 32768
+    assert overhead.mla_workspace_tokens(1024, 64) == 16384
+    dense = catalog.MODELS["deepseek-r1-distill-qwen-14b"]
+    assert overhead.widths(dense, 1).workspace == 0
 
 
 def test_deepep_buffers():
@@ -171,7 +194,8 @@ def test_graph_bytes_per_layer_within_the_logs():
 def test_plan_prints_the_terms(capsys):
     result = plan(Hardware("H200-141GB", 8), Request("deepseek-r1"))
     line = next(row for row in result.lines if row.startswith("overhead"))
-    for term in ("vLLM 0.31.0", "activations", "experts of 65536", "sampler", "non-torch", "CUDA graphs"):
+    for term in ("vLLM 0.31.0", "profile run of 8192 tokens", "for 65536 tokens", "forward", "sampler", "non-torch",
+                 "CUDA graphs"):
         assert term in line
     assert any(n.startswith("profile run: with data parallelism") and "--max-num-batched-tokens 2048" in n
                for n in result.notes)

@@ -478,13 +478,13 @@ def test_fp8_kv_cache_before_a_refusal_and_said_so():
     hw, req = Hardware("H100-80GB", 1), Request("deepseek-r1-distill-llama-70b", context=131072)
     result = plan(hw, req)
     assert result.profile.kv_cache_dtype == "fp8" and ("kv cache", "fp8 (--kv-cache-dtype fp8)") in result.table()
-    assert any(n.startswith("KV cache: fp8") and "120770 tokens" in n for n in result.notes)
+    assert any(n.startswith("KV cache: fp8") and "120831 tokens" in n for n in result.notes)
     assert result.as_dict()["kvCacheDtype"] == "fp8"
     assert vllm.profile_values(result.profile)["engine"]["kvCacheDtype"] == "fp8"
     ray = plan(hw, replace(req, engine="kuberay"))
     assert kuberay.profile_values(ray.profile)["serve"]["llmConfigs"][0]["engineKwargs"]["extra"] == \
         {"kv_cache_dtype": "fp8"}
-    with pytest.raises(Refused, match="120770 tokens, fewer than max-model-len 131072"):
+    with pytest.raises(Refused, match="120831 tokens, fewer than max-model-len 131072"):
         plan(hw, replace(req, kv_cache_dtype="auto"))
     # no FP8 cache on a GPU without FP8 hardware: refused with the numbers
     with pytest.raises(Refused, match="fewer than max-model-len 131072"):

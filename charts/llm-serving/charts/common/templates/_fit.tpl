@@ -17,8 +17,8 @@ whole MiB); KV bytes per token per GPU = layers x KV heads x head dim x (1 for M
 and V) x bytes per element (kvCacheDtype: auto 2, fp8 1) / (1 for MLA, which every tensor-parallel
 rank keeps whole, else min(tp, KV heads)) / pp; tokens = floor(KV cache / bytes per token).
 The overhead's inputs: "engine" (whose vLLM release), "maxNumSeqs", "maxNumBatchedTokens" (0: the
-release's defaults), "eager" (--enforce-eager), "all2allBackend", "nodes" and "chunkedPrefill"
-(absent: on).
+release's defaults), "eager" (--enforce-eager), "all2allBackend", "nodes", "chunkedPrefill" and
+"expertParallel" (absent: on).
 Returns JSON: weightsGiB, budgetGiB, overheadGiB, overhead (common.fit.overhead's terms), kvGiB,
 kvBytesPerToken, kvTokens.
 Usage: {{ $a := include "common.fit.arith" (dict "data" $data "engine" "vllm" "repo" "deepseek-ai/DeepSeek-R1" "gpu" "H200-141GB" "tp" 1 "pp" 1 "dp" 8 "redundantExperts" 0 "utilization" 0.9 "kvCacheDtype" "auto" "maxModelLen" 32768 "maxNumSeqs" 64) | fromJson }}
@@ -44,7 +44,7 @@ Usage: {{ $a := include "common.fit.arith" (dict "data" $data "engine" "vllm" "r
 {{- end -}}
 {{- $budget := mulf $gpu.memoryGiB .utilization -}}
 {{- $release := dig (toString .engine) $gpu.vendor .data.defaultRelease .data.vllmVersions -}}
-{{- $overhead := include "common.fit.overhead" (dict "data" .data "model" $model "gpu" .gpu "release" $release "tp" $tp "pp" $pp "dp" $dp "seqs" .maxNumSeqs "tokens" .maxNumBatchedTokens "context" (int .maxModelLen | default (int $model.maxPosition)) "eager" .eager "all2all" .all2allBackend "nodes" .nodes "chunked" .chunkedPrefill) | fromJson -}}
+{{- $overhead := include "common.fit.overhead" (dict "data" .data "model" $model "gpu" .gpu "release" $release "tp" $tp "pp" $pp "dp" $dp "seqs" .maxNumSeqs "tokens" .maxNumBatchedTokens "context" (int .maxModelLen | default (int $model.maxPosition)) "eager" .eager "all2all" .all2allBackend "nodes" .nodes "chunked" .chunkedPrefill "expertParallel" .expertParallel) | fromJson -}}
 {{- $overheadGiB := divf $overhead.mib 1024 -}}
 {{- $kvGiB := subf $budget $weights $overheadGiB -}}
 {{- $elementBytes := int (index .data.kvCacheBytes (ternary "fp8" "auto" (hasPrefix "fp8" (toString .kvCacheDtype)))) -}}
@@ -61,22 +61,26 @@ generator/overhead.py computes it for vLLM release "release" (its facts in .data
 - batch: maxNumBatchedTokens ("tokens") and maxNumSeqs ("seqs"), else the release's defaults: V1
   16384 tokens and 1024 sequences on GPUs of 160 GiB and more (largeGpuTier), 8192 and 1024 on GPUs
   of 70 GiB and more but A100, else 2048 and 256, and where newerBatchRules 256 tokens for batched
-  data-parallel MoE ("all2all" deepep_low_latency or nixl_ep), at least the "context" with "chunked"
-  prefill off, at most seqs x context; a default seqs is at most the batch. V0 2048 tokens above a
-  context of 32768, else max(context, 2048), and 256 sequences;
-- activation: 2 bytes x (tokens x (2 x hidden + the larger of the attention's and the dense MLP's
-  intermediates, split by tp) + the experts' tokens (tokens x dp) x top-k x (max(moe intermediate,
-  hidden) + max(2 x moe intermediate, hidden), and with dp the gathered hidden state and fp32 router
-  logits, hidden + 2 x routed experts));
-- sampler: min(seqs, tokens) x vocabulary x 10 bytes;
+  data-parallel MoE ("all2all" deepep_low_latency or nixl_ep with "expertParallel"), at least the
+  "context" with "chunked" prefill off, at most seqs x context; a default seqs is at most the
+  batch. V0 2048 tokens above a context of 32768, else max(context, 2048), and 256 sequences;
+- the profile run, 2 bytes per element: the experts' workspaces for tokens x dp tokens (top-k x
+  (max(moe intermediate, hidden) + max(2 x moe intermediate, hidden)), and with dp the gathered
+  hidden state and top-k weights and ids, hidden + 4 x top-k), plus the larger of the forward pass
+  (tokens x 2 x hidden + the larger of the attention's intermediates with MLA's simulated
+  up-projection of min(max(8 x context, 4 x seqs x 64), 65536) rows, and the dense MLP's) and the
+  sampler (min(seqs, tokens) x vocabulary x 14 bytes);
 - non-torch: 128 MiB on one GPU, 1 GiB on a GPU of several (V0: 2.6 GiB, NCCL's buffers included);
 - DeepEP buffers ("all2all" deepep_*, with dp): 1 GiB, 2 GiB across "nodes";
-- CUDA graphs, where the release subtracts them and not "eager": the activation of the largest
-  captured batch (min(2 x seqs, 512 or 1024 on compute capability 10.x, tokens)) + modes x (batch
-  sizes - 1) x layers per pipeline stage x bytes per layer and graph.
-Returns JSON: mib (the total rounded up to whole MiB), release, activation, sampler, nonTorch,
-all2all, graphs (bytes), graphCount, tokens, moeTokens (the tokens the experts take), seqs.
-Usage: {{ $o := include "common.fit.overhead" (dict "data" $data "model" $model "gpu" "H200-141GB" "release" "0.31.0" "tp" 8 "pp" 1 "dp" 1 "seqs" 64 "tokens" 0 "context" 32768 "eager" false "all2all" "" "nodes" 1) | fromJson }}
+- CUDA graphs, where the release subtracts them and not "eager": the forward pass of the largest
+  captured batch + (piecewise graphs - 1 + full graphs - 1) x layers per pipeline stage x bytes per
+  layer and graph; piecewise graphs for the batch sizes up to cap = min(2 x seqs, 512 or 1024 on
+  compute capability 10.x, tokens) ([1, 2, 4], 8 to 248 by 8, 256 to cap by 16, the batch if not
+  above cap, seqs if not above the batch), full graphs for those up to seqs.
+Returns JSON: mib (the total rounded up to whole MiB), release, activation, experts, forward,
+sampler, nonTorch, all2all, graphs (bytes), graphCount, tokens, moeTokens (the tokens the experts
+take), seqs.
+Usage: {{ $o := include "common.fit.overhead" (dict "data" $data "model" $model "gpu" "H200-141GB" "release" "0.31.0" "tp" 8 "pp" 1 "dp" 1 "seqs" 64 "tokens" 0 "context" 32768 "eager" false "all2all" "" "nodes" 1 "chunked" true "expertParallel" true) | fromJson }}
 */}}
 {{- define "common.fit.overhead" -}}
 {{- $o := .data.overhead -}}
@@ -87,6 +91,11 @@ Usage: {{ $o := include "common.fit.overhead" (dict "data" $data "model" $model 
 {{- $pp := int64 .pp -}}
 {{- $dp := int64 (.dp | default 1) -}}
 {{- $context := int64 .context -}}
+{{- $chunked := true -}}
+{{- if not (kindIs "invalid" .chunked) }}{{ $chunked = .chunked }}{{ end -}}
+{{- $ep := true -}}
+{{- if not (kindIs "invalid" .expertParallel) }}{{ $ep = .expertParallel }}{{ end -}}
+{{- /* the batch */ -}}
 {{- $tokens := 2048 -}}
 {{- $seqs := 256 -}}
 {{- if not $rel.v1 -}}
@@ -96,15 +105,13 @@ Usage: {{ $o := include "common.fit.overhead" (dict "data" $data "model" $model 
 {{- else if and (ge (float64 $gpu.memoryGiB) 70.0) (not (hasPrefix "A100" (toString .gpu))) -}}
 {{- $tokens = 8192 }}{{ $seqs = 1024 -}}
 {{- end -}}
-{{- $chunked := true -}}
-{{- if not (kindIs "invalid" .chunked) }}{{ $chunked = .chunked }}{{ end -}}
 {{- $seqs = int64 (.seqs | default $seqs) -}}
 {{- if not $rel.v1 -}}
 {{- $tokens = int64 (.tokens | default $tokens) -}}
 {{- else if .tokens -}}
 {{- $tokens = int64 .tokens -}}
 {{- else if $rel.newerBatchRules -}}
-{{- if and (has (toString .all2all) (list "deepep_low_latency" "nixl_ep")) (gt $dp 1) }}{{ $tokens = 256 }}{{ end -}}
+{{- if and (has (toString .all2all) (list "deepep_low_latency" "nixl_ep")) (gt $dp 1) $ep }}{{ $tokens = 256 }}{{ end -}}
 {{- if gt $context 0 -}}
 {{- if not $chunked }}{{ $tokens = max $context $tokens }}{{ end -}}
 {{- $tokens = min (mul $seqs $context) $tokens -}}
@@ -113,47 +120,65 @@ Usage: {{ $o := include "common.fit.overhead" (dict "data" $data "model" $model 
 {{- if and $rel.v1 (not .seqs) }}{{ $seqs = min $seqs $tokens }}{{ end -}}
 {{- $tokens = int64 $tokens -}}
 {{- $seqs = int64 $seqs -}}
+{{- /* widths, elements per token */ -}}
 {{- $h := int64 $model.hiddenSize -}}
 {{- $heads := div (int64 $model.attentionHeads) $tp -}}
+{{- $residual := mul 2 $h -}}
 {{- $attention := 0 -}}
+{{- $workspace := 0 -}}
 {{- if $model.mla -}}
-{{- $attention = mul $heads (add $model.qkNopeHeadDim $model.qkRopeHeadDim $model.qkNopeHeadDim (mul 2 $model.vHeadDim)) -}}
+{{- $attention = mul $heads (add $model.qkNopeHeadDim $model.qkRopeHeadDim $model.vHeadDim) -}}
+{{- $workspace = mul $heads (add $model.qkNopeHeadDim $model.vHeadDim) -}}
 {{- else -}}
 {{- $attention = add (mul $heads $model.headDim 2) (mul 2 (max 1 (div (int64 $model.kvHeads) $tp)) $model.headDim) -}}
 {{- end -}}
 {{- $dense := div (mul 3 $model.intermediateSize) $tp -}}
-{{- $own := add (mul 2 $h) (max $attention $dense) -}}
 {{- $experts := 0 -}}
 {{- if gt (int $model.routedExperts) 0 -}}
 {{- $i := int64 $model.moeIntermediateSize -}}
-{{- $experts = mul $model.expertsPerToken (add (max $i $h) (max (mul 2 $i) $h)) -}}
-{{- if gt $dp 1 }}{{ $experts = add $experts $h (mul 2 $model.routedExperts) }}{{ end -}}
+{{- $k := int64 $model.expertsPerToken -}}
+{{- $experts = mul $k (add (max $i $h) (max (mul 2 $i) $h)) -}}
+{{- if gt $dp 1 }}{{ $experts = add $experts $h (mul 4 $k) }}{{ end -}}
 {{- end -}}
-{{- $moeTokens := ternary (mul $tokens $dp) 0 (gt (int64 $experts) 0) -}}
-{{- $activation := mul $o.activationBytes (add (mul $tokens $own) (mul $moeTokens $experts)) -}}
+{{- /* the profile run */ -}}
+{{- $moeTokens := ternary (mul $tokens $dp) $tokens (gt (int64 $experts) 0) -}}
+{{- $expertsBytes := mul $o.activationBytes $moeTokens $experts -}}
+{{- $rows := 0 -}}
+{{- if gt (int64 $workspace) 0 }}{{ $rows = min (max (mul 8 $context) (mul 4 $seqs $o.mlaBlockSize)) $o.mlaWorkspaceRows }}{{ end -}}
+{{- $forward := mul $o.activationBytes (add (mul $tokens $residual) (max (add (mul $tokens $attention) (mul $rows $workspace)) (mul $tokens $dense))) -}}
 {{- $sampler := mul (min $seqs $tokens) $model.vocabSize $o.samplerBytesPerLogit -}}
+{{- $activation := add $expertsBytes (max $forward $sampler) -}}
 {{- $nonTorch := ternary (ternary $o.nonTorchMultiGpu $o.nonTorchMultiGpuV0 $rel.v1) $o.nonTorchOneGpu (gt (mul $tp $pp $dp) 1) -}}
 {{- $buffers := 0 -}}
 {{- if and (hasPrefix "deepep" (toString .all2all)) (gt $dp 1) -}}
 {{- $buffers = mul $o.deepepBuffer (ternary 2 1 (gt (int (.nodes | default 1)) 1)) -}}
 {{- end -}}
+{{- /* CUDA graphs */ -}}
 {{- $graphs := 0 -}}
 {{- $count := 0 -}}
 {{- if and $rel.subtractsGraphs (not .eager) -}}
 {{- $limit := 512 -}}
 {{- if and $rel.largeGpuTier (ge (float64 $gpu.computeCapability) 10.0) (lt (float64 $gpu.computeCapability) 11.0) }}{{ $limit = 1024 }}{{ end -}}
-{{- $cap := min (mul 2 $seqs) $limit $tokens -}}
-{{- range list 1 2 4 }}{{ if le . (int $cap) }}{{ $count = add $count 1 }}{{ end }}{{ end -}}
-{{- if ge (int $cap) 8 }}{{ $count = add $count (div (min $cap 248) 8) }}{{ end -}}
-{{- if ge (int $cap) 256 }}{{ $count = add $count (div (sub $cap 256) 16) 1 }}{{ end -}}
-{{- $first := mul $o.activationBytes (add (mul $cap $own) (mul $cap $dp $experts)) -}}
+{{- $uncapped := min (mul 2 $seqs) $limit -}}
+{{- $cap := min $tokens $uncapped -}}
+{{- $sizes := list -}}
+{{- range list 1 2 4 }}{{ if le (int64 .) $cap }}{{ $sizes = append $sizes (int64 .) }}{{ end }}{{ end -}}
+{{- range untilStep 8 (int (min (add $cap 1) 256)) 8 }}{{ $sizes = append $sizes (int64 .) }}{{ end -}}
+{{- range untilStep 256 (int (add $cap 1)) 16 }}{{ $sizes = append $sizes (int64 .) }}{{ end -}}
+{{- if le $tokens $cap }}{{ $sizes = append $sizes $tokens }}{{ end -}}
+{{- if and (le $seqs $uncapped) (le $seqs $tokens) }}{{ $sizes = append $sizes $seqs }}{{ end -}}
+{{- $sizes = uniq $sizes -}}
+{{- $full := 0 -}}
+{{- $largest := 0 -}}
+{{- range $sizes }}{{ if le . $seqs }}{{ $full = add $full 1 }}{{ end }}{{ $largest = max $largest . }}{{ end -}}
+{{- $first := mul $o.activationBytes (add (mul $largest $residual) (max (mul $largest $attention) (mul $largest $dense))) -}}
 {{- $layers := div (add $model.layers (sub $pp 1)) $pp -}}
 {{- $perLayer := ternary $o.graphBytesPerLayer.mla $o.graphBytesPerLayer.gqa $model.mla -}}
-{{- $graphs = add $first (mul $o.graphModes (sub $count 1) $layers $perLayer) -}}
-{{- $count = mul $count $o.graphModes -}}
+{{- $graphs = add $first (mul (sub (add (len $sizes) $full) 2) $layers $perLayer) -}}
+{{- $count = add (len $sizes) $full -}}
 {{- end -}}
-{{- $total := add $activation $sampler $nonTorch $buffers $graphs -}}
-{{- dict "mib" (div (add $total 1048575) 1048576) "release" .release "activation" $activation "sampler" $sampler "nonTorch" $nonTorch "all2all" $buffers "graphs" $graphs "graphCount" $count "tokens" $tokens "moeTokens" (ternary $moeTokens $tokens (gt (int64 $experts) 0)) "seqs" $seqs | toJson -}}
+{{- $total := add $activation $nonTorch $buffers $graphs -}}
+{{- dict "mib" (div (add $total 1048575) 1048576) "release" .release "activation" $activation "experts" $expertsBytes "forward" $forward "sampler" $sampler "nonTorch" $nonTorch "all2all" $buffers "graphs" $graphs "graphCount" $count "tokens" $tokens "moeTokens" $moeTokens "seqs" $seqs | toJson -}}
 {{- end -}}
 
 {{/*
@@ -231,8 +256,8 @@ Usage: {{- include "common.fit.vllm" (dict "context" $ "engine" "vllm" "repo" $v
 {{- $gib := 1073741824.0 -}}
 {{- $terms := "" -}}
 {{- if $o -}}
-{{- $experts := ternary (printf ", the experts' %d" (int64 $o.moeTokens)) "" (ne (int64 $o.moeTokens) (int64 $o.tokens)) -}}
-{{- $terms = printf " (vLLM %s: activations %.1f of a profile run of %d tokens%s, sampler %.1f for %d sequences, non-torch %.1f, DeepEP %.1f, CUDA graphs %.1f)" $o.release (divf $o.activation $gib) (int64 $o.tokens) $experts (divf $o.sampler $gib) (int64 $o.seqs) (divf $o.nonTorch $gib) (divf $o.all2all $gib) (divf $o.graphs $gib) -}}
+{{- $experts := ternary (printf "experts %.1f for %d tokens + " (divf $o.experts $gib) (int64 $o.moeTokens)) "" (gt (float64 $o.experts) 0.0) -}}
+{{- $terms = printf " (vLLM %s: a profile run of %d tokens %.1f (%sthe larger of forward %.1f and sampler %.1f for %d sequences), non-torch %.1f, DeepEP %.1f, CUDA graphs %.1f)" $o.release (int64 $o.tokens) (divf $o.activation $gib) $experts (divf $o.forward $gib) (divf $o.sampler $gib) (int64 $o.seqs) (divf $o.nonTorch $gib) (divf $o.all2all $gib) (divf $o.graphs $gib) -}}
 {{- if and (ne (int64 $o.moeTokens) (int64 $o.tokens)) (gt (int64 $o.tokens) 2048) }}{{ $fixes = append $fixes "--max-num-batched-tokens 2048 in the engine's extra arguments (every data-parallel rank's tokens reach the experts in vLLM's profile run)" }}{{ end -}}
 {{- end -}}
 {{- $nearest := ternary (printf " Would fit: %s." (join "; or " $fixes)) " Nothing in the catalog fits this layout and context." (gt (len $fixes) 0) -}}
