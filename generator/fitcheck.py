@@ -172,7 +172,7 @@ def _vllm_inputs(engine: str, values: dict[str, Any]) -> list[dict[str, Any]]:
                  "utilization": float(_arg(args, "--gpu-memory-utilization") or e["gpuMemoryUtilization"]),
                  "kv": _arg(args, "--kv-cache-dtype") or e.get("kvCacheDtype", "auto"),
                  "seqs": int(_arg(args, "--max-num-seqs") or e.get("maxNumSeqs") or 0),
-                 "tokens": int(_arg(args, "--max-num-batched-tokens") or 0),
+                 "tokens": int(_arg(args, "--max-num-batched-tokens") or e.get("maxNumBatchedTokens") or 0),
                  "eager": _has(args, "--enforce-eager"),
                  "all2all": _arg(args, "--all2all-backend") or e.get("all2allBackend") or "",
                  "nodes": int(v.get("nodes", 1)),

@@ -133,6 +133,8 @@ class Profile:
     checkpoint_override: catalog.Checkpoint | None = None
     hardware: str = ""  # the machines the profile is planned for, as Hardware.describe() puts it
     rdma: bool = False  # the nodes are linked by RDMA (AIBrix then runs tensor parallel across them)
+    # --max-num-batched-tokens the plan sets (0: vLLM's default for the GPU); per data-parallel rank
+    max_num_batched_tokens: int = 0
     data_parallel: int = 1  # data-parallel attention ranks of one replica (Shape.data_parallel)
     overrides: dict[str, Any] = field(default_factory=dict)  # deployment choices, merged last
 
@@ -140,9 +142,9 @@ class Profile:
     def checkpoint(self) -> catalog.Checkpoint:
         return self.checkpoint_override or catalog.MODELS[self.model].checkpoint(self.precision)
 
-    def fit(self, max_num_batched_tokens: int = 0) -> catalog.Fit:
-        """The memory arithmetic per GPU for the profile's parallelism (at vLLM's default
-        --max-num-batched-tokens unless given)."""
+    def fit(self, max_num_batched_tokens: int | None = None) -> catalog.Fit:
+        """The memory arithmetic per GPU for the profile's parallelism, at its own
+        --max-num-batched-tokens unless another is given (0: vLLM's default)."""
         if self.gpu is None:
             raise ValueError(f"profile {self.name} has no GPU")
         from generator.backends import REGISTRY  # backends build profiles: import at use
@@ -153,6 +155,8 @@ class Profile:
                            self.tensor_parallel, self.gpu_memory_utilization, self.max_model_len,
                            self.max_num_seqs, pipeline_parallel=self.pipeline_parallel,
                            kv_cache_dtype=self.kv_cache_dtype, data_parallel=self.data_parallel,
-                           release=release, nodes=self.pods, max_num_batched_tokens=max_num_batched_tokens,
+                           release=release, nodes=self.pods,
+                           max_num_batched_tokens=self.max_num_batched_tokens if max_num_batched_tokens is None
+                           else max_num_batched_tokens,
                            expert_parallel=self.expert_parallel)
 

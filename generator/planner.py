@@ -36,6 +36,7 @@ from typing import Any
 
 from . import catalog, platforms
 from .backends import REGISTRY, Backend, for_vendor, serving
+from .backends.common import planned_batch
 from .interface import Group, Value
 from .model import Hardware, Profile, Request, Shape
 from .overhead import Overhead
@@ -487,7 +488,8 @@ def _plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
         served_model_name=req.served_model_name,
         engine_env=dict(req.engine_env), checkpoint_override=_for_gpu(ckpt, gpu), hardware=hw.describe(),
         expert_parallel=bool(expert_reason), kv_cache_dtype=kv,
-        rdma=hw.rdma, data_parallel=shape.data_parallel)
+        rdma=hw.rdma, data_parallel=shape.data_parallel,
+        max_num_batched_tokens=_batch(backend, model, gpu, shape, context))
     bound = _decode_bound(gpu, ckpt, model, shape) if gpu else None
     notes = choices + backend.notes(hw) + ((f"expert parallel: {expert_reason}",) if expert_reason else ())
     if shape.data_parallel > 1 and model.routed_experts and gpu is not None:
@@ -499,24 +501,27 @@ def _plan(hw: Hardware, req: Request, *, suggest: bool = True) -> Plan:
                 notes, layouts=layouts, objective=req.objective)
 
 
-# The batch a data-parallel plan's note offers instead of vLLM's default --max-num-batched-tokens:
-# the smallest default vLLM itself takes (get_batch_defaults), which still prefills 2048 tokens of
-# a prompt per step and rank.
-SMALL_BATCH = 2048
+def _batch(backend: Backend, model: catalog.Model, gpu: catalog.Gpu | None, shape: Shape, context: int) -> int:
+    """The --max-num-batched-tokens the plan sets (backends.common.planned_batch; 0: vLLM's default)."""
+    if gpu is None or not backend.vllm_versions:
+        return 0
+    return planned_batch(model, gpu, shape, backend.vllm_versions.get(gpu.vendor, catalog.DEFAULT_RELEASE), context)
 
 
 def _profile_batch_note(profile: Profile, fit: catalog.Fit) -> str:
-    """What vLLM's profile run costs a data-parallel MoE plan, and what a smaller batch frees."""
+    """What vLLM's profile run costs a data-parallel MoE plan, and what the plan's batch saves."""
     o = fit.overhead
     assert isinstance(o, Overhead)
     line = (f"profile run: with data parallelism the experts take every rank's {o.batched_tokens} dummy tokens "
             f"({o.moe_tokens} tokens, {o.experts / catalog.GIB:.1f} GiB of workspaces per GPU), which vLLM "
             "keeps out of the KV cache")
-    if o.batched_tokens <= SMALL_BATCH:
+    if not profile.max_num_batched_tokens:
         return line
-    small = profile.fit(max_num_batched_tokens=SMALL_BATCH)
-    return (line + f"; --max-num-batched-tokens {SMALL_BATCH} (engine extraArgs) would leave "
-            f"{small.kv_gib - fit.kv_gib:.1f} GiB more per rank ({small.kv_tokens} tokens) at slower prefill")
+    default = profile.fit(max_num_batched_tokens=0)
+    return (line + f"; so the plan sets --max-num-batched-tokens {profile.max_num_batched_tokens}, where vLLM's "
+            f"default {default.overhead.batched_tokens if isinstance(default.overhead, Overhead) else 0} would "
+            f"leave {fit.kv_gib - default.kv_gib:.1f} GiB less KV cache per rank ({default.kv_tokens} tokens): "
+            "prompts prefill in smaller steps")
 
 
 def _decode_bound(gpu: catalog.Gpu, ckpt: catalog.Checkpoint, model: catalog.Model, shape: Shape) -> float:

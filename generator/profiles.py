@@ -117,10 +117,10 @@ def _specs() -> tuple[ProfileSpec, ...]:
             {"ollama": {"gpu": {"runtimeClassName": "nvidia"}}, "ui": {"enabled": True}}),
         # vLLM's DeepSeek-R1 recipe for high load: 8 x H200 141 GB on one node, FP8 weights, data
         # parallel 8 + expert parallel. Per GPU of 140.4 GiB x 0.90: 18.7 GiB of attention, dense and
-        # shared weights + 609.0 / 8 GiB of experts = 94.9 GiB, and 21.0 GiB of runtime overhead (the
-        # profile run's experts take all 8 ranks' 8192 tokens, MLA simulates a 65536-row prefill)
-        # leave 10.5 GiB of KV cache per rank: 39 sequences of 32k over the 8 ranks, where tensor
-        # parallel 8 holds 20.
+        # shared weights + 609.0 / 8 GiB of experts = 94.9 GiB, and at --max-num-batched-tokens 2048
+        # 9.3 GiB of runtime overhead (the profile run's experts take all 8 ranks' 2048 tokens, MLA
+        # simulates a 65536-row prefill) leave 22.2 GiB of KV cache per rank: 82 sequences of 32k
+        # over the 8 ranks (39 at vLLM's default batch of 8192), where tensor parallel 8 holds 20.
         ProfileSpec(
             "h200-141gb-x8", "8 x H200 141 GB on one node, DeepSeek-R1 671B FP8, vLLM data parallel 8 + expert "
             "parallel",
@@ -128,8 +128,8 @@ def _specs() -> tuple[ProfileSpec, ...]:
             Request("deepseek-r1"),
             {"vllm": {"cache": {"type": "hostPath", "hostPath": {"path": "/mnt/stateful_partition/models"}}}}),
         # 8 x B200 on one node, DeepSeek-R1-0528 in its FP8 release, data parallel 8 + expert parallel:
-        # 94.9 GiB of weights and 36.9 GiB of runtime overhead per GPU (vLLM takes a 16384-token batch
-        # on GPUs of 160 GiB) leave 29.4 GiB of KV cache per rank, 109 sequences of 32k against 35.
+        # 94.9 GiB of weights and 9.7 GiB of runtime overhead per GPU at a 2048-token batch (vLLM's
+        # default there is 16384) leave 56.6 GiB of KV cache per rank, 211 sequences of 32k against 35.
         ProfileSpec(
             "b200-180gb-x8", "8 x B200 on one node, DeepSeek-R1-0528 671B FP8, vLLM data parallel 8 + expert "
             "parallel",
@@ -155,8 +155,8 @@ def _specs() -> tuple[ProfileSpec, ...]:
             Request("deepseek-r1-distill-qwen-32b")),
         # AMD: 8 x MI300X 192 GB. 642 GiB of FP8 weights fit 4 GPUs (160.5 GiB each of 172), but
         # two replicas of tensor parallel 4 hold 8 sequences of 32k tokens at once, one of tensor
-        # parallel 8 holds 40 and data parallel 8 + expert parallel 151 (94.9 GiB of weights and
-        # 37.0 GiB of runtime overhead per GPU): one replica over the node, with the ROCm build of vLLM.
+        # parallel 8 holds 40 and data parallel 8 + expert parallel 252 (94.9 GiB of weights and
+        # 9.8 GiB of runtime overhead per GPU): one replica over the node, with the ROCm build of vLLM.
         ProfileSpec(
             "mi300x-192gb-x8", "8 x MI300X 192 GB on one node, DeepSeek-R1 671B FP8, vLLM (ROCm)",
             Hardware("MI300X-192GB", 8, machines=("Standard_ND96isr_MI300X_v5",)),
@@ -187,9 +187,9 @@ def _specs() -> tuple[ProfileSpec, ...]:
         # Wide expert parallelism, as llm-d's and Dynamo's guides run DeepSeek-R1 on two nodes of 8:
         # one replica of 16 data-parallel attention ranks with the routed experts spread over all 16
         # GPUs, a LeaderWorkerSet group of one pod per node, the experts' all-to-all over RDMA. Per
-        # GPU: 18.7 GiB of attention, dense and shared weights + 609.0 / 16 GiB of experts, and 36.1 GiB
-        # of runtime overhead (the profile run's experts take 16 x 8192 tokens); each rank caches only
-        # its own requests: 33.5 GiB, 15 sequences of 32k per rank.
+        # GPU: 18.7 GiB of attention, dense and shared weights + 609.0 / 16 GiB of experts, and 13.4 GiB
+        # of runtime overhead at a 2048-token batch (the profile run's experts take 16 x 2048 tokens);
+        # each rank caches only its own requests: 56.2 GiB, 26 sequences of 32k per rank.
         # Azure's ND H200 v5 links its nodes by 8 x 400 Gb/s InfiniBand, which NVIDIA's Network Operator
         # exposes as rdma/rdma_shared_device_a (the generic RDMA preset).
         ProfileSpec(

@@ -63,6 +63,8 @@ def test_one_node_runs_every_rank_behind_one_api_server():
     assert local == 8 == container["resources"]["limits"]["nvidia.com/gpu"] and list(ranks) == list(range(8))
     # max-num-seqs is per rank: the values file's header counts the ranks' caches together
     assert "x 8 data-parallel ranks" in ONE_NODE.read_text()
+    # the plan's batch, through vLLM's own flag: every rank's batch reaches the experts in its profile run
+    assert ns.max_num_batched_tokens == 2048
 
 
 @pytest.mark.parametrize("version", HELM_VERSIONS)
@@ -76,6 +78,7 @@ def test_wide_expert_parallelism_across_two_nodes(version: str):
         ns = parse(container, {**LWS_ENV, "LWS_WORKER_INDEX": str(index)})
         check_parallel_rules(ns)
         assert ns.data_parallel_size == 16 and ns.enable_expert_parallel and ns.headless == (index > 0)
+        assert ns.max_num_batched_tokens == 2048
         local, ranks = vllm_layout(ns, 2, ns.node_rank)
         assert local == container["resources"]["limits"]["nvidia.com/gpu"] == 8
         covered += ranks

@@ -21,6 +21,7 @@ import yaml
 
 from generator import catalog, fitcheck, interface, planner, validation
 from generator.backends import REGISTRY
+from generator.backends.common import planned_batch
 from generator.build import ROOT
 from generator.model import Hardware, Request, Shape
 
@@ -143,7 +144,13 @@ def _grid() -> list[dict[str, Any]]:
                     for tp, pp, dp, redundant in LAYOUTS if full else LAYOUTS[::3]:
                         for context in CONTEXTS if full else CONTEXTS[1::2]:
                             for kv in ("auto", "fp8"):
-                                variant = OVERHEAD_VARIANTS[len(points) % len(OVERHEAD_VARIANTS)]
+                                variant = dict(OVERHEAD_VARIANTS[len(points) % len(OVERHEAD_VARIANTS)])
+                                if variant == {"maxNumSeqs": 1}:  # the planner's own path: its batch
+                                    g = catalog.GPUS[gpu]
+                                    variant["maxNumBatchedTokens"] = planned_batch(
+                                        model, g, Shape(tp, pp, tp, pp, data_parallel=dp),
+                                        backend.vllm_versions.get(g.vendor, catalog.DEFAULT_RELEASE),
+                                        context or model.max_position)
                                 points.append({"engine": backend.name, "repo": ckpt.repo, "gpu": gpu, "tp": tp,
                                                "pp": pp, "dp": dp, "redundantExperts": redundant,
                                                "utilization": 0.9 if tp > 1 else 0.95,
@@ -165,7 +172,7 @@ def _planner_verdict(point: dict[str, Any]) -> tuple[str, int]:
     context = point["maxModelLen"] or model.max_position
     hw = Hardware(gpu.name, tp * dp, pp)
     try:
-        if point["maxNumSeqs"] == 1 and not point["redundantExperts"]:
+        if point["maxNumSeqs"] == 1 and not point["redundantExperts"]:  # the planner's path, batch and all
             fit = backend.fit(model, ckpt, gpu, hw, shape, point["utilization"], context,
                               Request(model=model.key, context=context, max_num_seqs=1,
                                       kv_cache_dtype=point["kvCacheDtype"]))
@@ -232,13 +239,15 @@ def test_extra_args_override_the_checked_values(tmp_path: Path):
 
 def test_the_overhead_reads_the_batch_flags(tmp_path: Path):
     """The runtime overhead follows the flags that change it: the h200-141gb-x8 profile at utilization
-    0.83 is refused at vLLM's default batch (tests/values-misfit/h200-141gb-x8-default-batch.yaml) and
-    fits with --max-num-batched-tokens 2048, whose profile run's experts take 8 x 2048 tokens; on one
-    GPU, --enforce-eager (no CUDA graphs) gives the context the graphs' estimate took."""
+    0.83 is refused at vLLM's default batch (maxNumBatchedTokens 0, tests/values-misfit/
+    h200-141gb-x8-default-batch.yaml) and fits with its own 2048, or --max-num-batched-tokens 2048 in
+    extraArgs, whose profile run's experts take 8 x 2048 tokens; on one GPU, --enforce-eager (no CUDA
+    graphs) gives the context the graphs' estimate took."""
     profile = ROOT / "values" / "h200-141gb-x8.yaml"
-    smaller = {"vllm": {"engine": {"gpuMemoryUtilization": 0.83,
+    smaller = {"vllm": {"engine": {"gpuMemoryUtilization": 0.83, "maxNumBatchedTokens": 0,
                                    "extraArgs": ["--max-num-batched-tokens", "2048"]}}}
     assert render_with(profile, smaller, tmp_path, crds=True)
+    assert render_with(profile, {"vllm": {"engine": {"gpuMemoryUtilization": 0.83}}}, tmp_path, crds=True)
     # 2 x 8 H100 at tensor 8 x pipeline 2 with 256 sequences: vLLM captures 51 piecewise and 35 full
     # graphs, 1.3 GiB for 31 layers per stage; the context that fits grows by what eager mode saves
     h100 = ROOT / "values" / "h100-80gb-2x8-vllm.yaml"

@@ -194,14 +194,20 @@ def test_graph_bytes_per_layer_within_the_logs():
 def test_plan_prints_the_terms(capsys):
     result = plan(Hardware("H200-141GB", 8), Request("deepseek-r1"))
     line = next(row for row in result.lines if row.startswith("overhead"))
-    for term in ("vLLM 0.31.0", "profile run of 8192 tokens", "for 65536 tokens", "forward", "sampler", "non-torch",
+    for term in ("vLLM 0.31.0", "profile run of 2048 tokens", "for 16384 tokens", "forward", "sampler", "non-torch",
                  "CUDA graphs"):
         assert term in line
-    assert any(n.startswith("profile run: with data parallelism") and "--max-num-batched-tokens 2048" in n
-               for n in result.notes)
+    # the plan sets a 2048-token batch for data parallelism, and says what vLLM's default would cost
+    assert result.profile.max_num_batched_tokens == 2048
+    note = next(n for n in result.notes if n.startswith("profile run: with data parallelism"))
+    default = result.profile.fit(max_num_batched_tokens=0)
+    assert "vLLM's default 8192 would leave" in note and f"({default.kv_tokens} tokens)" in note
+    assert default.kv_tokens < result.profile.fit().kv_tokens
+    latency = plan(Hardware("H200-141GB", 8), Request("deepseek-r1", objective="latency"))
+    assert latency.profile.max_num_batched_tokens == 0  # tensor parallel: vLLM's default batch
     assert cli.main(["plan", "--gpu", "H200-141GB", "--gpus-per-node", "8", "--model", "deepseek-r1",
                      "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)["overhead"]
     fit = result.profile.fit()
-    assert data["expertTokens"] == 65536 and data["totalGiB"] == fit.overhead_gib
+    assert data["expertTokens"] == 8 * 2048 and data["totalGiB"] == fit.overhead_gib
     assert fit.kv_gib == pytest.approx(fit.gpu_gib * fit.utilization - fit.weights_gib - fit.overhead_gib)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import catalog, platforms
+from .. import catalog, overhead, platforms
 from ..interface import Group, Value
 from ..model import Hardware, Request, Shape
 
@@ -56,6 +56,12 @@ def pod_resources(profile: Any, memory_limit_gib: int | None = None, cpu_limit: 
 # vLLM, and vLLM inside Ray Serve or AIBrix, size the same way.
 
 MAX_SEQS = 256  # the most sequences an automatic plan batches (--max-num-seqs)
+# --max-num-batched-tokens of a data-parallel MoE plan, per rank, where vLLM's default is larger:
+# vLLM's profile run hands every rank's batch to one GPU's experts (generator/overhead.py), so the
+# default 8192 (16384 on GPUs of 160 GiB) costs the experts' workspaces 8 (16) ranks' worth of it,
+# taken from each rank's KV cache. 2048 is vLLM's own default on smaller GPUs, and still prefills
+# 2048 tokens of a prompt per step and rank.
+DATA_PARALLEL_BATCH = 2048
 MARGIN_SEQUENCES = 2  # an automatic plan's KV cache holds at least this many full contexts
 
 
@@ -69,10 +75,12 @@ def gpu_fit(model: catalog.Model, ckpt: catalog.Checkpoint, gpu: catalog.Gpu | N
     assert gpu is not None, "GPU engines are planned for GPUs only"
     tp, pp, dp = shape.tensor_parallel, shape.pipeline_parallel, shape.data_parallel
 
+    batch = planned_batch(model, gpu, shape, release, context)
+
     def sized(seqs: int) -> catalog.Fit:
         return catalog.fit(model, ckpt, gpu, tp, utilization, context, seqs, pipeline_parallel=pp,
                            kv_cache_dtype=req.kv_cache_dtype or "auto", data_parallel=dp, release=release,
-                           nodes=shape.pods)
+                           nodes=shape.pods, max_num_batched_tokens=batch)
 
     def holds(fit: catalog.Fit) -> bool:
         """Room for MARGIN_SEQUENCES full-length sequences, when the context is automatic."""
@@ -99,6 +107,16 @@ def gpu_fit(model: catalog.Model, ckpt: catalog.Checkpoint, gpu: catalog.Gpu | N
             else:
                 high = middle - 1
     return fit
+
+
+def planned_batch(model: catalog.Model, gpu: catalog.Gpu, shape: Shape, release: str, context: int) -> int:
+    """The --max-num-batched-tokens a plan sets: DATA_PARALLEL_BATCH for a data-parallel MoE layout
+    where vLLM `release`'s default batch on `gpu` is larger; else 0, vLLM's default."""
+    if shape.data_parallel > 1 and model.routed_experts:
+        default, _ = overhead.Release(release).batch_defaults(gpu, context)
+        if default > DATA_PARALLEL_BATCH:
+            return DATA_PARALLEL_BATCH
+    return 0
 
 
 def vllm_planning(vllm_versions: dict[str, str]) -> dict[str, Any]:

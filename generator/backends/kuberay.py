@@ -224,6 +224,8 @@ def profile_values(profile: Any) -> dict[str, Any]:
             "maxNumSeqs": profile.max_num_seqs, "maxModelLen": profile.max_model_len,
             "enableChunkedPrefill": True, "enablePrefixCaching": True,
             "extra": {**({"enable_expert_parallel": True} if profile.expert_parallel else {}),
+                      **({"max_num_batched_tokens": profile.max_num_batched_tokens}
+                         if profile.max_num_batched_tokens else {}),
                       **({"kv_cache_dtype": profile.kv_cache_dtype} if profile.kv_cache_dtype != "auto" else {})},
         },
     }

@@ -143,6 +143,13 @@ INTERFACE = Group(
                   {"type": "number", "exclusiveMinimum": 0, "maximum": 0.98}),
             Value("maxNumSeqs", 64, "`--max-num-seqs`, sequences batched at once. Higher raises "
                   "throughput until the KV cache runs out.", integer(1)),
+            Value("maxNumBatchedTokens", 0, "`--max-num-batched-tokens`: tokens one rank schedules per step, "
+                  "prompt chunks and decodes together; 0 leaves vLLM's default for the GPU (2048; 8192 on "
+                  "GPUs of 70 GiB and more but A100; 16384 on GPUs of 160 GiB and more). vLLM profiles a batch "
+                  "this large at startup and keeps its peak out of the KV cache; with data parallelism every "
+                  "rank's batch reaches one GPU's experts in that run, so data-parallel profiles set 2048: "
+                  "more KV cache per rank, prompts prefilled 2048 tokens a step. At least maxNumSeqs.",
+                  integer(0)),
             Value("kvCacheDtype", "auto", "`--kv-cache-dtype`: `auto` keeps the model's 16-bit KV cache; "
                   "`fp8` (e4m3) halves the cache per token, so twice the tokens fit, at a small accuracy "
                   "cost (vLLM scales by 1.0 unless the checkpoint has calibrated scales). Needs a GPU with "
@@ -334,6 +341,7 @@ def profile_values(profile: Any) -> dict[str, Any]:
             "maxModelLen": profile.max_model_len,
             "gpuMemoryUtilization": profile.gpu_memory_utilization,
             "maxNumSeqs": profile.max_num_seqs,
+            **({"maxNumBatchedTokens": profile.max_num_batched_tokens} if profile.max_num_batched_tokens else {}),
             **({"enableExpertParallel": True} if profile.expert_parallel else {}),
             **({"kvCacheDtype": profile.kv_cache_dtype} if profile.kv_cache_dtype != "auto" else {}),
         },

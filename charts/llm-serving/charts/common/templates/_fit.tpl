@@ -258,7 +258,7 @@ Usage: {{- include "common.fit.vllm" (dict "context" $ "engine" "vllm" "repo" $v
 {{- if $o -}}
 {{- $experts := ternary (printf "experts %.1f for %d tokens + " (divf $o.experts $gib) (int64 $o.moeTokens)) "" (gt (float64 $o.experts) 0.0) -}}
 {{- $terms = printf " (vLLM %s: a profile run of %d tokens %.1f (%sthe larger of forward %.1f and sampler %.1f for %d sequences), non-torch %.1f, DeepEP %.1f, CUDA graphs %.1f)" $o.release (int64 $o.tokens) (divf $o.activation $gib) $experts (divf $o.forward $gib) (divf $o.sampler $gib) (int64 $o.seqs) (divf $o.nonTorch $gib) (divf $o.all2all $gib) (divf $o.graphs $gib) -}}
-{{- if and (ne (int64 $o.moeTokens) (int64 $o.tokens)) (gt (int64 $o.tokens) 2048) }}{{ $fixes = append $fixes "--max-num-batched-tokens 2048 in the engine's extra arguments (every data-parallel rank's tokens reach the experts in vLLM's profile run)" }}{{ end -}}
+{{- if and (ne (int64 $o.moeTokens) (int64 $o.tokens)) (gt (int64 $o.tokens) 2048) }}{{ $fixes = append $fixes "a --max-num-batched-tokens of 2048 (vllm.engine.maxNumBatchedTokens; Ray Serve's engine kwarg max_num_batched_tokens), as every data-parallel rank's batch reaches the experts in vLLM's profile run" }}{{ end -}}
 {{- end -}}
 {{- $nearest := ternary (printf " Would fit: %s." (join "; or " $fixes)) " Nothing in the catalog fits this layout and context." (gt (len $fixes) 0) -}}
 {{- if eq $v.problem "precision" -}}

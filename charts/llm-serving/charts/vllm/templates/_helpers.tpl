@@ -17,6 +17,9 @@ Usage: {{- include "vllm.args" . | nindent 12 }}
 - --max-model-len={{ $e.maxModelLen }}
 - --gpu-memory-utilization={{ $e.gpuMemoryUtilization }}
 - --max-num-seqs={{ $e.maxNumSeqs }}
+{{- with $e.maxNumBatchedTokens }}
+- --max-num-batched-tokens={{ . }}
+{{- end }}
 {{- if ne $e.kvCacheDtype "auto" }}
 - --kv-cache-dtype={{ $e.kvCacheDtype }}
 {{- end }}
