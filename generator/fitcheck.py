@@ -82,6 +82,12 @@ def chart_data() -> dict[str, Any]:
             "nonTorchMultiGpuV0": overhead.NON_TORCH_MULTI_GPU_V0,
             "deepepBuffer": overhead.DEEPEP_BUFFER, "mlaBlockSize": overhead.MLA_BLOCK_SIZE,
             "mlaWorkspaceRows": overhead.MLA_WORKSPACE_ROWS,
+            "batchTiers": [{"minGiB": gib, "tokens": tokens, "seqs": seqs}
+                           for gib, tokens, seqs in overhead.BATCH_TIERS],
+            "notThe70GiBTier": overhead.NOT_THE_70_GIB_TIER,
+            "v0": {"chunkedAbove": overhead.V0_CHUNKED_ABOVE, "chunk": overhead.V0_CHUNK, "seqs": overhead.V0_SEQS},
+            "batchedDpTokens": overhead.BATCHED_DP_TOKENS,
+            "graphCap": overhead.GRAPH_CAP, "graphCapBlackwell": overhead.GRAPH_CAP_BLACKWELL,
             "graphBytesPerLayer": {"mla": overhead.GRAPH_BYTES_PER_LAYER[True],
                                    "gqa": overhead.GRAPH_BYTES_PER_LAYER[False]},
         },

@@ -77,6 +77,17 @@ GRAPH_BYTES_PER_LAYER = {True: 512 * 1024, False: 224 * 1024}
 # chunked-prefill workspace (`mla_workspace_tokens`).
 MLA_BLOCK_SIZE = 64
 MLA_WORKSPACE_ROWS = 64 * 1024
+# The OpenAI server's default batches (`Release.batch_defaults`): the first tier whose GPU memory
+# (GiB) the GPU has, as (GiB, max_num_batched_tokens, max_num_seqs); the 160 GiB tier only in
+# releases with it, the 70 GiB one not on A100.
+BATCH_TIERS = ((160, 16384, 1024), (70, 8192, 1024), (0, 2048, 256))
+NOT_THE_70_GIB_TIER = "A100"  # vLLM PR #17885: larger batches lowered A100's throughput
+# V0 (v0.7.3): chunked prefill above this context, then a batch of V0_CHUNK tokens; 256 sequences.
+V0_CHUNKED_ABOVE, V0_CHUNK, V0_SEQS = 32768, 2048, 256
+# SchedulerConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS_FOR_BATCHED_DP (v0.30 and v0.31).
+BATCHED_DP_TOKENS = 256
+# The largest captured batch: default_max_graph_size, and on data-center Blackwell.
+GRAPH_CAP, GRAPH_CAP_BLACKWELL = 512, 1024
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
@@ -114,12 +125,13 @@ class Release:
         V0 (v0.7.3, vllm/config.py SchedulerConfig and arg_utils.py): chunked prefill only above a
         context of 32768, then 2048 tokens, else max(context, 2048); 256 sequences."""
         if not self.v1:
-            return (2048 if context > 32768 else max(context, 2048)), 256
-        if self.large_gpu_tier and gpu.memory_gib >= 160:
-            return 16384, 1024
-        if gpu.memory_gib >= 70 and not gpu.name.startswith("A100"):
-            return 8192, 1024
-        return 2048, 256
+            return (V0_CHUNK if context > V0_CHUNKED_ABOVE else max(context, V0_CHUNK)), V0_SEQS
+        (large, *_), (big, *_), _ = BATCH_TIERS
+        for gib, tokens, seqs in BATCH_TIERS:
+            if gpu.memory_gib >= gib and (gib != large or self.large_gpu_tier) \
+                    and (gib != big or not gpu.name.startswith(NOT_THE_70_GIB_TIER)):
+                return tokens, seqs
+        raise AssertionError("the last tier takes every GPU")
 
     @property
     def newer_batch_rules(self) -> bool:
@@ -141,7 +153,7 @@ class Release:
             return max_num_batched_tokens or default_tokens, seqs
         tokens = max_num_batched_tokens
         if not tokens:
-            tokens = 256 if batched_dp and self.newer_batch_rules else default_tokens
+            tokens = BATCHED_DP_TOKENS if batched_dp and self.newer_batch_rules else default_tokens
             if self.newer_batch_rules and context:  # context 0: not known, not adjusted
                 if not chunked_prefill:
                     tokens = max(context, tokens)
@@ -151,7 +163,7 @@ class Release:
     def graph_cap(self, gpu: Gpu) -> int:
         """Largest captured batch by default: 512, 1024 on data-center Blackwell (compute
         capability 10.x) from v0.30.0 (vllm/config/vllm.py `default_max_graph_size`)."""
-        return 1024 if self.large_gpu_tier and 10.0 <= gpu.compute_capability < 11.0 else 512
+        return GRAPH_CAP_BLACKWELL if self.large_gpu_tier and 10.0 <= gpu.compute_capability < 11.0 else GRAPH_CAP
 
 
 def graph_sizes(release: Release, gpu: Gpu, tokens: int, seqs: int) -> list[int]:

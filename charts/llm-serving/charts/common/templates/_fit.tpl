@@ -96,14 +96,19 @@ Usage: {{ $o := include "common.fit.overhead" (dict "data" $data "model" $model 
 {{- $ep := true -}}
 {{- if not (kindIs "invalid" .expertParallel) }}{{ $ep = .expertParallel }}{{ end -}}
 {{- /* the batch */ -}}
-{{- $tokens := 2048 -}}
-{{- $seqs := 256 -}}
+{{- $tokens := 0 -}}
+{{- $seqs := 0 -}}
 {{- if not $rel.v1 -}}
-{{- if le $context 32768 }}{{ $tokens = max $context 2048 }}{{ end -}}
-{{- else if and $rel.largeGpuTier (ge (float64 $gpu.memoryGiB) 160.0) -}}
-{{- $tokens = 16384 }}{{ $seqs = 1024 -}}
-{{- else if and (ge (float64 $gpu.memoryGiB) 70.0) (not (hasPrefix "A100" (toString .gpu))) -}}
-{{- $tokens = 8192 }}{{ $seqs = 1024 -}}
+{{- $tokens = ternary (int64 $o.v0.chunk) (max $context (int64 $o.v0.chunk)) (gt $context (int64 $o.v0.chunkedAbove)) -}}
+{{- $seqs = int64 $o.v0.seqs -}}
+{{- else -}}
+{{- $large := index $o.batchTiers 0 -}}
+{{- $big := index $o.batchTiers 1 -}}
+{{- range $o.batchTiers -}}
+{{- if and (not $tokens) (ge (float64 $gpu.memoryGiB) (float64 .minGiB)) (or (ne .minGiB $large.minGiB) $rel.largeGpuTier) (or (ne .minGiB $big.minGiB) (not (hasPrefix $o.notThe70GiBTier (toString $.gpu)))) -}}
+{{- $tokens = int64 .tokens }}{{ $seqs = int64 .seqs -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- $seqs = int64 (.seqs | default $seqs) -}}
 {{- if not $rel.v1 -}}
@@ -111,7 +116,7 @@ Usage: {{ $o := include "common.fit.overhead" (dict "data" $data "model" $model 
 {{- else if .tokens -}}
 {{- $tokens = int64 .tokens -}}
 {{- else if $rel.newerBatchRules -}}
-{{- if and (has (toString .all2all) (list "deepep_low_latency" "nixl_ep")) (gt $dp 1) $ep }}{{ $tokens = 256 }}{{ end -}}
+{{- if and (has (toString .all2all) (list "deepep_low_latency" "nixl_ep")) (gt $dp 1) $ep }}{{ $tokens = int64 $o.batchedDpTokens }}{{ end -}}
 {{- if gt $context 0 -}}
 {{- if not $chunked }}{{ $tokens = max $context $tokens }}{{ end -}}
 {{- $tokens = min (mul $seqs $context) $tokens -}}
@@ -157,8 +162,8 @@ Usage: {{ $o := include "common.fit.overhead" (dict "data" $data "model" $model 
 {{- $graphs := 0 -}}
 {{- $count := 0 -}}
 {{- if and $rel.subtractsGraphs (not .eager) -}}
-{{- $limit := 512 -}}
-{{- if and $rel.largeGpuTier (ge (float64 $gpu.computeCapability) 10.0) (lt (float64 $gpu.computeCapability) 11.0) }}{{ $limit = 1024 }}{{ end -}}
+{{- $limit := int64 $o.graphCap -}}
+{{- if and $rel.largeGpuTier (ge (float64 $gpu.computeCapability) 10.0) (lt (float64 $gpu.computeCapability) 11.0) }}{{ $limit = int64 $o.graphCapBlackwell }}{{ end -}}
 {{- $uncapped := min (mul 2 $seqs) $limit -}}
 {{- $cap := min $tokens $uncapped -}}
 {{- $sizes := list -}}
