@@ -12,9 +12,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from generator.overhead import Overhead, overhead, version_tuple
-
-GIB = 2**30
+from generator.overhead import GIB, Overhead, overhead, version_tuple
 
 
 @dataclass(frozen=True)
@@ -593,10 +591,6 @@ class Fit:
     max_num_seqs: int
     kv_cache_dtype: str = "auto"  # vLLM --kv-cache-dtype: auto (the model's 16 bits) or fp8
     data_parallel: int = 1  # data-parallel ranks, each with a KV cache of its own of kv_tokens
-
-    @property
-    def overhead_gib(self) -> float:
-        return self.overhead.gib if isinstance(self.overhead, Overhead) else self.overhead
 
     @property
     def full_length_sequences(self) -> float:

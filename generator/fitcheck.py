@@ -29,6 +29,7 @@ from typing import Any
 from . import catalog, overhead
 from .backends import REGISTRY, Backend
 from .backends import ollama as ollama_backend
+from .backends.common import DATA_PARALLEL_BATCH
 
 
 def _loads(backend: Backend, model: catalog.Model, ckpt: catalog.Checkpoint) -> list[str]:
@@ -87,6 +88,8 @@ def chart_data() -> dict[str, Any]:
             "notThe70GiBTier": overhead.NOT_THE_70_GIB_TIER,
             "v0": {"chunkedAbove": overhead.V0_CHUNKED_ABOVE, "chunk": overhead.V0_CHUNK, "seqs": overhead.V0_SEQS},
             "batchedDpTokens": overhead.BATCHED_DP_TOKENS,
+            # the batch data-parallel plans set (backends.common.DATA_PARALLEL_BATCH), offered as a fix
+            "dataParallelBatch": DATA_PARALLEL_BATCH,
             "graphCap": overhead.GRAPH_CAP, "graphCapBlackwell": overhead.GRAPH_CAP_BLACKWELL,
             "graphBytesPerLayer": {"mla": overhead.GRAPH_BYTES_PER_LAYER[True],
                                    "gqa": overhead.GRAPH_BYTES_PER_LAYER[False]},

@@ -69,10 +69,6 @@ DEEPEP_BUFFER = 1024 * MIB
 # indexer, which R1 has not) and 224 KiB for GQA layers (two logs: 0.17 and 0.30 MiB), from the
 # figures in tests/data/vllm-memory-logs.yaml.
 GRAPH_BYTES_PER_LAYER = {True: 512 * 1024, False: 224 * 1024}
-# vLLM's default cudagraph_mode is FULL_AND_PIECEWISE (optimization level O2) where the attention
-# backend supports full graphs of uniform decode batches (FlashAttention, FlashInfer, FlashMLA,
-# FlashAttention-MLA, ROCm AITER): a piecewise graph per batch size (`graph_sizes`) and a full one
-# per batch size up to max_num_seqs (vllm/v1/cudagraph_dispatcher.py).
 # MLA's block (cache_config.block_size of FlashMLA and FlashAttention-MLA) and the cap of its
 # chunked-prefill workspace (`mla_workspace_tokens`).
 MLA_BLOCK_SIZE = 64
@@ -167,10 +163,15 @@ class Release:
 
 
 def graph_sizes(release: Release, gpu: Gpu, tokens: int, seqs: int) -> list[int]:
-    """The batch sizes vLLM captures by default (vllm/config/vllm.py, v0.31.0): up to
+    """The batch sizes vLLM captures by default (vllm/config/vllm.py, v0.31.0). Its default
+    cudagraph_mode is FULL_AND_PIECEWISE (optimization level O2) where the attention backend supports
+    full graphs of uniform decode batches (FlashAttention, FlashInfer, FlashMLA, FlashAttention-MLA,
+    ROCm AITER): a piecewise graph per size and a full one per size up to max_num_seqs
+    (vllm/v1/cudagraph_dispatcher.py). Sizes up to
     cap = min(2 x max_num_seqs, 512 or 1024 on compute capability 10.x, max_num_batched_tokens),
     [1, 2, 4] + range(8, 256, 8) + range(256, cap + 1, 16), plus the batch itself when it is not
-    above cap and max_num_seqs (the widest uniform decode batch) when it is not above the batch."""
+    above cap and max_num_seqs (the widest uniform decode batch) when it is above neither the
+    512/1024 limit nor the batch."""
     uncapped = min(2 * seqs, release.graph_cap(gpu))
     cap = min(tokens, uncapped)
     sizes = {s for s in (1, 2, 4, *range(8, min(cap + 1, 256), 8), *range(256, cap + 1, 16)) if s <= cap}

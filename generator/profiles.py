@@ -119,8 +119,9 @@ def _specs() -> tuple[ProfileSpec, ...]:
         # parallel 8 + expert parallel. Per GPU of 140.4 GiB x 0.90: 18.7 GiB of attention, dense and
         # shared weights + 609.0 / 8 GiB of experts = 94.9 GiB, and at --max-num-batched-tokens 2048
         # 9.3 GiB of runtime overhead (the profile run's experts take all 8 ranks' 2048 tokens, MLA
-        # simulates a 65536-row prefill) leave 22.2 GiB of KV cache per rank: 82 sequences of 32k
-        # over the 8 ranks (39 at vLLM's default batch of 8192), where tensor parallel 8 holds 20.
+        # simulates a 65536-row prefill) leave 22.2 GiB of KV cache per rank: 10 sequences of 32k
+        # each, 80 over the 8 ranks (32 at vLLM's default batch of 8192), where tensor parallel 8
+        # holds 20.
         ProfileSpec(
             "h200-141gb-x8", "8 x H200 141 GB on one node, DeepSeek-R1 671B FP8, vLLM data parallel 8 + expert "
             "parallel",
@@ -129,7 +130,7 @@ def _specs() -> tuple[ProfileSpec, ...]:
             {"vllm": {"cache": {"type": "hostPath", "hostPath": {"path": "/mnt/stateful_partition/models"}}}}),
         # 8 x B200 on one node, DeepSeek-R1-0528 in its FP8 release, data parallel 8 + expert parallel:
         # 94.9 GiB of weights and 9.7 GiB of runtime overhead per GPU at a 2048-token batch (vLLM's
-        # default there is 16384) leave 56.6 GiB of KV cache per rank, 211 sequences of 32k against 35.
+        # default there is 16384) leave 56.6 GiB of KV cache per rank, 208 sequences of 32k against 35.
         ProfileSpec(
             "b200-180gb-x8", "8 x B200 on one node, DeepSeek-R1-0528 671B FP8, vLLM data parallel 8 + expert "
             "parallel",
@@ -155,10 +156,11 @@ def _specs() -> tuple[ProfileSpec, ...]:
             Request("deepseek-r1-distill-qwen-32b")),
         # AMD: 8 x MI300X 192 GB. 642 GiB of FP8 weights fit 4 GPUs (160.5 GiB each of 172), but
         # two replicas of tensor parallel 4 hold 8 sequences of 32k tokens at once, one of tensor
-        # parallel 8 holds 40 and data parallel 8 + expert parallel 252 (94.9 GiB of weights and
+        # parallel 8 holds 40 and data parallel 8 + expert parallel 248 (94.9 GiB of weights and
         # 9.8 GiB of runtime overhead per GPU): one replica over the node, with the ROCm build of vLLM.
         ProfileSpec(
-            "mi300x-192gb-x8", "8 x MI300X 192 GB on one node, DeepSeek-R1 671B FP8, vLLM (ROCm)",
+            "mi300x-192gb-x8", "8 x MI300X 192 GB on one node, DeepSeek-R1 671B FP8, vLLM (ROCm) data parallel 8 "
+            "+ expert parallel",
             Hardware("MI300X-192GB", 8, machines=("Standard_ND96isr_MI300X_v5",)),
             Request("deepseek-r1"),
             {"vllm": {"cache": {"type": "hostPath", "hostPath": {"path": "/mnt/resource/models"}}}}),

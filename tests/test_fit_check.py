@@ -241,8 +241,8 @@ def test_the_overhead_reads_the_batch_flags(tmp_path: Path):
     """The runtime overhead follows the flags that change it: the h200-141gb-x8 profile at utilization
     0.83 is refused at vLLM's default batch (maxNumBatchedTokens 0, tests/values-misfit/
     h200-141gb-x8-default-batch.yaml) and fits with its own 2048, or --max-num-batched-tokens 2048 in
-    extraArgs, whose profile run's experts take 8 x 2048 tokens; on one GPU, --enforce-eager (no CUDA
-    graphs) gives the context the graphs' estimate took."""
+    extraArgs, whose profile run's experts take 8 x 2048 tokens; on 2 x 8 H100 at tensor 8 x pipeline 2,
+    --enforce-eager (no CUDA graphs) gives the context the graphs' estimate took."""
     profile = ROOT / "values" / "h200-141gb-x8.yaml"
     smaller = {"vllm": {"engine": {"gpuMemoryUtilization": 0.83, "maxNumBatchedTokens": 0,
                                    "extraArgs": ["--max-num-batched-tokens", "2048"]}}}

@@ -396,14 +396,14 @@ def test_deepseek_r1_8b_is_the_qwen3_distill():
 # ---------------------------------------------------------------- layouts and expert parallelism
 
 def test_one_replica_over_the_node_when_it_holds_more_sequences():
-    """R1 on 8 x MI300X: tensor 8 x 1 replica holds 41 sequences of 32k, tensor 4 x 2 only 8, so
+    """R1 on 8 x MI300X: tensor 8 x 1 replica holds 40 sequences of 32k, tensor 4 x 2 only 8, so
     the node runs one replica, as vLLM's recipe for AMD GPUs does; the plan shows both."""
     result = plan(Hardware("MI300X-192GB", 8), Request(R1, objective="latency"))
     assert (result.tensor_parallel, result.replicas) == (8, 1)
     assert result.layouts[0].startswith("chosen: tensor 8:") and "not chosen: tensor 4, 2 replicas" in result.layouts[1]
     assert f"{LAYOUT_GAIN}x" in result.layouts[-1] and ("layout", result.layouts[0]) in result.table()
-    # 14B on 8 x H100: tensor 1 x 8 holds 48 sequences, 2 x 4 holds 72 (>= 1.25 x 48), 4 x 2 holds
-    # 82 (< 1.25 x 72): tensor 2 x 4 replicas.
+    # 14B on 8 x H100: tensor 1 x 8 holds 56 sequences, 2 x 4 holds 72 (>= 1.25 x 56), 4 x 2 holds
+    # 84 (< 1.25 x 72): tensor 2 x 4 replicas.
     step = plan(Hardware("H100-80GB", 8), Request(R1_14B))
     assert (step.tensor_parallel, step.replicas) == (2, 4)
 

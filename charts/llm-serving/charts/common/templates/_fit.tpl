@@ -61,7 +61,7 @@ generator/overhead.py computes it for vLLM release "release" (its facts in .data
 - batch: maxNumBatchedTokens ("tokens") and maxNumSeqs ("seqs"), else the release's defaults: V1
   16384 tokens and 1024 sequences on GPUs of 160 GiB and more (largeGpuTier), 8192 and 1024 on GPUs
   of 70 GiB and more but A100, else 2048 and 256, and where newerBatchRules 256 tokens for batched
-  data-parallel MoE ("all2all" deepep_low_latency or nixl_ep with "expertParallel"), at least the
+  data-parallel MoE ("all2all" deepep_low_latency or nixl_ep, dp above 1, "expertParallel"), at least the
   "context" with "chunked" prefill off, at most seqs x context; a default seqs is at most the
   batch. V0 2048 tokens above a context of 32768, else max(context, 2048), and 256 sequences;
 - the profile run, 2 bytes per element: the experts' workspaces for tokens x dp tokens (top-k x
@@ -73,10 +73,11 @@ generator/overhead.py computes it for vLLM release "release" (its facts in .data
 - non-torch: 128 MiB on one GPU, 1 GiB on a GPU of several (V0: 2.6 GiB, NCCL's buffers included);
 - DeepEP buffers ("all2all" deepep_*, with dp): 1 GiB, 2 GiB across "nodes";
 - CUDA graphs, where the release subtracts them and not "eager": the forward pass of the largest
-  captured batch + (piecewise graphs - 1 + full graphs - 1) x layers per pipeline stage x bytes per
-  layer and graph; piecewise graphs for the batch sizes up to cap = min(2 x seqs, 512 or 1024 on
-  compute capability 10.x, tokens) ([1, 2, 4], 8 to 248 by 8, 256 to cap by 16, the batch if not
-  above cap, seqs if not above the batch), full graphs for those up to seqs.
+  captured batch (without MLA's up-projection) + (piecewise graphs - 1 + full graphs - 1) x layers
+  per pipeline stage x bytes per layer and graph; piecewise graphs for the batch sizes up to cap =
+  min(2 x seqs, limit, tokens), limit 512 or, where largeGpuTier, 1024 on compute capability 10.x
+  ([1, 2, 4], 8 to 248 by 8, 256 to cap by 16, the batch if not above cap, seqs if neither above
+  the limit nor above the batch), full graphs for those up to seqs.
 Returns JSON: mib (the total rounded up to whole MiB), release, activation, experts, forward,
 sampler, nonTorch, all2all, graphs (bytes), graphCount, tokens, moeTokens (the tokens the experts
 take), seqs.
@@ -263,7 +264,8 @@ Usage: {{- include "common.fit.vllm" (dict "context" $ "engine" "vllm" "repo" $v
 {{- if $o -}}
 {{- $experts := ternary (printf "experts %.1f for %d tokens + " (divf $o.experts $gib) (int64 $o.moeTokens)) "" (gt (float64 $o.experts) 0.0) -}}
 {{- $terms = printf " (vLLM %s: a profile run of %d tokens %.1f (%sthe larger of forward %.1f and sampler %.1f for %d sequences), non-torch %.1f, DeepEP %.1f, CUDA graphs %.1f)" $o.release (int64 $o.tokens) (divf $o.activation $gib) $experts (divf $o.forward $gib) (divf $o.sampler $gib) (int64 $o.seqs) (divf $o.nonTorch $gib) (divf $o.all2all $gib) (divf $o.graphs $gib) -}}
-{{- if and (ne (int64 $o.moeTokens) (int64 $o.tokens)) (gt (int64 $o.tokens) 2048) }}{{ $fixes = append $fixes "a --max-num-batched-tokens of 2048 (vllm.engine.maxNumBatchedTokens; Ray Serve's engine kwarg max_num_batched_tokens), as every data-parallel rank's batch reaches the experts in vLLM's profile run" }}{{ end -}}
+{{- $small := int64 $data.overhead.dataParallelBatch -}}
+{{- if and (ne (int64 $o.moeTokens) (int64 $o.tokens)) (gt (int64 $o.tokens) $small) }}{{ $fixes = append $fixes (printf "a --max-num-batched-tokens of %d (vllm.engine.maxNumBatchedTokens; Ray Serve's engine kwarg max_num_batched_tokens), as every data-parallel rank's batch reaches the experts in vLLM's profile run" $small) }}{{ end -}}
 {{- end -}}
 {{- $nearest := ternary (printf " Would fit: %s." (join "; or " $fixes)) " Nothing in the catalog fits this layout and context." (gt (len $fixes) 0) -}}
 {{- if eq $v.problem "precision" -}}
