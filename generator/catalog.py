@@ -564,7 +564,8 @@ QUANTIZATIONS: dict[str, Quantization] = {
 }
 
 
-# The vLLM release the planner sizes for when the caller names none: the vLLM image's.
+# The vLLM release of the vLLM image (backends/vllm.py tags the image with it; bump it here and run
+# `llm-serving generate`), and the one the memory arithmetic sizes for when the caller names none.
 DEFAULT_RELEASE = "0.31.0"
 
 # Startup budget model (used for the startupProbe): download from the hub at a

@@ -87,7 +87,7 @@ def chart_data() -> dict[str, Any]:
                            for gib, tokens, seqs in overhead.BATCH_TIERS],
             "notThe70GiBTier": overhead.NOT_THE_70_GIB_TIER,
             "v0": {"chunkedAbove": overhead.V0_CHUNKED_ABOVE, "chunk": overhead.V0_CHUNK, "seqs": overhead.V0_SEQS},
-            "batchedDpTokens": overhead.BATCHED_DP_TOKENS,
+            "batchedDpTokens": overhead.BATCHED_DP_TOKENS, "batchedDpBackends": list(overhead.BATCHED_DP_BACKENDS),
             # the batch data-parallel plans set (backends.common.DATA_PARALLEL_BATCH), offered as a fix
             "dataParallelBatch": DATA_PARALLEL_BATCH,
             "graphCap": overhead.GRAPH_CAP, "graphCapBlackwell": overhead.GRAPH_CAP_BLACKWELL,
@@ -256,12 +256,12 @@ def _report(engine: str, item: dict[str, Any]) -> Report:
         return Report(engine, item["model"], False,
                       note=f"{', '.join(item['beyond'])} in {engine}.engine.extraArgs: the fit is not checked")
     repo, gpu_name = item["model"], item["gpu"]
-    ckpt = next((c for m in catalog.MODELS.values() for c in m.checkpoints if c.repo == repo), None)
-    if ckpt is None:
+    model, ckpt = next(((m, c) for m in catalog.MODELS.values() for c in m.checkpoints if c.repo == repo),
+                       (None, None))
+    if model is None or ckpt is None:
         return Report(engine, repo, False, note=f"{repo} is not in the catalog: its fit is not checked")
     if gpu_name not in catalog.GPUS:
         return Report(engine, repo, False, note=f"{engine}.gpu.model is empty: the fit of {repo} is not checked")
-    model = next(m for m in catalog.MODELS.values() if ckpt in m.checkpoints)
     context = int(item["context"]) or model.max_position
     kv = "fp8" if str(item["kv"]).startswith("fp8") else "auto"
     try:
@@ -269,7 +269,7 @@ def _report(engine: str, item: dict[str, Any]) -> Report:
         fit = catalog.fit(model, ckpt, gpu, int(item["tp"]), float(item["utilization"]),
                           context, int(item.get("seqs", 0)), pipeline_parallel=int(item["pp"]), kv_cache_dtype=kv,
                           data_parallel=int(item.get("dp", 1)), redundant_experts=int(item.get("redundant", 0)),
-                          release=REGISTRY[engine].vllm_versions.get(gpu.vendor, catalog.DEFAULT_RELEASE),
+                          release=REGISTRY[engine].vllm_release(gpu),
                           max_num_batched_tokens=int(item.get("tokens", 0)), eager=bool(item.get("eager")),
                           all2all=str(item.get("all2all", "")), nodes=int(item.get("nodes", 1)),
                           chunked_prefill=bool(item.get("chunked", True)), expert_parallel=bool(item.get("ep", True)))

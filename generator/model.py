@@ -150,7 +150,7 @@ class Profile:
         from generator.backends import REGISTRY  # backends build profiles: import at use
 
         gpu = catalog.GPUS[self.gpu]
-        release = REGISTRY[self.engine].vllm_versions.get(gpu.vendor, catalog.DEFAULT_RELEASE)
+        release = REGISTRY[self.engine].vllm_release(gpu)
         return catalog.fit(catalog.MODELS[self.model], self.checkpoint, gpu,
                            self.tensor_parallel, self.gpu_memory_utilization, self.max_model_len,
                            self.max_num_seqs, pipeline_parallel=self.pipeline_parallel,

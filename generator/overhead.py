@@ -80,8 +80,10 @@ BATCH_TIERS = ((160, 16384, 1024), (70, 8192, 1024), (0, 2048, 256))
 NOT_THE_70_GIB_TIER = "A100"  # vLLM PR #17885: larger batches lowered A100's throughput
 # V0 (v0.7.3): chunked prefill above this context, then a batch of V0_CHUNK tokens; 256 sequences.
 V0_CHUNKED_ABOVE, V0_CHUNK, V0_SEQS = 32768, 2048, 256
-# SchedulerConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS_FOR_BATCHED_DP (v0.30 and v0.31).
+# SchedulerConfig.DEFAULT_MAX_NUM_BATCHED_TOKENS_FOR_BATCHED_DP (v0.30 and v0.31), for the
+# all-to-all backends of ParallelConfig.use_batched_dp_moe.
 BATCHED_DP_TOKENS = 256
+BATCHED_DP_BACKENDS = ("deepep_low_latency", "nixl_ep")
 # The largest captured batch: default_max_graph_size, and on data-center Blackwell.
 GRAPH_CAP, GRAPH_CAP_BLACKWELL = 512, 1024
 
@@ -300,7 +302,7 @@ def overhead(model: Model, gpu: Gpu, release: str, tensor_parallel: int = 1, pip
     they depend on, as on chunked_prefill and expert_parallel); `eager` (--enforce-eager) captures
     no CUDA graphs; `all2all` is the --all2all-backend and `nodes` the nodes one replica spans."""
     rel = Release(release)
-    batched_dp = all2all in ("deepep_low_latency", "nixl_ep") and data_parallel > 1 and expert_parallel
+    batched_dp = all2all in BATCHED_DP_BACKENDS and data_parallel > 1 and expert_parallel
     tokens, seqs = rel.batch(gpu, context, max_num_seqs, max_num_batched_tokens, chunked_prefill, batched_dp)
     w = widths(model, tensor_parallel, data_parallel)
     # With data parallelism the ranks' tokens are gathered for the experts (allgather_reducescatter)

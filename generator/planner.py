@@ -505,7 +505,7 @@ def _batch(backend: Backend, model: catalog.Model, gpu: catalog.Gpu | None, shap
     """The --max-num-batched-tokens the plan sets (backends.common.planned_batch; 0: vLLM's default)."""
     if gpu is None or not backend.vllm_versions:
         return 0
-    return planned_batch(model, gpu, shape, backend.vllm_versions.get(gpu.vendor, catalog.DEFAULT_RELEASE), context)
+    return planned_batch(model, gpu, shape, backend.vllm_release(gpu), context)
 
 
 def _profile_batch_note(profile: Profile, fit: catalog.Fit) -> str:

@@ -149,7 +149,7 @@ def _grid() -> list[dict[str, Any]]:
                                     g = catalog.GPUS[gpu]
                                     variant["maxNumBatchedTokens"] = planned_batch(
                                         model, g, Shape(tp, pp, tp, pp, data_parallel=dp),
-                                        backend.vllm_versions.get(g.vendor, catalog.DEFAULT_RELEASE),
+                                        backend.vllm_release(g),
                                         context or model.max_position)
                                 points.append({"engine": backend.name, "repo": ckpt.repo, "gpu": gpu, "tp": tp,
                                                "pp": pp, "dp": dp, "redundantExperts": redundant,
@@ -180,7 +180,7 @@ def _planner_verdict(point: dict[str, Any]) -> tuple[str, int]:
             fit = catalog.fit(model, ckpt, gpu, tp, point["utilization"], context, point["maxNumSeqs"],
                               pipeline_parallel=pp, kv_cache_dtype=point["kvCacheDtype"], data_parallel=dp,
                               redundant_experts=point["redundantExperts"],
-                              release=backend.vllm_versions.get(gpu.vendor, catalog.DEFAULT_RELEASE),
+                              release=backend.vllm_release(gpu),
                               max_num_batched_tokens=point.get("maxNumBatchedTokens", 0),
                               eager=point.get("eager", False), all2all=point.get("all2allBackend", ""),
                               nodes=point.get("nodes", 1), chunked_prefill=point.get("chunkedPrefill", True),

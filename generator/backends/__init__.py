@@ -87,6 +87,11 @@ class Backend:
     data_parallel_shapes: Callable[[Hardware, catalog.Model], list[Shape]] = lambda hw, model: []
     no_data_parallel: str = ""  # why a MoE plan of this engine may have no data-parallel layout ("": say nothing)
 
+    def vllm_release(self, gpu: catalog.Gpu) -> str:
+        """The vLLM release the engine runs on `gpu`'s vendor, for its memory arithmetic
+        (generator/overhead.py); catalog.DEFAULT_RELEASE where it has no image for that vendor."""
+        return self.vllm_versions.get(gpu.vendor, catalog.DEFAULT_RELEASE)
+
     @property
     def default_image(self) -> str:
         image = interface.defaults(self.interface)["image"]

@@ -462,6 +462,11 @@ def rdma_group(enabled: bool, preset: str, gpus_field: str, off_note: str) -> Gr
     ))
 
 
+def rdma_cache_level(values: dict[str, Any]) -> tuple[str, str]:
+    """Pod Security of an engine with `rdma` and a weights cache that may be a hostPath."""
+    return rdma_level(values["rdma"]["enabled"], cache_hostpath_level(values))
+
+
 def rdma_level(rdma: bool, level: tuple[str, str]) -> tuple[str, str]:
     """`level` (hostpath_level's), raised to `privileged` for RDMA pods: IPC_LOCK as root."""
     if not rdma:

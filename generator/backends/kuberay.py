@@ -17,7 +17,6 @@ from .common import (
     QUANTITY,
     STRING_MAP,
     cache_group,
-    cache_hostpath_level,
     data_parallel_values,
     fp8_kv_cache,
     gpu_model_value,
@@ -32,8 +31,8 @@ from .common import (
     object_list,
     parallel_label,
     pod_resources,
+    rdma_cache_level,
     rdma_group,
-    rdma_level,
     resources_schema,
     string,
     vllm_planning,
@@ -268,14 +267,12 @@ BACKEND = Backend(
     interface=INTERFACE,
     profile_values=profile_values,
     summary=summary,
-    pod_security=lambda values: rdma_level(values["rdma"]["enabled"], cache_hostpath_level(values)),
+    pod_security=rdma_cache_level,
     images={"nvidia": f"rayproject/ray-llm:{RAY_IMAGE_TAG}"},  # no ROCm build of ray-llm is pinned
     multi_node=True,
     # Several nodes over ordinary networking: tensor parallel within a node, pipeline across.
     chosen_for=lambda hw, gpu: gpu is not None and not gpu.consumer and hw.nodes > 1 and not hw.rdma,
     shapes=node_shapes,
-    # Ray Serve LLM passes engine_kwargs to vLLM (2.52 pins a vLLM with the flag): when asked only,
-    # as seed 004's config does not set it.
     # Ray Serve LLM passes engine_kwargs to vLLM (2.52 pins a vLLM with the flag): when asked, as seed
     # 004's config does not set it, and for data-parallel ranks, whose experts it spreads.
     expert_parallel=lambda model, ckpt, gpu, hw, shape, asked: moe_expert_parallel(model, ckpt, gpu, hw, shape, asked)

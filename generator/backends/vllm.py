@@ -17,7 +17,6 @@ from .common import (
     QUANTITY,
     STRING_MAP,
     cache_group,
-    cache_hostpath_level,
     data_parallel_values,
     fp8_kv_cache,
     gpu_model_value,
@@ -34,8 +33,8 @@ from .common import (
     object_list,
     parallel_label,
     pod_resources,
+    rdma_cache_level,
     rdma_group,
-    rdma_level,
     resources_schema,
     scheduling_values,
     string,
@@ -43,9 +42,9 @@ from .common import (
     vllm_planning,
 )
 
-# Pinned vLLM release (the newest at the time of writing); bump it here and run
-# `llm-serving generate`. The image's ENTRYPOINT is `vllm serve`, set explicitly below as well.
-VLLM_VERSION = "v0.31.0"
+# Pinned vLLM release, catalog.DEFAULT_RELEASE (the newest at the time of writing), which the memory
+# arithmetic reads too. The image's ENTRYPOINT is `vllm serve`, set explicitly below as well.
+VLLM_VERSION = f"v{catalog.DEFAULT_RELEASE}"
 # Since v0.29 the plain tag is built for CUDA 13.0, which needs an R580+ NVIDIA driver; the
 # -cu129 build (CUDA 12.9) also runs on the older drivers most GPU node images still ship.
 VLLM_IMAGE_TAG = f"{VLLM_VERSION}-cu129"
@@ -393,7 +392,7 @@ def shapes(hw: Hardware) -> list[Shape]:
 
 
 BACKEND = Backend(
-    **vllm_planning({"nvidia": VLLM_VERSION.lstrip("v"), "amd": VLLM_ROCM_IMAGE[1].lstrip("v")}),
+    **vllm_planning({"nvidia": catalog.DEFAULT_RELEASE, "amd": VLLM_ROCM_IMAGE[1].lstrip("v")}),
     name="vllm",
     description="vLLM OpenAI-compatible server for DeepSeek-R1 and its distills",
     app_version=VLLM_VERSION,
@@ -401,7 +400,7 @@ BACKEND = Backend(
     interface=INTERFACE,
     profile_values=profile_values,
     summary=summary,
-    pod_security=lambda values: rdma_level(values["rdma"]["enabled"], cache_hostpath_level(values)),
+    pod_security=rdma_cache_level,
     images={"nvidia": f"vllm/vllm-openai:{VLLM_IMAGE_TAG}", "amd": ":".join(VLLM_ROCM_IMAGE)},
     # Data-center GPUs on one node: vLLM batches many users on them.
     chosen_for=lambda hw, gpu: gpu is not None and not gpu.consumer and hw.nodes == 1,

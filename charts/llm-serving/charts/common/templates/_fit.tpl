@@ -117,7 +117,7 @@ Usage: {{ $o := include "common.fit.overhead" (dict "data" $data "model" $model 
 {{- else if .tokens -}}
 {{- $tokens = int64 .tokens -}}
 {{- else if $rel.newerBatchRules -}}
-{{- if and (has (toString .all2all) (list "deepep_low_latency" "nixl_ep")) (gt $dp 1) $ep }}{{ $tokens = int64 $o.batchedDpTokens }}{{ end -}}
+{{- if and (has (toString .all2all) $o.batchedDpBackends) (gt $dp 1) $ep }}{{ $tokens = int64 $o.batchedDpTokens }}{{ end -}}
 {{- if gt $context 0 -}}
 {{- if not $chunked }}{{ $tokens = max $context $tokens }}{{ end -}}
 {{- $tokens = min (mul $seqs $context) $tokens -}}
@@ -321,9 +321,9 @@ Usage: {{- include "common.fit.ollama" (dict "context" $ "tags" $v.models.pull "
 */}}
 {{- define "common.fit.ollama" -}}
 {{- if include "common.fit.enabled" .context -}}
-{{- $data := include "common.fit.data" .context | fromJson -}}
 {{- $limit := include "common.fit.gib" (.memoryLimit | default "") -}}
 {{- if $limit -}}
+{{- $data := include "common.fit.data" .context | fromJson -}}
 {{- $gpu := index $data.gpus (toString .gpu) | default dict -}}
 {{- $vram := mulf ($gpu.memoryGiB | default 0.0) (int .gpus) -}}
 {{- $capacity := addf $vram $limit -}}
@@ -357,14 +357,16 @@ Usage: {{ $n := include "common.fit.ollamaNeed" (dict "data" $data "tag" "deepse
 
 {{/*
 common.fit.notes: a line of the install notes when the fit of a model was not checked (a model or
-GPU the catalog does not know, or global.fitCheck.enabled false); nothing when it was.
+GPU the catalog does not know, or global.fitCheck.enabled false); nothing when it was. "data":
+common.fit.data already parsed by the caller (optional: parsed here otherwise).
 Usage: {{ include "common.fit.notes" (dict "context" .context "repo" $v.model.name "gpu" $v.gpu.model "modelField" "vllm.model.name" "gpuField" "vllm.gpu.model") }}
 */}}
 {{- define "common.fit.notes" -}}
 {{- if not (include "common.fit.enabled" .context) -}}
 Fit check: off (global.fitCheck.enabled false): nothing checked that {{ .repo }} fits the GPUs.
 {{- else -}}
-{{- $data := include "common.fit.data" .context | fromJson -}}
+{{- $data := .data -}}
+{{- if not $data }}{{ $data = include "common.fit.data" .context | fromJson }}{{ end -}}
 {{- if not (hasKey $data.checkpoints (toString .repo)) -}}
 Fit check: {{ .modelField }} {{ .repo }} is not in the catalog, so the chart could not check that its
 weights and KV cache fit the GPUs; vLLM reports it at startup if they do not.

@@ -27,8 +27,10 @@ Usage: {{ include "kuberay.notes" (dict "values" .Values.kuberay "context" $) }}
 {{- $ns := .context.Release.Namespace -}}
 {{- $name := include "common.names.fullname" (dict "context" .context "chart" "kuberay") -}}
 KubeRay serves{{ range $v.serve.llmConfigs }} {{ .modelSource }} as model "{{ .modelId }}"{{ end }}.
+{{- $fitData := dict -}}
+{{- if include "common.fit.enabled" .context }}{{ $fitData = include "common.fit.data" .context | fromJson }}{{ end -}}
 {{- range $i, $c := $v.serve.llmConfigs }}
-{{- with include "common.fit.notes" (dict "context" $.context "repo" $c.modelSource "gpu" $v.gpu.model "modelField" (printf "kuberay.serve.llmConfigs[%d].modelSource" $i) "gpuField" "kuberay.gpu.model") }}
+{{- with include "common.fit.notes" (dict "context" $.context "data" $fitData "repo" $c.modelSource "gpu" $v.gpu.model "modelField" (printf "kuberay.serve.llmConfigs[%d].modelSource" $i) "gpuField" "kuberay.gpu.model") }}
 {{ . }}
 {{- end }}
 {{- end }}

@@ -127,8 +127,8 @@ addresses data-parallel ranks that each serve their own API port (GAIE's conform
 GatewayFollowingEPPRoutingWithDataParallelism): the API server's port (vllm.containerPort), or
 with per-rank API servers (vllm.rankPorts, vLLM's multi-port external load balancing: --port ...
 --port + ranks - 1) one entry per rank, at most 8 (the CRD's maxItems): the pool, the picker (which
-scrapes each endpoint's /metrics on the endpoint's own port) and the server NetworkPolicy's rule
-for the picker and the Gateway (networkpolicy.yaml) all take them from here.
+scrapes each endpoint's /metrics on the endpoint's own port) take them from here; the server
+NetworkPolicy (networkpolicy.yaml) reads the same ports from vllm.apiPorts.
 Usage: {{- include "vllm.routing.targetPorts" . | nindent 4 }}
 */}}
 {{- define "vllm.routing.targetPorts" -}}
